@@ -1,0 +1,35 @@
+# Centrex: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install run test test-deps lint typecheck pytest bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/centrex demo
+
+test-deps:
+	scripts/install-test-deps.sh
+
+lint: install
+	$(BIN)/ruff check centrex tests bench
+	$(BIN)/ruff format --check centrex tests bench
+
+typecheck: install
+	$(BIN)/mypy centrex
+
+pytest: install
+	$(BIN)/pytest
+
+test: install test-deps lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Centrex api layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,1 @@
+"""Centrex api routes layer (see shared/DESIGN.md §3)."""

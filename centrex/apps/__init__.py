@@ -1,0 +1,1 @@
+"""Centrex apps layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,1 @@
+"""Centrex billing layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,1 @@
+"""Centrex calls layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,1 @@
+"""Centrex data layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,1 @@
+"""Centrex data models layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,1 @@
+"""Centrex media layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,1 @@
+"""Centrex ops layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,1 @@
+"""Centrex provisioning layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,1 @@
+"""Centrex registrar layer (see shared/DESIGN.md §3)."""

@@ -1,0 +1,95 @@
+"""One settings object for the whole process.
+
+Values come, in order of precedence, from explicit arguments, `CENTREX_*` environment variables,
+an optional TOML file (`CENTREX_CONFIG`, default `<data dir>/centrex.toml`) and the defaults below,
+which are chosen so that Centrex runs with zero configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (e.g. ~/.local/share/centrex on Linux)."""
+    return Path(platformdirs.user_data_dir("centrex", appauthor=False))
+
+
+def _config_file() -> Path:
+    explicit = os.environ.get("CENTREX_CONFIG")
+    if explicit:
+        return Path(explicit)
+    data_dir = os.environ.get("CENTREX_DATA_DIR")
+    return (Path(data_dir) if data_dir else default_data_dir()) / "centrex.toml"
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration. Build it once in `server.py` or the CLI and pass it down."""
+
+    model_config = SettingsConfigDict(env_prefix="CENTREX_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str = ""
+    secret_key: str = ""
+
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    sip_tls_port: int = 5061
+    sip_ws_port: int = 5066
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    public_address: str = ""
+
+    rtp_port_min: int = 20000
+    rtp_port_max: int = 29999
+
+    smtp_url: str = ""
+    log_level: str = "INFO"
+
+    auth_failures_to_ban: int = 5
+    auth_failure_window_s: float = 60.0
+    ban_seconds: float = 600.0
+    max_messages_per_second: float = 200.0
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, else an SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'centrex.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment and the TOML file, with explicit overrides on top."""
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""Centrex sip layer (see shared/DESIGN.md §3)."""

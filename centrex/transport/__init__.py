@@ -1,0 +1,1 @@
+"""Centrex transport layer (see shared/DESIGN.md §3)."""

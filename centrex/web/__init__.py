@@ -1,0 +1,1 @@
+"""Centrex web layer (see shared/DESIGN.md §3)."""
