@@ -1,0 +1,25 @@
+"""The `centrex` command line. Each group lives in its own module; `main` assembles them."""
+
+from __future__ import annotations
+
+import click
+
+from centrex import __version__
+from centrex.cli.serve import demo, serve
+from centrex.cli.telephony import cdr, extension, number, route, trunk
+from centrex.cli.tenants import db, partner, tenant
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="centrex")
+def cli() -> None:
+    """Centrex: multi-tenant hosted telephony (PBX, contact center, billing)."""
+
+
+for command in (db, partner, tenant, extension, number, trunk, route, cdr, serve, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="centrex")

@@ -1,0 +1,211 @@
+"""`centrex db`, `centrex partner` and `centrex tenant` commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from centrex.cli.common import (
+    CliState,
+    emit,
+    json_option,
+    listing,
+    pass_state,
+    read_db,
+    run_async,
+    write_db,
+)
+from centrex.data.db import Database
+from centrex.data.models import TenantStatus
+from centrex.provisioning import tenants as tenant_service
+from centrex.provisioning.views import partner_view, tenant_view
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@json_option
+@pass_state
+def db_upgrade(state: CliState, as_json: bool) -> None:
+    """Apply the migrations (creates the SQLite file when needed)."""
+
+    async def body() -> dict[str, str | None]:
+        database = state.database()
+        try:
+            await database.upgrade()
+            return {"database": database.safe_url, "revision": await database.current_revision()}
+        finally:
+            await database.dispose()
+
+    emit(run_async(body()), as_json)
+
+
+@db.command("status")
+@json_option
+@pass_state
+def db_status(state: CliState, as_json: bool) -> None:
+    """Show the schema revision of the database and of this code."""
+
+    async def body() -> dict[str, str | None]:
+        database = state.database()
+        try:
+            return {
+                "database": database.safe_url,
+                "revision": await database.current_revision(),
+                "head": Database.head_revision(),
+            }
+        finally:
+            await database.dispose()
+
+    emit(run_async(body()), as_json)
+
+
+@click.group()
+def partner() -> None:
+    """Partners (resellers)."""
+
+
+@partner.command("create")
+@click.option("--name", required=True)
+@click.option("--contact-name")
+@click.option("--email")
+@click.option("--phone")
+@json_option
+@pass_state
+def partner_create(
+    state: CliState,
+    name: str,
+    contact_name: str | None,
+    email: str | None,
+    phone: str | None,
+    as_json: bool,
+) -> None:
+    """Create a partner."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        created = await tenant_service.create_partner(
+            session, name=name, contact_name=contact_name, email=email, phone=phone
+        )
+        return partner_view(created)
+
+    emit(write_db(state, work), as_json)
+
+
+@partner.command("list")
+@json_option
+@pass_state
+def partner_list(state: CliState, as_json: bool) -> None:
+    """List partners."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        return listing([partner_view(p) for p in await tenant_service.list_partners(session)])
+
+    emit(read_db(state, work), as_json, ["id", "name", "email"])
+
+
+@click.group()
+def tenant() -> None:
+    """Tenants (customers)."""
+
+
+@tenant.command("create")
+@click.option("--name", required=True)
+@click.option("--domain", required=True, help="The tenant's SIP domain, e.g. acme.example.com.")
+@click.option("--extension-digits", type=int, required=True, help="2 to 5.")
+@click.option("--max-calls", type=int, required=True, help="Licence: simultaneous calls.")
+@click.option("--language", default="en", show_default=True, help="de, fr, en or it.")
+@click.option("--country", default="CH", show_default=True)
+@click.option("--partner", "partner_id", type=int, help="Partner id.")
+@click.option("--trial-days", type=int, help="Start as a trial ending in N days.")
+@click.option("--storage-quota-mb", type=int, default=1024, show_default=True)
+@click.option("--currency", default="CHF", show_default=True)
+@json_option
+@pass_state
+def tenant_create(
+    state: CliState,
+    name: str,
+    domain: str,
+    extension_digits: int,
+    max_calls: int,
+    language: str,
+    country: str,
+    partner_id: int | None,
+    trial_days: int | None,
+    storage_quota_mb: int,
+    currency: str,
+    as_json: bool,
+) -> None:
+    """Create a tenant."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        created = await tenant_service.create_tenant(
+            session,
+            now=state.clock.utcnow(),
+            name=name,
+            domain=domain,
+            extension_digits=extension_digits,
+            max_calls=max_calls,
+            language=language,
+            country=country,
+            partner_id=partner_id,
+            trial_days=trial_days,
+            storage_quota_mb=storage_quota_mb,
+            currency=currency,
+        )
+        return tenant_view(created)
+
+    emit(write_db(state, work), as_json)
+
+
+@tenant.command("list")
+@click.option("--partner", "partner_id", type=int)
+@json_option
+@pass_state
+def tenant_list(state: CliState, partner_id: int | None, as_json: bool) -> None:
+    """List tenants."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        rows = await tenant_service.list_tenants(session, partner_id=partner_id)
+        return listing([tenant_view(t) for t in rows])
+
+    emit(read_db(state, work), as_json, ["id", "domain", "name", "status", "max_calls"])
+
+
+@tenant.command("show")
+@click.argument("domain")
+@json_option
+@pass_state
+def tenant_show(state: CliState, domain: str, as_json: bool) -> None:
+    """Show one tenant."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        return tenant_view(await tenant_service.get_tenant(session, domain))
+
+    emit(read_db(state, work), as_json)
+
+
+def _status_command(name: str, status: TenantStatus, help_text: str) -> None:
+    @tenant.command(name, help=help_text)
+    @click.argument("domain")
+    @click.option("--reason")
+    @json_option
+    @pass_state
+    def command(state: CliState, domain: str, reason: str | None, as_json: bool) -> None:
+        async def work(session: AsyncSession) -> dict[str, Any]:
+            found = await tenant_service.get_tenant(session, domain)
+            await tenant_service.set_status(
+                session, found, status, now=state.clock.utcnow(), reason=reason
+            )
+            return tenant_view(found)
+
+        emit(write_db(state, work), as_json)
+
+
+_status_command("suspend", TenantStatus.SUSPENDED, "Suspend a tenant (emergency calls only).")
+_status_command("activate", TenantStatus.ACTIVE, "Activate a tenant.")
+_status_command("deactivate", TenantStatus.DEACTIVATED, "Deactivate a tenant.")

@@ -1,0 +1,129 @@
+"""Extensions, SIP credentials, numbers (DIDs), trunks and outbound routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
+from centrex.data.models.tenancy import _enum
+
+
+class NumberState(StrEnum):
+    FREE = "free"
+    RESERVED = "reserved"
+    ASSIGNED = "assigned"
+    PORTING_IN = "porting-in"
+    AGEING = "ageing"
+
+
+class TrunkTransport(StrEnum):
+    UDP = "udp"
+    TCP = "tcp"
+    TLS = "tls"
+
+
+class Extension(TenantOwned, Base):
+    """A dialable internal number of a tenant (2–5 digits, the tenant's length)."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+
+    number: Mapped[str] = mapped_column(String(5))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email: Mapped[str | None] = mapped_column(String(254))
+    outbound_caller_id: Mapped[str | None] = mapped_column(String(20))
+
+
+class SipCredential(TenantOwned, Base):
+    """Digest credentials of an extension: only HA1 values, never the password (RFC 7616)."""
+
+    __tablename__ = "sip_credentials"
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+
+    extension_id: Mapped[int] = mapped_column(
+        ForeignKey("extensions.id", ondelete="CASCADE"), unique=True
+    )
+    username: Mapped[str] = mapped_column(String(64))
+    realm: Mapped[str] = mapped_column(String(253))
+    ha1_md5: Mapped[str] = mapped_column(String(32))
+    ha1_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class NumberRange(IdMixin, Base):
+    """A block of DIDs the provider holds from a carrier, e.g. +41 21 555 01 00 – 199."""
+
+    __tablename__ = "number_ranges"
+    __table_args__ = (UniqueConstraint("first", "last"),)
+
+    first: Mapped[str] = mapped_column(String(20))
+    last: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Number(IdMixin, Base):
+    """A DID in E.164. Provider-owned; assigned to at most one tenant and one destination.
+
+    `tenant_id` is nullable (free numbers belong to nobody), so tenant queries still go through
+    `TenantScope`, which filters on it like on any tenant-owned table.
+    """
+
+    __tablename__ = "numbers"
+
+    e164: Mapped[str] = mapped_column(String(20), unique=True)
+    range_id: Mapped[int | None] = mapped_column(
+        ForeignKey("number_ranges.id", ondelete="SET NULL")
+    )
+    tenant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenants.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[NumberState] = mapped_column(
+        _enum(NumberState, "number_state"), default=NumberState.FREE
+    )
+    state_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    extension_id: Mapped[int | None] = mapped_column(
+        ForeignKey("extensions.id", ondelete="SET NULL")
+    )
+
+
+class Trunk(IdMixin, Base):
+    """A carrier connection. Credentials are stored encrypted and never echoed."""
+
+    __tablename__ = "trunks"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    host: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int] = mapped_column(Integer, default=5060)
+    transport: Mapped[TrunkTransport] = mapped_column(
+        _enum(TrunkTransport, "trunk_transport"), default=TrunkTransport.UDP
+    )
+    username: Mapped[str | None] = mapped_column(String(100))
+    password_encrypted: Mapped[str | None] = mapped_column(String(500))
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_calls: Mapped[int | None] = mapped_column(Integer)
+    register: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OutboundRoute(IdMixin, Base):
+    """A dialled-number prefix (E.164 digits, '' = everything) → trunks in order."""
+
+    __tablename__ = "outbound_routes"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20), default="")
+
+
+class OutboundRouteTrunk(IdMixin, Base):
+    """The ordered trunk list of an outbound route."""
+
+    __tablename__ = "outbound_route_trunks"
+    __table_args__ = (UniqueConstraint("route_id", "trunk_id"),)
+
+    route_id: Mapped[int] = mapped_column(ForeignKey("outbound_routes.id", ondelete="CASCADE"))
+    trunk_id: Mapped[int] = mapped_column(ForeignKey("trunks.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,72 @@
+"""Typed platform events and the in-process bus that carries them.
+
+Producers (registrar, call layer) publish frozen events; consumers (API WebSocket, billing,
+monitoring) subscribe. Every event names its tenant so consumers can filter by scope. Scale-out
+later replaces the bus with NATS or Redis behind the same two methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every platform event."""
+
+    tenant_id: int | None
+    kind: str = field(init=False, default="event")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationChanged(Event):
+    aor: str = ""
+    contact: str = ""
+    expires: int = 0
+    source: str = ""
+    user_agent: str = ""
+    kind: str = field(init=False, default="registration")
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent(Event):
+    call_id: str = ""
+    state: str = ""  # started, ringing, answered, ended
+    caller: str = ""
+    callee: str = ""
+    direction: str = ""
+    kind: str = field(init=False, default="call")
+
+
+class EventBus:
+    """Fan-out of events to bounded subscriber queues; a slow subscriber loses events, not us."""
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._queues: set[asyncio.Queue[Event]] = set()
+        self._queue_size = queue_size
+        self.dropped = 0
+
+    def subscribe(self) -> asyncio.Queue[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+        self._queues.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Event]) -> None:
+        self._queues.discard(queue)
+
+    def publish(self, event: Event) -> None:
+        for queue in self._queues:
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self.dropped += 1

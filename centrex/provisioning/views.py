@@ -1,0 +1,138 @@
+"""Plain, JSON-ready views of provisioned objects, shared by the CLI and the API.
+
+Secrets never appear here: no HA1, no trunk password (only whether one is set).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from centrex.data.models import (
+    Extension,
+    Number,
+    NumberRange,
+    OutboundRoute,
+    Partner,
+    SipCredential,
+    Tenant,
+    Trunk,
+    User,
+)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def partner_view(partner: Partner) -> dict[str, Any]:
+    return {
+        "id": partner.id,
+        "name": partner.name,
+        "contact_name": partner.contact_name,
+        "email": partner.email,
+        "phone": partner.phone,
+    }
+
+
+def tenant_view(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "id": tenant.id,
+        "name": tenant.name,
+        "domain": tenant.domain,
+        "customer_number": tenant.customer_number,
+        "partner_id": tenant.partner_id,
+        "language": tenant.language.value,
+        "country": tenant.country,
+        "extension_digits": tenant.extension_digits,
+        "max_calls": tenant.max_calls,
+        "storage_quota_mb": tenant.storage_quota_mb,
+        "status": tenant.status.value,
+        "status_changed_at": _iso(tenant.status_changed_at),
+        "trial_ends_at": _iso(tenant.trial_ends_at),
+        "credit": str(Decimal(tenant.credit).quantize(Decimal("0.0001"))),
+        "currency": tenant.currency.value,
+        "main_number": tenant.main_number,
+        "created_at": _iso(tenant.created_at),
+    }
+
+
+def extension_view(
+    extension: Extension,
+    credential: SipCredential | None = None,
+    numbers: list[str] | None = None,
+) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": extension.id,
+        "number": extension.number,
+        "name": extension.display_name,
+        "email": extension.email,
+        "user_id": extension.user_id,
+        "outbound_caller_id": extension.outbound_caller_id,
+    }
+    if credential is not None:
+        view["sip_username"] = credential.username
+        view["sip_realm"] = credential.realm
+    if numbers is not None:
+        view["numbers"] = numbers
+    return view
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "mobile": user.mobile,
+        "language": user.language.value,
+        "role": user.role.value,
+    }
+
+
+def number_view(number: Number, extension_number: str | None = None) -> dict[str, Any]:
+    return {
+        "id": number.id,
+        "e164": number.e164,
+        "state": number.state.value,
+        "tenant_id": number.tenant_id,
+        "extension_id": number.extension_id,
+        "extension": extension_number,
+        "range_id": number.range_id,
+    }
+
+
+def range_view(number_range: NumberRange, size: int | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": number_range.id,
+        "first": number_range.first,
+        "last": number_range.last,
+        "description": number_range.description,
+    }
+    if size is not None:
+        view["size"] = size
+    return view
+
+
+def trunk_view(trunk: Trunk) -> dict[str, Any]:
+    return {
+        "id": trunk.id,
+        "name": trunk.name,
+        "host": trunk.host,
+        "port": trunk.port,
+        "transport": trunk.transport.value,
+        "username": trunk.username,
+        "has_password": trunk.password_encrypted is not None,
+        "priority": trunk.priority,
+        "enabled": trunk.enabled,
+        "max_calls": trunk.max_calls,
+        "register": trunk.register,
+    }
+
+
+def route_view(route: OutboundRoute, trunks: list[Trunk]) -> dict[str, Any]:
+    return {
+        "id": route.id,
+        "name": route.name,
+        "prefix": route.prefix,
+        "trunks": [t.name for t in trunks],
+    }
