@@ -1,0 +1,102 @@
+"""The codec interface and the registry that the media engine looks codecs up in.
+
+Why a registry: DESIGN.md habit 8 says pluggable parts go through a small registry, not an
+if/elif chain. SDP negotiation (RFC 3264) names codecs by encoding name and clock rate, the RTP
+header names them by payload type (RFC 3551 §6 static types, or a dynamic type 96..127 bound in
+SDP); the registry answers both questions. The engine builds one registry at wiring time
+(`centrex.media.codecs.default_registry()`); there is no module-level singleton.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Codec", "CodecRegistry", "UnknownCodecError"]
+
+
+class UnknownCodecError(KeyError):
+    """No codec with that name or payload type is registered."""
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """A stateless or per-stream audio codec between pcm16 and RTP payload bytes.
+
+    `encode` takes pcm16 little-endian mono at `clock_rate` and returns one RTP payload;
+    `decode` does the reverse. G.711 is stateless and one instance serves every stream; stateful
+    codecs (G.722 ADPCM, Opus) will need one instance per stream, so the registry will grow a
+    factory method when they land.
+    """
+
+    @property
+    def name(self) -> str:
+        """Encoding name as in SDP rtpmap (RFC 4566 §6), e.g. "PCMU"."""
+        ...
+
+    @property
+    def payload_type(self) -> int:
+        """Static RTP payload type (RFC 3551 §6), or the preferred dynamic one."""
+        ...
+
+    @property
+    def clock_rate(self) -> int:
+        """RTP clock rate in Hz (RFC 3551 §4.5: 8000 for G.711; 8000 for G.722 by error)."""
+        ...
+
+    @property
+    def sample_rate(self) -> int:
+        """Rate of the pcm16 that encode takes and decode returns."""
+        ...
+
+    def encode(self, pcm: bytes) -> bytes:
+        """pcm16 little-endian -> payload bytes."""
+        ...
+
+    def decode(self, payload: bytes) -> bytes:
+        """Payload bytes -> pcm16 little-endian."""
+        ...
+
+
+class CodecRegistry:
+    """Codecs by case-insensitive name and by payload type, in registration (preference) order."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, Codec] = {}
+        self._by_pt: dict[int, Codec] = {}
+
+    def register(self, codec: Codec) -> None:
+        """Add a codec; a second codec with the same name or payload type is a wiring bug."""
+        key = codec.name.upper()
+        if key in self._by_name or codec.payload_type in self._by_pt:
+            raise ValueError(f"codec {codec.name}/{codec.payload_type} is already registered")
+        self._by_name[key] = codec
+        self._by_pt[codec.payload_type] = codec
+
+    def by_name(self, name: str) -> Codec:
+        try:
+            return self._by_name[name.upper()]
+        except KeyError:
+            raise UnknownCodecError(name) from None
+
+    def by_payload_type(self, payload_type: int) -> Codec:
+        try:
+            return self._by_pt[payload_type]
+        except KeyError:
+            raise UnknownCodecError(payload_type) from None
+
+    def get(self, name: str) -> Codec | None:
+        return self._by_name.get(name.upper())
+
+    def names(self) -> tuple[str, ...]:
+        """Encoding names in preference order, for building an SDP offer."""
+        return tuple(c.name for c in self._by_name.values())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.upper() in self._by_name
+
+    def __iter__(self) -> Iterator[Codec]:
+        return iter(tuple(self._by_name.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_name)

@@ -1,0 +1,339 @@
+"""RTP fixed header (RFC 3550 §5.1): a full parse/serialize pair plus lean relay fast paths.
+
+Theory of operation
+-------------------
+Two kinds of callers use this module:
+
+* Slow path (recorder, player, tests, anything that needs every field): `RtpPacket.parse` and
+  `RtpPacket.serialize`, a faithful round-trip of version, padding, extension, CSRC count,
+  marker, payload type, sequence number, timestamp, SSRC, CSRC list, header extension
+  (RFC 3550 §5.3.1) and payload.
+* Fast path (the relay, DESIGN.md habit 11): `peek`, `read_seq`, `read_timestamp`, `read_ssrc`,
+  `read_payload_type`, `payload_offset` and `rewrite_header`. They read fixed offsets with
+  precompiled `struct.Struct` objects straight from a `bytes`, `bytearray` or `memoryview`, allocate
+  nothing but the returned ints, format no strings and log nothing. Each is O(1); `payload_offset`
+  is O(1) too (it reads the CSRC count and the extension length word, never walks the payload).
+
+Sequence numbers are 16 bits and wrap; `seq_delta`, `seq_newer`, `seq_add` and `extend_seq` do the
+modular arithmetic of RFC 3550 §A.1 so that callers never compare raw sequence numbers with `<`.
+Timestamps wrap at 2**32 and get the same treatment through `ts_delta`.
+
+Errors: anything that is not a well-formed RTP version-2 header raises `RtpParseError`, a
+`ValueError`, and nothing else (a Hypothesis property checks this), so a relay can catch exactly
+one exception type for junk from the network.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+__all__ = [
+    "RTP_HEADER_LEN",
+    "RTP_VERSION",
+    "RtpHeaderExtension",
+    "RtpPacket",
+    "RtpParseError",
+    "extend_seq",
+    "is_rtcp",
+    "payload_offset",
+    "peek",
+    "read_payload_type",
+    "read_seq",
+    "read_ssrc",
+    "read_timestamp",
+    "rewrite_header",
+    "seq_add",
+    "seq_delta",
+    "seq_newer",
+    "set_marker",
+    "set_payload_type",
+    "ts_delta",
+]
+
+RTP_VERSION = 2
+RTP_HEADER_LEN = 12
+SEQ_MOD = 1 << 16
+TS_MOD = 1 << 32
+_SEQ_HALF = 1 << 15
+_TS_HALF = 1 << 31
+
+# "!BBHII": byte0 (V,P,X,CC), byte1 (M,PT), seq, timestamp, SSRC.
+_FIXED = struct.Struct("!BBHII")
+# seq + timestamp + SSRC as one unit, starting at offset 2: the relay rewrite target.
+_SEQ_TS_SSRC = struct.Struct("!HII")
+_SEQ_TS = struct.Struct("!HI")
+_U16 = struct.Struct("!H")
+_U32 = struct.Struct("!I")
+_EXT_HEAD = struct.Struct("!HH")
+
+
+class RtpParseError(ValueError):
+    """The bytes are not an RTP version-2 packet (too short, wrong version, lengths overflow)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RtpHeaderExtension:
+    """RFC 3550 §5.3.1 header extension: a 16-bit profile word and data in 32-bit words.
+
+    `data` excludes the 4-byte extension header; its length must be a multiple of 4. RFC 8285
+    one-byte/two-byte element parsing belongs to a later module; here the block stays opaque.
+    """
+
+    profile: int
+    data: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.profile <= 0xFFFF:
+            raise ValueError("extension profile must fit in 16 bits")
+        if len(self.data) % 4 or len(self.data) > 0xFFFF * 4:
+            raise ValueError("extension data must be whole 32-bit words (at most 65535)")
+
+
+@dataclass(frozen=True, slots=True)
+class RtpPacket:
+    """One RTP packet, every field of RFC 3550 §5.1.
+
+    `padding` is the number of padding octets (RFC 3550 §5.1 "P"): 0 means the P bit is clear.
+    When serialized, padding octets are zeros followed by the count in the last octet, as the RFC
+    prescribes; on parse, their content is not checked (only the count is used).
+    """
+
+    payload_type: int
+    sequence: int
+    timestamp: int
+    ssrc: int
+    payload: bytes = b""
+    marker: bool = False
+    csrcs: tuple[int, ...] = ()
+    extension: RtpHeaderExtension | None = None
+    padding: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.payload_type <= 127:
+            raise ValueError("payload type must be 0..127")
+        if not 0 <= self.sequence < SEQ_MOD:
+            raise ValueError("sequence number must be 0..65535")
+        if not 0 <= self.timestamp < TS_MOD:
+            raise ValueError("timestamp must fit in 32 bits")
+        if not 0 <= self.ssrc < TS_MOD:
+            raise ValueError("SSRC must fit in 32 bits")
+        if len(self.csrcs) > 15 or any(not 0 <= c < TS_MOD for c in self.csrcs):
+            raise ValueError("at most 15 CSRCs of 32 bits each (RFC 3550 §5.1 CC)")
+        if not 0 <= self.padding <= 255:
+            raise ValueError("padding count must be 0..255")
+
+    @property
+    def version(self) -> int:
+        """Always 2: other versions are rejected by the parser."""
+        return RTP_VERSION
+
+    @classmethod
+    def parse(cls, data: bytes | bytearray | memoryview) -> RtpPacket:
+        """Parse every field; O(n) in the packet length (one copy of the payload).
+
+        Raises `RtpParseError` for anything that is not well-formed RFC 3550 §5.1.
+        """
+        size = len(data)
+        if size < RTP_HEADER_LEN:
+            raise RtpParseError("RTP packet shorter than the 12-byte fixed header")
+        b0, b1, seq, ts, ssrc = _FIXED.unpack_from(data, 0)
+        if b0 >> 6 != RTP_VERSION:
+            raise RtpParseError("RTP version is not 2")
+        cc = b0 & 0x0F
+        offset = RTP_HEADER_LEN + 4 * cc
+        if size < offset:
+            raise RtpParseError("RTP CSRC list runs past the end of the packet")
+        csrcs = struct.unpack_from(f"!{cc}I", data, RTP_HEADER_LEN) if cc else ()
+        extension = None
+        if b0 & 0x10:
+            if size < offset + 4:
+                raise RtpParseError("RTP extension header runs past the end of the packet")
+            profile, words = _EXT_HEAD.unpack_from(data, offset)
+            offset += 4
+            end = offset + 4 * words
+            if size < end:
+                raise RtpParseError("RTP extension runs past the end of the packet")
+            extension = RtpHeaderExtension(profile, bytes(data[offset:end]))
+            offset = end
+        end = size
+        padding = 0
+        if b0 & 0x20:
+            # RFC 3550 §5.1: the last octet counts the padding octets, itself included.
+            padding = data[size - 1]
+            if padding == 0 or offset + padding > size:
+                raise RtpParseError("RTP padding count is zero or larger than the payload")
+            end = size - padding
+        return cls(
+            payload_type=b1 & 0x7F,
+            sequence=seq,
+            timestamp=ts,
+            ssrc=ssrc,
+            payload=bytes(data[offset:end]),
+            marker=bool(b1 & 0x80),
+            csrcs=tuple(csrcs),
+            extension=extension,
+            padding=padding,
+        )
+
+    def serialize(self) -> bytes:
+        """Bytes on the wire; `parse(serialize(p)) == p` for every valid packet."""
+        b0 = (RTP_VERSION << 6) | len(self.csrcs)
+        if self.padding:
+            b0 |= 0x20
+        if self.extension is not None:
+            b0 |= 0x10
+        b1 = (0x80 if self.marker else 0) | self.payload_type
+        parts = [_FIXED.pack(b0, b1, self.sequence, self.timestamp, self.ssrc)]
+        if self.csrcs:
+            parts.append(struct.pack(f"!{len(self.csrcs)}I", *self.csrcs))
+        if self.extension is not None:
+            ext = self.extension
+            parts.append(_EXT_HEAD.pack(ext.profile, len(ext.data) // 4))
+            parts.append(ext.data)
+        parts.append(self.payload)
+        if self.padding:
+            parts.append(bytes(self.padding - 1) + bytes((self.padding,)))
+        return b"".join(parts)
+
+
+# --- fast paths for the relay ------------------------------------------------------------------
+
+
+def _check(buf: bytes | bytearray | memoryview) -> None:
+    if len(buf) < RTP_HEADER_LEN or buf[0] >> 6 != RTP_VERSION:
+        raise RtpParseError("not an RTP version-2 header")
+
+
+def peek(buf: bytes | bytearray | memoryview) -> tuple[int, int, int, int]:
+    """Return `(payload_type, sequence, timestamp, ssrc)` with one struct unpack. O(1).
+
+    The relay needs exactly these four fields to latch, account and forward a packet.
+    """
+    _check(buf)
+    _b0, b1, seq, ts, ssrc = _FIXED.unpack_from(buf, 0)
+    return b1 & 0x7F, seq, ts, ssrc
+
+
+def read_seq(buf: bytes | bytearray | memoryview) -> int:
+    """Sequence number (RFC 3550 §5.1, octets 2-3). O(1)."""
+    _check(buf)
+    value: int = _U16.unpack_from(buf, 2)[0]
+    return value
+
+
+def read_timestamp(buf: bytes | bytearray | memoryview) -> int:
+    """RTP timestamp (octets 4-7). O(1)."""
+    _check(buf)
+    value: int = _U32.unpack_from(buf, 4)[0]
+    return value
+
+
+def read_ssrc(buf: bytes | bytearray | memoryview) -> int:
+    """SSRC (octets 8-11). O(1)."""
+    _check(buf)
+    value: int = _U32.unpack_from(buf, 8)[0]
+    return value
+
+
+def read_payload_type(buf: bytes | bytearray | memoryview) -> int:
+    """Payload type, marker bit masked off (octet 1). O(1)."""
+    _check(buf)
+    return buf[1] & 0x7F
+
+
+def is_rtcp(buf: bytes | bytearray | memoryview) -> bool:
+    """RFC 5761 §4: tell RTCP from RTP on a muxed port by octet 1 (RTCP PT 192..223).
+
+    RTP payload types 64..95 with the marker bit set would collide; RFC 5761 forbids them when
+    multiplexing, so the test is exact for compliant peers.
+    """
+    return len(buf) >= 2 and 192 <= buf[1] <= 223
+
+
+def payload_offset(buf: bytes | bytearray | memoryview) -> int:
+    """Offset of the payload: 12 + 4*CC, plus the header extension if X is set. O(1).
+
+    Padding is not subtracted here; use `RtpPacket.parse` when padding matters (it is rare in
+    audio and the relay forwards it untouched).
+    """
+    _check(buf)
+    b0 = buf[0]
+    offset = RTP_HEADER_LEN + 4 * (b0 & 0x0F)
+    if b0 & 0x10:
+        if len(buf) < offset + 4:
+            raise RtpParseError("RTP extension header runs past the end of the packet")
+        offset += 4 + 4 * _U16.unpack_from(buf, offset + 2)[0]
+    if offset > len(buf):
+        raise RtpParseError("RTP header runs past the end of the packet")
+    return offset
+
+
+def rewrite_header(buf: bytearray, ssrc: int, seq_offset: int, ts_offset: int) -> None:
+    """Rewrite SSRC, sequence and timestamp in place for a relay leg. O(1), no allocation.
+
+    The relay gives each outgoing leg its own SSRC and shifts seq/timestamp by fixed offsets so
+    that a source switch (re-INVITE, music on hold, transfer) looks like one continuous stream to
+    the receiver (RFC 3550 §8.2 / RFC 7667 §3.2.1.1 "translator"). Offsets may be negative; the
+    arithmetic wraps modulo 2**16 and 2**32.
+    """
+    if len(buf) < RTP_HEADER_LEN or buf[0] >> 6 != RTP_VERSION:
+        raise RtpParseError("not an RTP version-2 header")
+    seq, ts = _SEQ_TS.unpack_from(buf, 2)
+    _SEQ_TS_SSRC.pack_into(
+        buf, 2, (seq + seq_offset) & 0xFFFF, (ts + ts_offset) & 0xFFFFFFFF, ssrc & 0xFFFFFFFF
+    )
+
+
+def set_payload_type(buf: bytearray, payload_type: int) -> None:
+    """Change the payload type in place, keeping the marker bit (used after transcoding). O(1)."""
+    _check(buf)
+    buf[1] = (buf[1] & 0x80) | (payload_type & 0x7F)
+
+
+def set_marker(buf: bytearray, marker: bool) -> None:
+    """Set or clear the marker bit in place (RFC 3551 §4.1: first packet after silence). O(1)."""
+    _check(buf)
+    buf[1] = (buf[1] & 0x7F) | (0x80 if marker else 0)
+
+
+# --- modular arithmetic (RFC 3550 §A.1) ---------------------------------------------------------
+
+
+def seq_add(seq: int, n: int) -> int:
+    """`seq + n` modulo 2**16."""
+    return (seq + n) & 0xFFFF
+
+
+def seq_delta(a: int, b: int) -> int:
+    """Signed distance `a - b` in the 16-bit sequence space, in -32768..32767.
+
+    A positive result means `a` is newer than `b` (it came after, allowing for wraparound).
+    """
+    return ((a - b + _SEQ_HALF) & 0xFFFF) - _SEQ_HALF
+
+
+def seq_newer(a: int, b: int) -> bool:
+    """True when `a` comes strictly after `b` in sequence order (serial number arithmetic)."""
+    return seq_delta(a, b) > 0
+
+
+def ts_delta(a: int, b: int) -> int:
+    """Signed distance `a - b` between two 32-bit RTP timestamps."""
+    return ((a - b + _TS_HALF) & 0xFFFFFFFF) - _TS_HALF
+
+
+def extend_seq(highest_extended: int, seq: int) -> int:
+    """Extend a 16-bit `seq` to the cycle count of RFC 3550 §A.1 given the highest seen so far.
+
+    The result is the extended value closest to `highest_extended`: a packet just across the wrap
+    gets the next cycle, a late packet from before the wrap keeps the previous one. A packet
+    older than extended sequence 0 gets a negative value, which callers treat as "too old".
+    """
+    candidate = (highest_extended & ~0xFFFF) | seq
+    delta = candidate - highest_extended
+    if delta > _SEQ_HALF:
+        candidate -= SEQ_MOD
+    elif delta < -_SEQ_HALF:
+        candidate += SEQ_MOD
+    return candidate
