@@ -85,10 +85,21 @@ LIST_HEADERS = frozenset(
 )
 
 
+_KEY_CACHE: dict[str, str] = {}
+
+
 def header_key(name: str) -> str:
-    """Return the lookup key of a header name: lower case, compact forms expanded (§7.3.3)."""
-    lower = name.lower()
-    return COMPACT_FORMS.get(lower, lower)
+    """Return the lookup key of a header name: lower case, compact forms expanded (§7.3.3).
+
+    Memoised for the spellings seen (bounded, so junk names cannot grow it without limit).
+    """
+    key = _KEY_CACHE.get(name)
+    if key is None:
+        lower = name.lower()
+        key = COMPACT_FORMS.get(lower, lower)
+        if len(_KEY_CACHE) < 4096:
+            _KEY_CACHE[name] = key
+    return key
 
 
 def canonical_name(key: str) -> str:
@@ -156,8 +167,10 @@ def skip_quoted(text: str, start: int) -> int:
 
 def split_unquoted(text: str, sep: str) -> list[str]:
     """Split on `sep` outside quoted strings and angle brackets (§7.3.1 list values)."""
-    if '"' not in text and "<" not in text:
-        return text.split(sep)
+    if '"' not in text:
+        if "<" not in text:
+            return text.split(sep)
+        return _split_angles(text, sep)
     parts: list[str] = []
     start = 0
     i = 0
@@ -178,6 +191,28 @@ def split_unquoted(text: str, sep: str) -> list[str]:
         i += 1
     if angle:
         raise SipParseError("unterminated '<' in header value")
+    parts.append(text[start:])
+    return parts
+
+
+def _split_angles(text: str, sep: str) -> list[str]:
+    """`split_unquoted` without quotes: jump from bracket to bracket with str.find (hot path)."""
+    parts: list[str] = []
+    start = 0
+    i = 0
+    while True:
+        s = text.find(sep, i)
+        lt = text.find("<", i)
+        if lt >= 0 and (s < 0 or lt < s):
+            gt = text.find(">", lt)
+            if gt < 0:
+                raise SipParseError("unterminated '<' in header value")
+            i = gt + 1
+            continue
+        if s < 0:
+            break
+        parts.append(text[start:s])
+        start = i = s + 1
     parts.append(text[start:])
     return parts
 
@@ -218,7 +253,7 @@ def parse_params(text: str) -> tuple[tuple[str, str | None], ...]:
         if value.startswith('"'):
             if skip_quoted(value, 0) != len(value):
                 raise SipParseError("text after quoted parameter value")
-        elif not value or not all(ch in PARAM_VALUE_CHARS for ch in value):
+        elif not value or not PARAM_VALUE_CHARS.issuperset(value):
             raise SipParseError(f"bad value for parameter {name[:40]!r}")
         result.append((name, value))
     return tuple(result)

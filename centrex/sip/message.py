@@ -420,9 +420,8 @@ def build_message(head: str, body: bytes, truncated: bool = False) -> Request | 
         name = line[:colon].rstrip(WSP)
         if not name:
             raise SipParseError("empty header name")
-        for ch in name:
-            if ch not in TOKEN_CHARS:
-                raise SipParseError("bad header name")
+        if not TOKEN_CHARS.issuperset(name):
+            raise SipParseError("bad header name")
         items.append((name, header_key(name), line[colon + 1 :].strip(WSP)))
         if len(items) > MAX_HEADERS:
             raise SipParseError("too many header fields")

@@ -62,9 +62,8 @@ def _is_hex_pair(pair: bytes) -> bool:
 
 
 def _check_chars(text: str, allowed: frozenset[str], what: str) -> None:
-    for ch in text:
-        if ch not in allowed:
-            raise SipParseError(f"bad character {ch!r} in URI {what}")
+    if not allowed.issuperset(text):
+        raise SipParseError(f"bad character in URI {what}")
     i = text.find("%")
     while i >= 0:
         if i + 2 >= len(text) or text[i + 1] not in _HEX or text[i + 2] not in _HEX:
@@ -265,9 +264,8 @@ def parse_hostport(text: str) -> tuple[str, int | None]:
         host, colon, port_text = text.partition(":")
         if not host:
             raise SipParseError("empty host")
-        for ch in host:
-            if ch not in _HOST_CHARS:
-                raise SipParseError(f"bad character {ch!r} in host")
+        if not _HOST_CHARS.issuperset(host):
+            raise SipParseError("bad character in host")
         if not colon:
             return host, None
     if not port_text.isascii() or not port_text.isdigit() or len(port_text) > 5:
@@ -288,7 +286,7 @@ def parse_uri(text: str) -> URI:
     if colon <= 0:
         raise SipParseError("URI without scheme")
     scheme = text[:colon].lower()
-    if not scheme[0].isalpha() or any(ch not in _SCHEME_CHARS for ch in scheme):
+    if not scheme[0].isalpha() or not _SCHEME_CHARS.issuperset(scheme):
         raise SipParseError("bad URI scheme")
     rest = text[colon + 1 :]
     if not rest:
@@ -297,7 +295,7 @@ def parse_uri(text: str) -> URI:
         return _parse_sip(scheme, rest)
     if scheme == "tel":
         number, _, param_text = rest.partition(";")
-        if not number or any(ch not in _TEL_CHARS for ch in number):
+        if not number or not _TEL_CHARS.issuperset(number):
             raise SipParseError("bad tel number")
         return URI(scheme="tel", user=number, params=_parse_uri_params(param_text))
     for ch in rest:
