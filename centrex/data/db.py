@@ -9,12 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -23,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -41,7 +40,12 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config() -> Config:
-    """An Alembic configuration pointing at the packaged migrations (no alembic.ini needed)."""
+    """An Alembic configuration pointing at the packaged migrations (no alembic.ini needed).
+
+    Alembic is imported here, not at module level, to keep every CLI command's start-up short.
+    """
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
@@ -77,8 +81,14 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
-    async def upgrade(self, revision: str = "head") -> None:
-        """Apply the Alembic migrations up to `revision`."""
+    async def upgrade(self, revision: str = "heads") -> None:
+        """Apply the Alembic migrations up to `revision` (default: every head).
+
+        Domains (billing, registrar, auth, ...) may add migrations on separate branches; "heads"
+        applies them all, so parallel work never needs a hand-made merge revision.
+        """
+        from alembic import command
+
         cfg = alembic_config()
 
         def run(sync_conn: Connection) -> None:
@@ -91,6 +101,8 @@ class Database:
     async def current_revision(self) -> str | None:
         """The revision the database is at (None for an empty database)."""
 
+        from alembic.runtime.migration import MigrationContext
+
         def read(sync_conn: Connection) -> str | None:
             return MigrationContext.configure(sync_conn).get_current_revision()
 
@@ -100,6 +112,8 @@ class Database:
     @staticmethod
     def head_revision() -> str:
         """The newest revision this code knows."""
+        from alembic.script import ScriptDirectory
+
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert head is not None
         return head
