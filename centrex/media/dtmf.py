@@ -23,8 +23,9 @@ frequencies are more than 0.9 bin apart). A block holds a digit when the stronge
 tones are both above a level threshold, their twist is within limits (Q.24: normal twist 8 dB,
 reverse 4 dB), each is well above the other tones of its group (relative peak) and the pair
 carries most of the block's energy (which rejects speech, noise and single tones). Two consecutive
-blocks report a digit (tones of 40 ms or more are always detected; shorter than ~25 ms never),
-and two blocks without it end the press, so a press is reported once. Cost: O(n) per sample
+blocks report a digit (tones of 40 ms or more are always detected; 20 ms never), and three blocks
+without it end the press: a 40 ms pause always yields three (Q.24 minimum pause), a 10 ms dropout
+at most two, so each press is reported once. Cost: O(n) per sample
 block, ~8 multiply-adds per sample in pure Python; silent blocks are skipped after an O(n)
 energy check.
 """
@@ -398,7 +399,7 @@ class InbandDtmfDetector:
     )
 
     HITS_TO_BEGIN = 2
-    MISSES_TO_END = 2
+    MISSES_TO_END = 3
 
     def __init__(
         self,
