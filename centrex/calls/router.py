@@ -1,0 +1,234 @@
+"""The per-tenant router: a pure function from (tenant plan, caller, dialled string, time) to a
+destination.
+
+Theory of operation
+-------------------
+The B2BUA asks one question per new call: *where does this go?* The answer depends only on data
+(the tenant's numbering plan, its DIDs, the provider's outbound routes and trunks) and on the
+request, so it is computed here without I/O: the call layer builds a `TenantPlan` snapshot from the
+database and calls `route()`. Order of decisions:
+
+1. A call from a trunk is inbound: the dialled string is a DID of the tenant → its destination.
+2. Emergency numbers of the tenant's country always route out, whatever the tenant's status
+   (a suspended customer must still reach 112).
+3. A tenant that is not active or on trial may call nothing else (403).
+4. Feature codes (`*43` echo test...) → an application.
+5. A string of the tenant's extension length → that extension (404 when it does not exist).
+6. Anything else is outbound: normalised to E.164 for the tenant's country with `phonenumbers`,
+   matched against outbound routes by longest prefix; the route's trunks are tried in order
+   (the B2BUA fails over per `should_fail_over`). The caller ID is the extension's chosen number,
+   else the tenant's main number, and never a number the tenant does not own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import phonenumbers
+
+# Emergency and urgent short numbers per country (ISO 3166). They are dialled as-is on the trunk.
+EMERGENCY_NUMBERS: Mapping[str, frozenset[str]] = {
+    "CH": frozenset({"112", "117", "118", "144", "143", "147", "145", "1414", "1415"}),
+    "FR": frozenset({"112", "15", "17", "18", "114", "115", "119", "191", "196", "197"}),
+    "DE": frozenset({"110", "112", "116117"}),
+    "IT": frozenset({"112", "113", "115", "118", "1530", "1515"}),
+    "AT": frozenset({"112", "122", "133", "144", "140", "141"}),
+    "BE": frozenset({"112", "100", "101"}),
+    "LU": frozenset({"112", "113"}),
+    "GB": frozenset({"112", "999"}),
+    "US": frozenset({"911"}),
+}
+EU_DEFAULT_EMERGENCY = frozenset({"112"})
+
+CALLING_STATUSES = frozenset({"active", "trial"})
+FAIL_OVER_STATUSES = frozenset({408, 480, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkRef:
+    """A trunk as the router sees it."""
+
+    id: int
+    name: str
+    priority: int = 1
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRoutePlan:
+    """Prefix of E.164 digits (no '+'; '' matches all) → trunks in failover order."""
+
+    prefix: str
+    trunks: tuple[TrunkRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TenantPlan:
+    """A snapshot of what routing needs to know about one tenant."""
+
+    tenant_id: int
+    domain: str
+    country: str
+    extension_digits: int
+    status: str
+    extensions: frozenset[str]
+    numbers: frozenset[str] = frozenset()
+    dids: Mapping[str, str] = field(default_factory=dict)  # E.164 → extension number
+    caller_ids: Mapping[str, str] = field(default_factory=dict)  # extension → chosen E.164
+    main_number: str | None = None
+    feature_codes: Mapping[str, str] = field(default_factory=dict)  # "*43" → app name
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """The facts of a new call."""
+
+    dialled: str
+    caller: str
+    now: datetime
+    from_trunk: TrunkRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToExtension:
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToApp:
+    app: str
+    argument: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToTrunks:
+    """Leave through these trunks in order, dialling `number` with caller ID `caller_id`."""
+
+    number: str
+    trunks: tuple[TrunkRef, ...]
+    caller_id: str | None
+    emergency: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Refuse the call with this SIP status; `reason` goes into a Warning/Reason header."""
+
+    status: int
+    reason: str
+
+
+Destination = ToExtension | ToApp | ToTrunks | Reject
+
+
+def emergency_numbers(country: str) -> frozenset[str]:
+    return EMERGENCY_NUMBERS.get(country.upper(), EU_DEFAULT_EMERGENCY)
+
+
+def _dial_digits(dialled: str) -> str:
+    """Strip visual separators a phone may send ("021 555-01 00", "(021)")."""
+    return "".join(ch for ch in dialled if ch not in " -.()/\t")
+
+
+def normalise_outbound(dialled: str, country: str) -> str | None:
+    """E.164 for a dialled string in the tenant's country, or None when it is not a number."""
+    text = _dial_digits(dialled)
+    if not text or not all(ch.isdigit() for ch in text.removeprefix("+")):
+        return None
+    try:
+        parsed = phonenumbers.parse(text, None if text.startswith("+") else country.upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def choose_caller_id(plan: TenantPlan, caller: str) -> str | None:
+    """The extension's chosen number, else the main number — only if the tenant owns it."""
+    for candidate in (plan.caller_ids.get(caller), plan.main_number):
+        if candidate is not None and candidate in plan.numbers:
+            return candidate
+    return None
+
+
+def select_trunks(
+    e164: str, routes: Sequence[OutboundRoutePlan], trunks: Sequence[TrunkRef]
+) -> tuple[TrunkRef, ...]:
+    """Trunks of the longest matching route (enabled ones, in route order); without any
+    matching route, every enabled trunk by priority."""
+    digits = e164.removeprefix("+")
+    best: OutboundRoutePlan | None = None
+    for candidate in routes:
+        if digits.startswith(candidate.prefix) and (
+            best is None or len(candidate.prefix) > len(best.prefix)
+        ):
+            best = candidate
+    if best is not None:
+        return tuple(t for t in best.trunks if t.enabled)
+    return tuple(sorted((t for t in trunks if t.enabled), key=lambda t: (t.priority, t.id)))
+
+
+def should_fail_over(status: int | None) -> bool:
+    """Try the next trunk after a timeout (None), 408, 480 or a 5xx from the carrier."""
+    return status is None or status in FAIL_OVER_STATUSES or 500 <= status < 600
+
+
+def route(
+    plan: TenantPlan,
+    call: CallRequest,
+    routes: Sequence[OutboundRoutePlan] = (),
+    trunks: Sequence[TrunkRef] = (),
+) -> Destination:
+    """Decide where `call` goes. Pure: same inputs, same answer."""
+    dialled = _dial_digits(call.dialled)
+    if call.from_trunk is not None:
+        e164 = normalise_outbound(dialled, plan.country)
+        target = plan.dids.get(e164 or dialled)
+        if target is None:
+            return Reject(404, f"number {dialled} is not in service")
+        if plan.status not in CALLING_STATUSES:
+            return Reject(480, "tenant suspended")
+        return ToExtension(target)
+
+    if dialled in emergency_numbers(plan.country):
+        return ToTrunks(
+            number=dialled,
+            trunks=_emergency_trunks(routes, trunks),
+            caller_id=choose_caller_id(plan, call.caller),
+            emergency=True,
+        )
+    if plan.status not in CALLING_STATUSES:
+        return Reject(403, f"tenant {plan.status}: only emergency calls are allowed")
+    if dialled in plan.feature_codes:
+        return ToApp(plan.feature_codes[dialled])
+    if dialled.isdigit() and len(dialled) == plan.extension_digits:
+        if dialled in plan.extensions:
+            return ToExtension(dialled)
+        return Reject(404, f"extension {dialled} does not exist")
+    e164 = normalise_outbound(dialled, plan.country)
+    if e164 is None:
+        return Reject(484, f"{call.dialled!r} is not a dialable number")
+    if e164 in plan.dids:  # one of our own numbers: stay inside
+        return ToExtension(plan.dids[e164])
+    chosen = select_trunks(e164, routes, trunks)
+    if not chosen:
+        return Reject(503, "no trunk available for this destination")
+    return ToTrunks(number=e164, trunks=chosen, caller_id=choose_caller_id(plan, call.caller))
+
+
+def _emergency_trunks(
+    routes: Sequence[OutboundRoutePlan], trunks: Sequence[TrunkRef]
+) -> tuple[TrunkRef, ...]:
+    """Every enabled trunk, route order first: an emergency call must get out somehow."""
+    ordered: list[TrunkRef] = []
+    for candidate in sorted(routes, key=lambda r: len(r.prefix)):
+        ordered.extend(t for t in candidate.trunks if t.enabled and t not in ordered)
+    ordered.extend(
+        t
+        for t in sorted(trunks, key=lambda t: (t.priority, t.id))
+        if t.enabled and t not in ordered
+    )
+    return tuple(ordered)
