@@ -45,6 +45,7 @@ REQUIRED_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("valid_from",)
 MAX_PREFIX_DIGITS = 15  # ITU-T E.164: a full number has at most 15 digits
+MAX_DECIMALS = 6  # what the database keeps (Numeric(16, 6)): more would be silently rounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,9 @@ def _parse_amount(text: str, column: str, *, empty_is_zero: bool = False) -> Dec
         raise ValueError(f"invalid {column} {text!r}")
     if value < 0:
         raise ValueError(f"negative {column} {text}")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
+        raise ValueError(f"{column} {text} has more than {MAX_DECIMALS} decimals")
     return value
 
 

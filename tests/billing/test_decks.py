@@ -99,9 +99,10 @@ def test_rejections_carry_line_numbers_and_nothing_is_imported() -> None:
         ",Nowhere,0.01,0,1/1,CHF\n"  # 13 empty prefix
         "49,,0.01,0,1/1,CHF\n"  # 14 empty destination
         "31,NL,0.01,0,1/1,EUR\n"  # 15 second currency
+        "32,BE,0.0000001,0,1/1,CHF\n"  # 16 too precise
     )
     errors = _errors(text)
-    assert [line for line, _ in errors] == list(range(3, 16))
+    assert [line for line, _ in errors] == list(range(3, 17))
     messages = dict(errors)
     assert messages[3] == "expected 6 fields, got 2"
     assert messages[4] == "negative price_per_minute -0.01"
@@ -116,6 +117,7 @@ def test_rejections_carry_line_numbers_and_nothing_is_imported() -> None:
     assert messages[13] == "invalid prefix ''"
     assert messages[14] == "empty destination"
     assert messages[15] == "currency EUR differs from deck currency CHF (line 2)"
+    assert messages[16] == "price_per_minute 0.0000001 has more than 6 decimals"
 
 
 def test_error_is_json_shaped_and_readable() -> None:
