@@ -9,7 +9,8 @@ Two kinds of callers use this module:
   marker, payload type, sequence number, timestamp, SSRC, CSRC list, header extension
   (RFC 3550 §5.3.1) and payload.
 * Fast path (the relay, DESIGN.md habit 11): `peek`, `read_seq`, `read_timestamp`, `read_ssrc`,
-  `read_payload_type`, `payload_offset` and `rewrite_header`. They read fixed offsets with
+  `read_payload_type`, `payload_offset`, `rewrite_header` and `StreamRewriter` (which keeps an
+  outgoing stream continuous across source switches). They read fixed offsets with
   precompiled `struct.Struct` objects straight from a `bytes`, `bytearray` or `memoryview`, allocate
   nothing but the returned ints, format no strings and log nothing. Each is O(1); `payload_offset`
   is O(1) too (it reads the CSRC count and the extension length word, never walks the payload).
@@ -34,6 +35,7 @@ __all__ = [
     "RtpHeaderExtension",
     "RtpPacket",
     "RtpParseError",
+    "StreamRewriter",
     "extend_seq",
     "is_rtcp",
     "payload_offset",
@@ -295,6 +297,69 @@ def set_marker(buf: bytearray, marker: bool) -> None:
     """Set or clear the marker bit in place (RFC 3551 §4.1: first packet after silence). O(1)."""
     _check(buf)
     buf[1] = (buf[1] & 0x7F) | (0x80 if marker else 0)
+
+
+class StreamRewriter:
+    """One outgoing RTP stream that stays continuous while its input source changes.
+
+    A B2BUA relay sends each leg a single SSRC with a sequence and timestamp that never jump,
+    even when what it forwards switches source (the other party's phone, then music on hold, then
+    a transferred party): RFC 7667 §3.2.1.1 translator behaviour, RFC 3550 §8.2 SSRC handling.
+    On each new input SSRC the offsets are chosen so that the next packet follows the last one
+    sent: sequence + 1, timestamp advanced by the arrival gap in clock units; the marker bit is
+    set on that packet so the receiver's jitter buffer resynchronises (RFC 3551 §4.1).
+
+    `rewrite` is O(1): one `peek`, one `rewrite_header`, a few integer operations. Pass random
+    `initial_seq`/`initial_ts` (RFC 3550 §5.1) from the caller; this module draws no randomness.
+    """
+
+    __slots__ = (
+        "_in_ssrc",
+        "_last_arrival",
+        "_last_seq",
+        "_last_ts",
+        "_seq_offset",
+        "_ts_offset",
+        "clock_rate",
+        "ssrc",
+    )
+
+    def __init__(
+        self, ssrc: int, clock_rate: int = 8000, initial_seq: int = 0, initial_ts: int = 0
+    ) -> None:
+        self.ssrc = ssrc & 0xFFFFFFFF
+        self.clock_rate = clock_rate
+        self._in_ssrc: int | None = None
+        self._seq_offset = 0
+        self._ts_offset = 0
+        # The "previous packet" of the first source: the first packet gets exactly the initials.
+        self._last_seq = (initial_seq - 1) & 0xFFFF
+        self._last_ts = initial_ts & 0xFFFFFFFF
+        self._last_arrival: float | None = None
+
+    def rewrite(self, buf: bytearray, arrival: float) -> bool:
+        """Rewrite `buf` in place for the outgoing stream; True when the input source changed.
+
+        `arrival` is the receive time in seconds (caller's clock), used only on a source switch.
+        Raises `RtpParseError` for a buffer that is not RTP.
+        """
+        _pt, seq, ts, in_ssrc = peek(buf)
+        switched = in_ssrc != self._in_ssrc
+        if switched:
+            gap = 0
+            if self._last_arrival is not None:
+                gap = max(1, round((arrival - self._last_arrival) * self.clock_rate))
+            self._seq_offset = self._last_seq + 1 - seq
+            self._ts_offset = self._last_ts + gap - ts
+            self._in_ssrc = in_ssrc
+            buf[1] |= 0x80
+        out_seq = (seq + self._seq_offset) & 0xFFFF
+        _SEQ_TS_SSRC.pack_into(buf, 2, out_seq, (ts + self._ts_offset) & 0xFFFFFFFF, self.ssrc)
+        if switched or ((out_seq - self._last_seq) & 0xFFFF) < _SEQ_HALF:
+            self._last_seq = out_seq
+            self._last_ts = (ts + self._ts_offset) & 0xFFFFFFFF
+            self._last_arrival = arrival
+        return switched
 
 
 # --- modular arithmetic (RFC 3550 §A.1) ---------------------------------------------------------

@@ -237,3 +237,67 @@ def test_extend_seq_property(highest: int, step: int) -> None:
     target = highest + step
     if target >= 0:
         assert rtp.extend_seq(highest, target & 0xFFFF) == target
+
+
+def pkt(seq: int, ts: int, ssrc: int, marker: bool = False) -> bytearray:
+    return bytearray(RtpPacket(0, seq, ts, ssrc, b"\xff" * 160, marker=marker).serialize())
+
+
+def test_stream_rewriter_first_packet_uses_initials() -> None:
+    out = rtp.StreamRewriter(0xAAAA, initial_seq=500, initial_ts=90000)
+    buf = pkt(17, 1234, 1)
+    assert out.rewrite(buf, arrival=1.0) is True
+    p = RtpPacket.parse(buf)
+    assert (p.ssrc, p.sequence, p.timestamp, p.marker) == (0xAAAA, 500, 90000, True)
+    buf = pkt(18, 1234 + 160, 1)
+    assert out.rewrite(buf, arrival=1.02) is False
+    p = RtpPacket.parse(buf)
+    assert (p.sequence, p.timestamp, p.marker) == (501, 90160, False)
+
+
+def test_stream_rewriter_source_switch_is_continuous() -> None:
+    out = rtp.StreamRewriter(0xBBBB, initial_seq=65534, initial_ts=0xFFFFFF00)
+    for i in range(3):  # source A: seq 100.., arrives every 20 ms
+        out.rewrite(pkt(100 + i, 5000 + 160 * i, 0xA), arrival=10.0 + 0.02 * i)
+    # Source B (music on hold) starts 100 ms after A's last packet, with unrelated numbering.
+    buf = pkt(40000, 777, 0xB)
+    assert out.rewrite(buf, arrival=10.04 + 0.1) is True
+    p = RtpPacket.parse(buf)
+    assert p.sequence == (65534 + 3) & 0xFFFF
+    assert p.timestamp == (0xFFFFFF00 + 2 * 160 + 800) & 0xFFFFFFFF
+    assert p.marker
+    assert p.ssrc == 0xBBBB
+
+
+def test_stream_rewriter_reordered_packet_keeps_order() -> None:
+    out = rtp.StreamRewriter(1, initial_seq=10)
+    seqs = []
+    for s in (1, 2, 4, 3, 5):
+        buf = pkt(s, s * 160, 9)
+        out.rewrite(buf, arrival=s * 0.02)
+        seqs.append(rtp.read_seq(buf))
+    assert seqs == [10, 11, 13, 12, 14]
+    nxt = pkt(0, 0, 10)
+    out.rewrite(nxt, arrival=0.2)
+    assert rtp.read_seq(nxt) == 15  # follows the highest sent, not the late one
+
+
+@given(
+    st.lists(
+        st.tuples(u32, st.integers(0, 0xFFFF), st.integers(1, 30)),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda s: s[0],
+    )
+)
+def test_stream_rewriter_output_has_no_gaps(sources: list[tuple[int, int, int]]) -> None:
+    out = rtp.StreamRewriter(5, initial_seq=65000, initial_ts=7)
+    got: list[int] = []
+    t = 0.0
+    for ssrc, start, count in sources:
+        for i in range(count):
+            t += 0.02
+            buf = pkt((start + i) & 0xFFFF, (start * 160 + i * 160) & 0xFFFFFFFF, ssrc)
+            out.rewrite(buf, t)
+            got.append(rtp.read_seq(buf))
+    assert got == [(65000 + k) & 0xFFFF for k in range(len(got))]
