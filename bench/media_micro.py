@@ -4,10 +4,11 @@ Run: .venv/bin/python bench/media_micro.py [--seconds 1.0]
 
 Measures, on one core, operations per second of:
   * the relay per-packet path: `peek` (pt/seq/ts/ssrc) + `rewrite_header` on a 172-byte G.711
-    packet held in a bytearray (what the relay does between a socket read and a socket write);
+    packet held in a bytearray (what the relay does between a socket read and a socket write),
+    `StreamRewriter.rewrite` and `translate_payload` (in-place PCMU->PCMA);
   * a full `RtpPacket.parse` for comparison;
   * G.711 PCMU->PCMA transcode of a 160-byte payload (`bytes.translate`), and encode/decode;
-  * `ReceiveStats.update` (RFC 3550 A.1/A.8 accounting per packet);
+  * `ReceiveStats.update` (RFC 3550 A.1/A.8 accounting per packet) and `DtmfReceiver.feed`;
   * the in-band DTMF detector on 20 ms frames: a DTMF tone (full Goertzel work) and silence
     (the energy gate).
 Numbers are for docs/performance.md; tests never assert on timing.
@@ -24,7 +25,12 @@ from collections.abc import Callable
 
 from centrex.media import rtp
 from centrex.media.codecs import g711
-from centrex.media.dtmf import InbandDtmfDetector, dtmf_frequencies
+from centrex.media.dtmf import (
+    DtmfReceiver,
+    InbandDtmfDetector,
+    dtmf_frequencies,
+    telephone_event_packets,
+)
 from centrex.media.jitter import ReceiveStats
 from centrex.media.pcm import amplitude_for_dbm0
 
@@ -65,6 +71,20 @@ def main() -> None:
         rtp.rewrite_header(packet, 0xCAFE, 1, 160)
 
     measure("RTP peek + rewrite_header (172 B)", relay, seconds, "packets")
+    rewriter = rtp.StreamRewriter(0xBEEF, initial_seq=1, initial_ts=1)
+    measure(
+        "RTP StreamRewriter.rewrite (172 B)",
+        lambda: rewriter.rewrite(packet, 1.0),
+        seconds,
+        "packets",
+    )
+    ulaw_to_alaw = g711.ULAW_TO_ALAW
+    measure(
+        "RTP translate_payload PCMU->PCMA in place",
+        lambda: rtp.translate_payload(packet, ulaw_to_alaw, 8),
+        seconds,
+        "packets",
+    )
     frozen = bytes(packet)
     measure(
         "RTP full RtpPacket.parse (172 B)", lambda: rtp.RtpPacket.parse(frozen), seconds, "packets"
@@ -92,6 +112,16 @@ def main() -> None:
         stats.update(i & 0xFFFF, (160 * i) & 0xFFFFFFFF, 0.02 * i, 160)
 
     measure("ReceiveStats.update", account, seconds, "packets")
+
+    receiver = DtmfReceiver()
+    events = [p.payload for p in telephone_event_packets("5", 100)]
+    counter = [0]
+
+    def rfc4733() -> None:
+        k = counter[0] = counter[0] + 1
+        receiver.feed(800 * (k // 7), k % 7 == 0, events[k % 7])
+
+    measure("DtmfReceiver.feed (RFC 4733 packets)", rfc4733, seconds, "packets")
 
     row, col = dtmf_frequencies("5")
     tone_frames = [

@@ -147,6 +147,13 @@ class SenderReport:
     reports: tuple[ReportBlock, ...] = ()
     extension: bytes = b""  # profile-specific extension (§6.4.1), kept opaque
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.ntp_timestamp < 1 << 64:
+            raise ValueError("NTP timestamp is 64 bits")
+        for value in (self.ssrc, self.rtp_timestamp, self.packet_count, self.octet_count):
+            if not 0 <= value <= 0xFFFFFFFF:
+                raise ValueError("sender info words are 32-bit unsigned")
+
     def serialize(self) -> bytes:
         if len(self.reports) > 31:
             raise ValueError("at most 31 report blocks per SR")

@@ -9,8 +9,9 @@ Two kinds of callers use this module:
   marker, payload type, sequence number, timestamp, SSRC, CSRC list, header extension
   (RFC 3550 §5.3.1) and payload.
 * Fast path (the relay, DESIGN.md habit 11): `peek`, `read_seq`, `read_timestamp`, `read_ssrc`,
-  `read_payload_type`, `payload_offset`, `rewrite_header` and `StreamRewriter` (which keeps an
-  outgoing stream continuous across source switches). They read fixed offsets with
+  `read_payload_type`, `payload_offset`, `rewrite_header`, `translate_payload` (G.711 law
+  conversion in place) and `StreamRewriter` (which keeps an outgoing stream continuous across
+  source switches). They read fixed offsets with
   precompiled `struct.Struct` objects straight from a `bytes`, `bytearray` or `memoryview`, allocate
   nothing but the returned ints, format no strings and log nothing. Each is O(1); `payload_offset`
   is O(1) too (it reads the CSRC count and the extension length word, never walks the payload).
@@ -50,6 +51,7 @@ __all__ = [
     "seq_newer",
     "set_marker",
     "set_payload_type",
+    "translate_payload",
     "ts_delta",
 ]
 
@@ -290,6 +292,23 @@ def rewrite_header(buf: bytearray, ssrc: int, seq_offset: int, ts_offset: int) -
 def set_payload_type(buf: bytearray, payload_type: int) -> None:
     """Change the payload type in place, keeping the marker bit (used after transcoding). O(1)."""
     _check(buf)
+    buf[1] = (buf[1] & 0x80) | (payload_type & 0x7F)
+
+
+def translate_payload(buf: bytearray, table: bytes, payload_type: int) -> None:
+    """Transcode a byte-per-sample payload in place and relabel the payload type. O(n) in C.
+
+    With `centrex.media.codecs.transcode_table("PCMU", "PCMA")` this turns a PCMU packet into a
+    PCMA one without decoding (DESIGN.md habit 11). Padding octets (RFC 3550 §5.1 P bit) are left
+    alone, so the padding count in the last octet survives.
+    """
+    start = payload_offset(buf)
+    end = len(buf)
+    if buf[0] & 0x20:
+        end -= buf[end - 1]
+        if end < start:
+            raise RtpParseError("RTP padding count is larger than the payload")
+    buf[start:end] = buf[start:end].translate(table)
     buf[1] = (buf[1] & 0x80) | (payload_type & 0x7F)
 
 

@@ -265,3 +265,10 @@ def test_truncated_compound_raises_parse_error(
     cut = data.draw(st.integers(1, len(wire) - 1))
     with contextlib.suppress(RtcpParseError):
         rtcp.parse_compound(wire[:cut])
+
+
+def test_invalid_sender_info() -> None:
+    with pytest.raises(ValueError, match="64 bits"):
+        SenderReport(1, 1 << 64, 0, 0, 0)
+    with pytest.raises(ValueError, match="32-bit"):
+        SenderReport(1, 0, 1 << 32, 0, 0)

@@ -301,3 +301,24 @@ def test_stream_rewriter_output_has_no_gaps(sources: list[tuple[int, int, int]])
             out.rewrite(buf, t)
             got.append(rtp.read_seq(buf))
     assert got == [(65000 + k) & 0xFFFF for k in range(len(got))]
+
+
+def test_translate_payload_in_place() -> None:
+    from centrex.media.codecs import g711, transcode_table
+
+    payload = bytes(range(256))
+    buf = bytearray(RtpPacket(0, 1, 2, 3, payload, marker=True, csrcs=(9,), padding=3).serialize())
+    table = transcode_table("PCMU", "PCMA")
+    assert table is not None
+    rtp.translate_payload(buf, table, 8)
+    p = RtpPacket.parse(buf)
+    assert p.payload == g711.ulaw_to_alaw(payload)
+    assert (p.payload_type, p.marker, p.padding, p.csrcs) == (8, True, 3, (9,))
+
+
+def test_translate_payload_rejects_bad_padding() -> None:
+    buf = bytearray(RtpPacket(0, 1, 2, 3, b"ab").serialize())
+    buf[0] |= 0x20
+    buf[-1] = 40
+    with pytest.raises(RtpParseError, match="padding"):
+        rtp.translate_payload(buf, bytes(range(256)), 8)
