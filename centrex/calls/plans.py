@@ -1,0 +1,58 @@
+"""Snapshots of the database that the pure router decides on."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from centrex.calls.router import OutboundRoutePlan, TenantPlan, TrunkRef
+from centrex.data.models import Extension, Number, Tenant, Trunk
+from centrex.data.tenancy import TenantScope
+from centrex.provisioning.trunks import list_routes
+
+DEFAULT_FEATURE_CODES = {"*43": "echo", "*44": "speaking-clock", "*97": "voicemail"}
+
+
+async def load_tenant_plan(session: AsyncSession, tenant: Tenant) -> TenantPlan:
+    """What routing needs about one tenant, read through its scope."""
+    scope = TenantScope(session, tenant.id, tenant.domain)
+    extensions = await scope.list(Extension)
+    by_id = {e.id: e.number for e in extensions}
+    numbers = await scope.list(Number)
+    dids = {n.e164: by_id[n.extension_id] for n in numbers if n.extension_id in by_id}
+    caller_ids = {e.number: e.outbound_caller_id for e in extensions if e.outbound_caller_id}
+    return TenantPlan(
+        tenant_id=tenant.id,
+        domain=tenant.domain,
+        country=tenant.country,
+        extension_digits=tenant.extension_digits,
+        status=tenant.status.value,
+        extensions=frozenset(by_id.values()),
+        numbers=frozenset(n.e164 for n in numbers),
+        dids=dids,
+        caller_ids=caller_ids,
+        main_number=tenant.main_number or (min(n.e164 for n in numbers) if numbers else None),
+        feature_codes=DEFAULT_FEATURE_CODES,
+    )
+
+
+def trunk_ref(trunk: Trunk) -> TrunkRef:
+    return TrunkRef(trunk.id, trunk.name, trunk.priority, trunk.enabled)
+
+
+async def load_routing(
+    session: AsyncSession,
+) -> tuple[tuple[OutboundRoutePlan, ...], tuple[TrunkRef, ...]]:
+    """The provider's outbound routes and trunks."""
+    routes = tuple(
+        OutboundRoutePlan(route.prefix, tuple(trunk_ref(t) for t in trunks))
+        for route, trunks in await list_routes(session)
+    )
+    trunks = tuple(trunk_ref(t) for t in (await session.scalars(select(Trunk))).all())
+    return routes, trunks
+
+
+async def tenant_of_number(session: AsyncSession, e164: str) -> Tenant | None:
+    """The tenant a DID is assigned to (the entry point of an inbound trunk call)."""
+    stmt = select(Tenant).join(Number, Number.tenant_id == Tenant.id).where(Number.e164 == e164)
+    return (await session.scalars(stmt)).first()
