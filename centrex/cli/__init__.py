@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from centrex import __version__
+from centrex.cli.billing import billing, rates
 from centrex.cli.serve import demo, serve
 from centrex.cli.telephony import cdr, extension, number, route, trunk
 from centrex.cli.tenants import db, partner, tenant
@@ -16,7 +17,20 @@ def cli() -> None:
     """Centrex: multi-tenant hosted telephony (PBX, contact center, billing)."""
 
 
-for command in (db, partner, tenant, extension, number, trunk, route, cdr, serve, demo):
+for command in (
+    db,
+    partner,
+    tenant,
+    extension,
+    number,
+    trunk,
+    route,
+    cdr,
+    rates,
+    billing,
+    serve,
+    demo,
+):
     cli.add_command(command)
 
 

@@ -8,7 +8,7 @@ import socket
 import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +20,9 @@ from centrex.logs import configure_logging
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning.credentials import generate_password
-from centrex.provisioning.passwords import hash_password
-from centrex.server import Endpoint, Server
+
+if TYPE_CHECKING:
+    from centrex.server import Server
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ def _serve(server: Server) -> None:
 @pass_state
 def serve(state: CliState, sip_addr: str | None, http_addr: str | None) -> None:
     """Run Centrex (SIP, media, API, portal) until Ctrl-C."""
+    from centrex.server import Endpoint, Server
+
     settings = state.settings
     configure_logging(settings.log_level)
     try:
@@ -100,6 +103,8 @@ async def _prepare_demo(state: CliState) -> tuple[list[DemoLine], str]:
 
 async def _demo_objects(state: CliState, session: AsyncSession) -> tuple[list[DemoLine], str]:
     from sqlalchemy import select
+
+    from centrex.provisioning.passwords import hash_password
 
     now = state.clock.utcnow()
     partner = await session.scalar(select(Partner).where(Partner.name == "Demo Partner"))
@@ -157,6 +162,8 @@ async def _demo_objects(state: CliState, session: AsyncSession) -> tuple[list[De
 @pass_state
 def demo(state: CliState, sip_addr: str, http_addr: str, as_json: bool) -> None:
     """Create (or reuse) a demo tenant with three extensions, print what a phone needs, serve."""
+    from centrex.server import Endpoint, Server
+
     settings = state.settings
     configure_logging(settings.log_level)
     sip = Endpoint.parse(sip_addr, 5060)
