@@ -193,6 +193,11 @@ RX_TABLE: dict[tuple[RxState, RxInput], tuple[RxAction, RxState]] = {
 # a new timestamp base (re-INVITE, new SSRC) and starts a new press. 0xFFFF is the longest event
 # segment (§2.5.1.3).
 _MAX_STALE = 0x10000
+# A new segment of a long event (§2.5.1.3) follows a segment that reached the 16-bit maximum;
+# allow 200 ms (at 8 kHz) of lost updates before it. A same-digit packet after a shorter segment
+# is a new press whose start packets were lost, not a continuation.
+_LONG_SLACK = 1600
+_LONG_SEGMENT = 0xFFFF - _LONG_SLACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +253,8 @@ class DtmfReceiver:
             self._state is RxState.IN_EVENT
             and not marker
             and event.event == self._event
-            and delta <= _MAX_STALE
+            and self._segment >= _LONG_SEGMENT
+            and delta <= _MAX_STALE + _LONG_SLACK
         ):
             return RxInput.CONTINUE
         return RxInput.START_END if event.end else RxInput.START

@@ -239,3 +239,15 @@ def test_receiver_exactly_one_digit_per_press_with_duplication(
                 got.append(d.digit)
         ts += 8000
     assert got == digits
+
+
+def test_receiver_same_digit_again_with_start_and_end_lost() -> None:
+    """Press 1 loses its end packets, press 2 of the same key loses its marker packet: two
+    presses, because a continuation must follow a segment that reached 0xFFFF."""
+    rx = DtmfReceiver()
+    first = telephone_event_packets("8", 200)
+    for p in first[:5]:
+        rx.feed(0, p.marker, p.payload)
+    second = telephone_event_packets("8", 200)
+    got = [rx.feed(4000, p.marker, p.payload) for p in second[1:]]
+    assert [d.digit for d in got if d] == ["8"]
