@@ -147,12 +147,16 @@ class TelephoneEvent:
 
 
 class RxState(Enum):
+    """States of `DtmfReceiver` (module docstring)."""
+
     IDLE = "idle"  # nothing seen yet (or after reset)
     IN_EVENT = "in_event"  # a press is under way
     ENDED = "ended"  # the press ended; retransmitted end packets are expected
 
 
 class RxInput(Enum):
+    """A packet classified against the tracked event (`DtmfReceiver.classify`)."""
+
     START = "start"  # new timestamp, no end bit: a new press
     START_END = "start_end"  # new timestamp with the end bit: the start packets were lost
     UPDATE = "update"  # same timestamp and event, no end bit
@@ -162,6 +166,8 @@ class RxInput(Enum):
 
 
 class RxAction(Enum):
+    """What the receiver does on a transition of `RX_TABLE`."""
+
     REPORT = "report"  # report a digit and track the new event
     TRACK = "track"  # update the tracked duration
     IGNORE = "ignore"
@@ -223,6 +229,7 @@ class DtmfReceiver:
         self.reset()
 
     def reset(self) -> None:
+        """Forget the tracked event (new SSRC, re-INVITE)."""
         self._state = RxState.IDLE
         self._timestamp = 0
         self._event = -1
@@ -231,6 +238,7 @@ class DtmfReceiver:
 
     @property
     def state(self) -> RxState:
+        """Current state, for tests and diagnostics."""
         return self._state
 
     @property
@@ -433,6 +441,7 @@ class InbandDtmfDetector:
         self._misses = 0
 
     def reset(self) -> None:
+        """Drop buffered samples and any press in progress (new call, new stream)."""
         self._pending = []
         self._last = None
         self._current = None

@@ -238,6 +238,7 @@ class ReceiveStats:
 
     @property
     def extended_max_seq(self) -> int:
+        """Highest sequence number with the wrap count (§A.1 cycles + max_seq)."""
         return self._cycles + self._max_seq
 
     @property
@@ -259,6 +260,7 @@ class ReceiveStats:
 
     @property
     def jitter_ms(self) -> float:
+        """Interarrival jitter in milliseconds (for people and the API)."""
         return self._jitter * 1000.0 / self.clock_rate
 
     def report_block(self, now: float) -> ReportBlock:

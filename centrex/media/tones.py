@@ -38,6 +38,8 @@ __all__ = [
 
 
 class ToneKind(Enum):
+    """The call-progress signals a PBX plays (ITU-T E.180 names)."""
+
     DIAL = "dial"
     RINGBACK = "ringback"
     BUSY = "busy"

@@ -74,18 +74,21 @@ class CodecRegistry:
         self._by_pt[codec.payload_type] = codec
 
     def by_name(self, name: str) -> Codec:
+        """Codec for an SDP encoding name (case-insensitive, RFC 4566 §6 rtpmap)."""
         try:
             return self._by_name[name.upper()]
         except KeyError:
             raise UnknownCodecError(name) from None
 
     def by_payload_type(self, payload_type: int) -> Codec:
+        """Codec registered under a payload type (static, or as bound at registration)."""
         try:
             return self._by_pt[payload_type]
         except KeyError:
             raise UnknownCodecError(payload_type) from None
 
     def get(self, name: str) -> Codec | None:
+        """Like `by_name` but None when unknown (for negotiation, where absence is normal)."""
         return self._by_name.get(name.upper())
 
     def names(self) -> tuple[str, ...]:
