@@ -8,13 +8,13 @@ Two kinds of callers use this module:
   `RtpPacket.serialize`, a faithful round-trip of version, padding, extension, CSRC count,
   marker, payload type, sequence number, timestamp, SSRC, CSRC list, header extension
   (RFC 3550 §5.3.1) and payload.
-* Fast path (the relay, DESIGN.md habit 11): `peek`, `read_seq`, `read_timestamp`, `read_ssrc`,
-  `read_payload_type`, `payload_offset`, `rewrite_header`, `translate_payload` (G.711 law
-  conversion in place) and `StreamRewriter` (which keeps an outgoing stream continuous across
-  source switches). They read fixed offsets with
-  precompiled `struct.Struct` objects straight from a `bytes`, `bytearray` or `memoryview`, allocate
-  nothing but the returned ints, format no strings and log nothing. Each is O(1); `payload_offset`
-  is O(1) too (it reads the CSRC count and the extension length word, never walks the payload).
+* Fast path (the relay and the player, DESIGN.md habit 11): `pack_header`, `peek`, `read_seq`,
+  `read_timestamp`, `read_ssrc`, `read_payload_type`, `payload_offset`, `rewrite_header`,
+  `translate_payload` (G.711 law conversion in place) and `StreamRewriter` (which keeps an
+  outgoing stream continuous across source switches). They work on fixed offsets with
+  precompiled `struct.Struct` objects straight on a `bytes`, `bytearray` or `memoryview`,
+  allocate nothing but the returned ints (or the rewritten payload slice), format no strings and
+  log nothing. All are O(1) except `translate_payload`, which is O(payload) in C.
 
 Sequence numbers are 16 bits and wrap; `seq_delta`, `seq_newer`, `seq_add` and `extend_seq` do the
 modular arithmetic of RFC 3550 §A.1 so that callers never compare raw sequence numbers with `<`.
@@ -39,6 +39,7 @@ __all__ = [
     "StreamRewriter",
     "extend_seq",
     "is_rtcp",
+    "pack_header",
     "payload_offset",
     "peek",
     "read_payload_type",
@@ -202,6 +203,23 @@ class RtpPacket:
 
 
 # --- fast paths for the relay ------------------------------------------------------------------
+
+
+def pack_header(
+    payload_type: int, sequence: int, timestamp: int, ssrc: int, marker: bool = False
+) -> bytes:
+    """The 12-byte fixed header with no CSRC/extension/padding: what the player and the ticker
+    prepend to generated audio 50 times a second per stream. O(1), one `struct.pack`.
+
+    Values are masked to their field widths (a caller's counters may run past 16/32 bits).
+    """
+    return _FIXED.pack(
+        0x80,
+        (0x80 if marker else 0) | (payload_type & 0x7F),
+        sequence & 0xFFFF,
+        timestamp & 0xFFFFFFFF,
+        ssrc & 0xFFFFFFFF,
+    )
 
 
 def _check(buf: bytes | bytearray | memoryview) -> None:

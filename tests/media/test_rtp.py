@@ -322,3 +322,13 @@ def test_translate_payload_rejects_bad_padding() -> None:
     buf[-1] = 40
     with pytest.raises(RtpParseError, match="padding"):
         rtp.translate_payload(buf, bytes(range(256)), 8)
+
+
+@given(st.integers(0, 127), st.integers(0, 1 << 20), st.integers(0, 1 << 40), u32, st.booleans())
+def test_pack_header_matches_full_serializer(
+    pt: int, seq: int, ts: int, ssrc: int, marker: bool
+) -> None:
+    header = rtp.pack_header(pt, seq, ts, ssrc, marker)
+    expected = RtpPacket(pt, seq & 0xFFFF, ts & 0xFFFFFFFF, ssrc, marker=marker).serialize()
+    assert header == expected
+    assert len(header) == rtp.RTP_HEADER_LEN
