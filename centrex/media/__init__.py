@@ -9,7 +9,7 @@ from centrex.media.codecs import Codec, CodecRegistry, default_registry
 from centrex.media.dtmf import DtmfDigit, DtmfReceiver, InbandDtmfDetector, TelephoneEvent
 from centrex.media.jitter import ReceiveSnapshot, ReceiveStats
 from centrex.media.rtcp import RtcpParseError, parse_compound
-from centrex.media.rtp import RtpPacket, RtpParseError, rewrite_header
+from centrex.media.rtp import RtpPacket, RtpParseError, StreamRewriter, peek, rewrite_header
 
 __all__ = [
     "Codec",
@@ -22,8 +22,10 @@ __all__ = [
     "RtcpParseError",
     "RtpPacket",
     "RtpParseError",
+    "StreamRewriter",
     "TelephoneEvent",
     "default_registry",
     "parse_compound",
+    "peek",
     "rewrite_header",
 ]

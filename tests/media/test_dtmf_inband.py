@@ -150,3 +150,16 @@ def test_goertzel_power_matches_fft_bin() -> None:
     expected = (np.max(np.abs(x)) * n / 2) ** 2
     assert goertzel_power(x.tolist(), 1000.0) == pytest.approx(expected, rel=0.01)
     assert goertzel_power(x.tolist(), 2000.0) < expected * 1e-6
+
+
+@pytest.mark.parametrize("law", ["u", "a"])
+def test_digits_survive_g711(law: str) -> None:
+    """In-band DTMF arrives as G.711: detection must work on decoded µ-law/A-law audio."""
+    from centrex.media.codecs import g711
+
+    encode, decode = (
+        (g711.ulaw_encode, g711.ulaw_decode) if law == "u" else (g711.alaw_encode, g711.alaw_decode)
+    )
+    signal = to_pcm(np.concatenate([press(d, 60, dbm0=-25, pause=60) for d in DIGITS]))
+    det = InbandDtmfDetector()
+    assert "".join(det.feed(decode(encode(signal)))) == DIGITS
