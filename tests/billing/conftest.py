@@ -1,15 +1,13 @@
-"""Shared fixtures for billing tests: small retail and wholesale decks, a migrated SQLite."""
+"""Shared fixtures for billing tests: small retail and wholesale decks.
+
+Database tests use the `db` fixture of tests/conftest.py (SQLite and PostgreSQL).
+"""
 
 from __future__ import annotations
-
-import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from centrex.billing.decks import RateDeck, parse_deck_csv
-from centrex.data.db import Database
 
 HEADER = "prefix,destination,price_per_minute,connection_fee,increment,currency\n"
 
@@ -36,26 +34,3 @@ def retail() -> RateDeck:
 @pytest.fixture
 def wholesale() -> RateDeck:
     return parse_deck_csv(WHOLESALE_CSV, "wholesale")
-
-
-@pytest.fixture
-def billing_db_path(tmp_path: Path) -> Path:
-    """A migrated SQLite database file of its own (billing tests need no PostgreSQL)."""
-    path = tmp_path / "billing.db"
-
-    async def migrate() -> None:
-        database = Database(f"sqlite+aiosqlite:///{path}")
-        try:
-            await database.upgrade()
-        finally:
-            await database.dispose()
-
-    asyncio.run(migrate())
-    return path
-
-
-@pytest.fixture
-async def billing_db(billing_db_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{billing_db_path}")
-    yield database
-    await database.dispose()
