@@ -335,15 +335,9 @@ def test_server_key_matching() -> None:
     invite = _invite()
     key = server_key(invite)
     assert key is not None
-    assert (
-        key.branch == "z9hG4bKnashds8"
-    )
-    assert (
-        key.method == "INVITE"
-    )
-    assert (
-        key.sent_by == "127.0.0.1:5060"
-    )
+    assert key.branch == "z9hG4bKnashds8"
+    assert key.method == "INVITE"
+    assert key.sent_by == "127.0.0.1:5060"
     ack = parse_message(
         fx.INVITE.replace(b"INVITE sip:", b"ACK sip:").replace(b"314159 INVITE", b"314159 ACK")
     )
