@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from centrex.sip.errors import SipParseError
 from centrex.sip.grammar import WSP, header_key, parse_uint
-from centrex.sip.message import MAX_MESSAGE_SIZE, decode_head, split_head
+from centrex.sip.message import MAX_MESSAGE_SIZE, decode_head
 
 
 class StreamFramer:
@@ -23,30 +23,55 @@ class StreamFramer:
         self._buffer = bytearray()
         self._max_size = max_size
         self._pings = 0
+        # how far the search for the blank line has got, so a peer trickling bytes one at a
+        # time costs linear, not quadratic, work
+        self._searched = 0
+        self._pending_total: int | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add received bytes; return the complete messages now available, in order."""
         self._buffer.extend(data)
         messages: list[bytes] = []
         while True:
-            self._skip_crlf()
-            if not self._buffer:
-                break
-            bounds = split_head(bytes(self._buffer[: self._max_size + 4]))
-            if bounds is None:
-                if len(self._buffer) > self._max_size:
-                    raise SipParseError("header section too large")
-                break
-            head_end, body_start = bounds
-            length = _content_length(decode_head(bytes(self._buffer[:head_end])))
-            total = body_start + length
-            if total > self._max_size:
-                raise SipParseError("message too large")
+            if self._pending_total is None:
+                self._skip_crlf()
+                if not self._buffer:
+                    break
+                total = self._frame()
+                if total is None:
+                    break
+                self._pending_total = total
+            total = self._pending_total
             if len(self._buffer) < total:
                 break
             messages.append(bytes(self._buffer[:total]))
             del self._buffer[:total]
+            self._pending_total = None
+            self._searched = 0
         return messages
+
+    def _frame(self) -> int | None:
+        """Total length of the message at the head of the buffer, once its headers are in."""
+        buf = self._buffer
+        start = max(0, self._searched - 3)
+        crlf = buf.find(b"\r\n\r\n", start)
+        lf = buf.find(b"\n\n", start)
+        if crlf >= 0 and (lf < 0 or crlf <= lf):
+            head_end, body_start = crlf, crlf + 4
+        elif lf >= 0:
+            head_end, body_start = lf, lf + 2
+        else:
+            self._searched = len(buf)
+            if len(buf) > self._max_size:
+                raise SipParseError("header section too large")
+            return None
+        if head_end > self._max_size:
+            raise SipParseError("header section too large")
+        length = _content_length(decode_head(bytes(buf[:head_end])))
+        total = body_start + length
+        if total > self._max_size:
+            raise SipParseError("message too large")
+        return total
 
     def _skip_crlf(self) -> None:
         buf = self._buffer
@@ -65,6 +90,7 @@ class StreamFramer:
                 break
         if i:
             del buf[:i]
+            self._searched = 0
 
     def take_pings(self) -> int:
         """Number of CRLFCRLF keep-alives seen since the last call (each wants a CRLF pong)."""

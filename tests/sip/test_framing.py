@@ -65,3 +65,25 @@ def test_header_section_too_large_raises() -> None:
     framer = StreamFramer(max_size=1000)
     with pytest.raises(SipParseError):
         framer.feed(b"OPTIONS sip:a@example.com SIP/2.0\r\nX: " + b"a" * 2000)
+
+
+def test_trickled_large_message_is_linear_and_correct() -> None:
+    framer = StreamFramer()
+    body = b"x" * 20000
+    data = (
+        fx.base_request("MESSAGE").replace(
+            b"Content-Length: 0", f"Content-Length: {len(body)}".encode()
+        )
+        + body
+    )
+    out: list[bytes] = []
+    for i in range(0, len(data), 7):
+        out.extend(framer.feed(data[i : i + 7]))
+    assert out == [data]
+    assert parse_message(out[0]).body == body
+
+
+def test_lf_only_stream() -> None:
+    framer = StreamFramer()
+    data = fx.REGISTER.replace(b"\r\n", b"\n")
+    assert framer.feed(data + data) == [data, data]
