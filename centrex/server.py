@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import uvicorn
 
 from centrex.api.app import create_app
+from centrex.api.sources import RegistrationsFromEvents
 from centrex.clock import Clock, SystemClock
 from centrex.data.db import Database
 from centrex.events import EventBus
+from centrex.provisioning.secrets_box import SecretBox
 from centrex.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,9 @@ class Server:
         self.clock = clock or SystemClock()
         self.database = Database(settings.effective_database_url)
         self.events = EventBus()
+        # Until the registrar offers its own RegistrationSource, registrations are followed
+        # from its RegistrationChanged events; the call layer will pass a LiveCalls here.
+        self.registrations = RegistrationsFromEvents(self.events, self.clock)
         self._http: _EmbeddedUvicorn | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -78,7 +83,14 @@ class Server:
     async def start(self) -> None:
         """Start in dependency order; fails early (database behind) before opening any port."""
         await self.database.require_migrated()
-        app = create_app()
+        self.registrations.start()
+        app = create_app(
+            self.database,
+            clock=self.clock,
+            events_bus=self.events,
+            registrations=self.registrations,
+            secret_box=SecretBox.from_settings(self.settings.secret_key, self.settings.data_dir),
+        )
         config = uvicorn.Config(
             app,
             host=self.http_endpoint.host,
@@ -102,6 +114,7 @@ class Server:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._http_task
             self._http = None
+        await self.registrations.stop()
         await self.database.dispose()
         log.info("stopped")
 

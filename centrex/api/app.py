@@ -1,23 +1,88 @@
-"""The FastAPI application factory (routes are added per resource in `api/routes/`)."""
+"""The FastAPI application factory: REST API under /api/v1, events WebSocket, and the portal.
+
+Everything the routes need arrives as arguments (habit 8: wiring happens in `server.py`). The
+live sources default to empty ones, so the API works before the registrar and call layers are
+plugged in; see `centrex.api.sources` for the two Protocols they implement.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from centrex import __version__
+from centrex.api.errors import install_error_handlers
+from centrex.api.middleware import ApiMiddleware
+from centrex.api.routes import (
+    cdrs,
+    events,
+    extensions,
+    live,
+    me,
+    numbers,
+    partners,
+    tenants,
+    tokens,
+    trunks,
+    users,
+)
+from centrex.api.services import ApiServices, LoginLimiter
+from centrex.api.sources import LiveCalls, NoLiveCalls, NoRegistrations, RegistrationSource
+from centrex.clock import Clock, SystemClock
+from centrex.data.db import Database
+from centrex.events import EventBus
+from centrex.provisioning.secrets_box import SecretBox
+
+ROUTERS = (me, partners, tenants, users, extensions, numbers, trunks, cdrs, live, tokens, events)
 
 
-def create_app() -> FastAPI:
-    """Build the HTTP application: REST API under /api/v1 and the portal."""
+def create_app(
+    database: Database | None = None,
+    *,
+    clock: Clock | None = None,
+    events_bus: EventBus | None = None,
+    registrations: RegistrationSource | None = None,
+    calls: LiveCalls | None = None,
+    secret_box: SecretBox | None = None,
+    secure_cookies: bool = False,
+    portal: bool = True,
+) -> FastAPI:
+    """Build the HTTP application.
+
+    `database` is required for everything but /api/v1/health (a bare `create_app()` serves only
+    health, which keeps old callers working). `secure_cookies` marks the portal's cookies
+    Secure: set it when the portal is served over https.
+    """
     app = FastAPI(
         title="Centrex",
         version=__version__,
+        description="Multi-tenant hosted PBX: REST API (problem+json errors, `{total, items}` "
+        "lists, Idempotency-Key on POST). Authenticate with `Authorization: Bearer TOKEN`; "
+        "staff pick a tenant with `Centrex-Tenant: DOMAIN`.",
         openapi_url="/api/v1/openapi.json",
         docs_url="/docs",
+        redoc_url=None,
     )
+    install_error_handlers(app)
+    if database is None:
+        app.include_router(me.router)
+        return app
+    clock = clock or SystemClock()
+    services = ApiServices(
+        database=database,
+        clock=clock,
+        events=events_bus or EventBus(),
+        registrations=registrations or NoRegistrations(),
+        calls=calls or NoLiveCalls(),
+        secret_box=secret_box or SecretBox("centrex-test-only-key"),
+        limiter=LoginLimiter(clock),
+        secure_cookies=secure_cookies,
+    )
+    app.state.services = services
+    for module in ROUTERS:
+        app.include_router(module.router)
+    if portal:
+        from centrex.web.portal import install_portal
 
-    @app.get("/api/v1/health", tags=["ops"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
+        install_portal(app)
+    app.add_middleware(ApiMiddleware, services=services)
     return app

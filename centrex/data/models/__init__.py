@@ -3,6 +3,7 @@
 Later domains add their module here (billing, registrar bindings, auth tokens, ...).
 """
 
+from centrex.data.models.auth import ApiToken, IdempotencyRecord, PortalSession, Role, StaffAccount
 from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
 from centrex.data.models.cdr import Cdr, CdrLeg, Direction, Disposition, HangupSide
 from centrex.data.models.telephony import (
@@ -30,6 +31,7 @@ from centrex.data.models.tenancy import (
 )
 
 __all__ = [
+    "ApiToken",
     "Base",
     "Cdr",
     "CdrLeg",
@@ -40,6 +42,7 @@ __all__ = [
     "Extension",
     "HangupSide",
     "IdMixin",
+    "IdempotencyRecord",
     "Language",
     "Number",
     "NumberRange",
@@ -47,7 +50,10 @@ __all__ = [
     "OutboundRoute",
     "OutboundRouteTrunk",
     "Partner",
+    "PortalSession",
+    "Role",
     "SipCredential",
+    "StaffAccount",
     "Tenant",
     "TenantContact",
     "TenantOwned",

@@ -1,0 +1,207 @@
+"""/api/v1/extensions: a tenant's extensions and their SIP credentials.
+
+A generated SIP password appears once, in the answer that created it; only HA1 digests are
+stored. A plain user sees its own extensions and may change their SIP password, nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, StringConstraints
+
+from centrex.api.auth import Caller, Scope, own_extension_ids, require_tenant_admin
+from centrex.api.errors import PROBLEM_RESPONSES
+from centrex.api.pagination import Listing, Page, paginate
+from centrex.api.schemas import Email, IdPath, OptName, Password, Phone, RefId, Strict
+from centrex.api.services import ApiServices
+from centrex.data.models import Extension, SipCredential
+from centrex.data.tenancy import TenantScope
+from centrex.errors import NotFound
+from centrex.provisioning import extensions as service
+from centrex.provisioning.numbers import extension_numbers
+from centrex.provisioning.views import extension_view
+
+router = APIRouter(prefix="/api/v1/extensions", tags=["extensions"], responses=PROBLEM_RESPONSES)
+
+ExtNumber = Annotated[str, StringConstraints(min_length=2, max_length=5, pattern=r"^[0-9]+$")]
+SipUser = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+]
+
+
+class ExtensionIn(Strict):
+    number: ExtNumber
+    name: OptName = ""
+    email: Email | None = None
+    user_id: RefId | None = None
+    outbound_caller_id: Phone | None = None
+    password: Password | None = None
+    username: SipUser | None = None
+
+
+class ExtensionPatch(Strict):
+    name: OptName | None = None
+    email: Email | None = None
+    user_id: RefId | None = None
+    outbound_caller_id: Phone | None = None
+
+
+class PasswordIn(Strict):
+    password: Password | None = None
+
+
+class ExtensionOut(BaseModel):
+    id: int
+    number: str
+    name: str
+    email: str | None
+    user_id: int | None
+    outbound_caller_id: str | None
+    sip_username: str | None = None
+    sip_realm: str | None = None
+    numbers: list[str] = []
+    registered: bool = False
+    registrations: int = 0
+
+
+class ExtensionCreated(ExtensionOut):
+    sip_password: str | None = None
+
+
+class SipPasswordOut(BaseModel):
+    id: int
+    sip_username: str
+    sip_password: str | None
+
+
+async def _view(
+    scope: TenantScope, extension: Extension, numbers: dict[int, str] | None = None
+) -> dict[str, Any]:
+    credential = await scope.first(SipCredential, SipCredential.extension_id == extension.id)
+    if numbers is None:
+        numbers = await extension_numbers(scope)
+    own = [numbers[extension.id]] if extension.id in numbers else []
+    return extension_view(extension, credential, own)
+
+
+def _aor_user(aor: str) -> str:
+    """`sip:101@acme.example.com` → `101`."""
+    text = aor.split(":", 1)[-1]
+    return text.split("@", 1)[0]
+
+
+async def registration_counts(svc: ApiServices, scope: TenantScope) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for binding in await svc.registrations.list(scope.tenant_id):
+        user = _aor_user(str(binding.get("aor", "")))
+        counts[user] = counts.get(user, 0) + 1
+    return counts
+
+
+async def _get(scope: TenantScope, caller: Any, extension_id: int) -> Extension:
+    extension = await scope.first(Extension, Extension.id == extension_id)
+    mine = await own_extension_ids(scope, caller)
+    if extension is None or (mine is not None and extension.id not in mine):
+        raise NotFound(f"extension {extension_id} not found", error_id="extension-not-found")
+    return extension
+
+
+@router.get("", response_model=Page[ExtensionOut])
+async def list_extensions(
+    request: Request, scope: Scope, caller: Caller, query: Listing
+) -> dict[str, Any]:
+    svc: ApiServices = request.app.state.services
+    mine = await own_extension_ids(scope, caller)
+    numbers = await extension_numbers(scope)
+    counts = await registration_counts(svc, scope)
+    views = []
+    for extension in await service.list_extensions(scope):
+        if mine is not None and extension.id not in mine:
+            continue
+        view = await _view(scope, extension, numbers)
+        view["registrations"] = counts.get(view.get("sip_username") or extension.number, 0)
+        view["registered"] = view["registrations"] > 0
+        views.append(view)
+    return paginate(
+        views,
+        query,
+        orders=("id", "number", "name", "email"),
+        default="number",
+        searchable=("number", "name", "email"),
+    )
+
+
+@router.post("", status_code=201, response_model=ExtensionCreated)
+async def create_extension(
+    body: ExtensionIn, scope: Scope, caller: Caller, response: Response
+) -> dict[str, Any]:
+    """Create an extension; without `password`, one is generated and shown only here."""
+    require_tenant_admin(caller)
+    created = await service.create_extension(
+        scope,
+        number=body.number,
+        name=body.name,
+        password=body.password,
+        email=body.email,
+        user_id=body.user_id,
+        outbound_caller_id=body.outbound_caller_id,
+        username=body.username,
+    )
+    view = await _view(scope, created.extension)
+    view["sip_password"] = created.generated_password
+    response.headers["Location"] = f"/api/v1/extensions/{created.extension.id}"
+    return view
+
+
+@router.get("/{extension_id}", response_model=ExtensionOut)
+async def get_extension(
+    request: Request, extension_id: IdPath, scope: Scope, caller: Caller
+) -> dict[str, Any]:
+    svc: ApiServices = request.app.state.services
+    view = await _view(scope, await _get(scope, caller, extension_id))
+    count = (await registration_counts(svc, scope)).get(view.get("sip_username") or "", 0)
+    view["registrations"] = count
+    view["registered"] = count > 0
+    return view
+
+
+@router.patch("/{extension_id}", response_model=ExtensionOut)
+async def update_extension(
+    extension_id: IdPath, body: ExtensionPatch, scope: Scope, caller: Caller
+) -> dict[str, Any]:
+    require_tenant_admin(caller)
+    extension = await _get(scope, caller, extension_id)
+    await service.update_extension(
+        scope,
+        extension,
+        name=body.name,
+        email=body.email,
+        user_id=body.user_id,
+        outbound_caller_id=body.outbound_caller_id,
+    )
+    return await _view(scope, extension)
+
+
+@router.delete("/{extension_id}", status_code=204)
+async def delete_extension(extension_id: IdPath, scope: Scope, caller: Caller) -> Response:
+    require_tenant_admin(caller)
+    extension = await _get(scope, caller, extension_id)
+    await service.delete_extension(scope, extension.number)
+    return Response(status_code=204)
+
+
+@router.post("/{extension_id}/sip-password", response_model=SipPasswordOut)
+async def change_sip_password(
+    extension_id: IdPath, body: PasswordIn, scope: Scope, caller: Caller
+) -> dict[str, Any]:
+    """Set the SIP password, or generate one (returned once) when none is given."""
+    extension = await _get(scope, caller, extension_id)
+    generated = await service.set_sip_password(scope, extension, body.password)
+    credential = await scope.first(SipCredential, SipCredential.extension_id == extension.id)
+    return {
+        "id": extension.id,
+        "sip_username": credential.username if credential else extension.number,
+        "sip_password": generated,
+    }

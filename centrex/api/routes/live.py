@@ -1,0 +1,140 @@
+"""/api/v1/registrations and /api/v1/calls: live state read through the `sources` Protocols.
+
+A plain user sees only its own devices and calls; hanging up is for tenant admins.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel
+
+from centrex.api.auth import Caller, Principal, Scope, own_extension_numbers, require_tenant_admin
+from centrex.api.errors import PROBLEM_RESPONSES
+from centrex.api.pagination import Listing, Page, paginate
+from centrex.api.services import ApiServices
+from centrex.data.models import SipCredential
+from centrex.data.tenancy import TenantScope
+from centrex.errors import NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["live"], responses=PROBLEM_RESPONSES)
+
+CallId = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+class RegistrationOut(BaseModel):
+    aor: str
+    contact: str
+    source: str
+    transport: str
+    user_agent: str
+    expires_at: str | None
+    extension: str | None = None
+
+
+class CallOut(BaseModel):
+    call_id: str
+    caller: str
+    callee: str
+    direction: str
+    state: str
+    started_at: str | None = None
+    answered_at: str | None = None
+
+
+def aor_user(aor: str) -> str:
+    """`sip:101@acme.example.com` → `101`."""
+    return aor.split(":", 1)[-1].split("@", 1)[0]
+
+
+async def registrations_of(
+    svc: ApiServices, scope: TenantScope, principal: Principal
+) -> list[dict[str, Any]]:
+    """The tenant's registrations (a user's own only), each with the extension it belongs to."""
+    usernames = {c.username: str(c.extension_id) for c in await scope.list(SipCredential)}
+    from centrex.data.models import Extension
+
+    numbers = {str(e.id): e.number for e in await scope.list(Extension)}
+    mine = await own_extension_numbers(scope, principal)
+    result = []
+    for binding in await svc.registrations.list(scope.tenant_id):
+        item = {
+            "aor": str(binding.get("aor", "")),
+            "contact": str(binding.get("contact", "")),
+            "source": str(binding.get("source", "")),
+            "transport": str(binding.get("transport", "")),
+            "user_agent": str(binding.get("user_agent", "")),
+            "expires_at": _iso(binding.get("expires_at")),
+        }
+        ext_id = usernames.get(aor_user(str(item["aor"])))
+        item["extension"] = numbers.get(ext_id) if ext_id else None
+        if mine is not None and item["extension"] not in mine:
+            continue
+        result.append(item)
+    return result
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+async def calls_of(
+    svc: ApiServices, scope: TenantScope, principal: Principal
+) -> list[dict[str, Any]]:
+    mine = await own_extension_numbers(scope, principal)
+    result = []
+    for call in await svc.calls.list(scope.tenant_id):
+        item = {
+            "call_id": str(call.get("call_id", "")),
+            "caller": str(call.get("caller", "")),
+            "callee": str(call.get("callee", "")),
+            "direction": str(call.get("direction", "")),
+            "state": str(call.get("state", "")),
+            "started_at": _iso(call.get("started_at")),
+            "answered_at": _iso(call.get("answered_at")),
+        }
+        if mine is not None and not ({item["caller"], item["callee"]} & mine):
+            continue
+        result.append(item)
+    return result
+
+
+@router.get("/registrations", response_model=Page[RegistrationOut])
+async def list_registrations(
+    request: Request, scope: Scope, caller: Caller, query: Listing
+) -> dict[str, Any]:
+    items = await registrations_of(request.app.state.services, scope, caller)
+    return paginate(
+        items,
+        query,
+        orders=("aor", "extension", "expires_at", "source"),
+        default="aor",
+        searchable=("aor", "contact", "user_agent", "source"),
+    )
+
+
+@router.get("/calls", response_model=Page[CallOut])
+async def list_calls(
+    request: Request, scope: Scope, caller: Caller, query: Listing
+) -> dict[str, Any]:
+    items = await calls_of(request.app.state.services, scope, caller)
+    return paginate(
+        items,
+        query,
+        orders=("started_at", "caller", "callee", "state", "call_id"),
+        default="started_at",
+        searchable=("caller", "callee", "call_id"),
+    )
+
+
+@router.delete("/calls/{call_id}", status_code=204)
+async def hangup_call(request: Request, call_id: CallId, scope: Scope, caller: Caller) -> Response:
+    """Hang up one live call of the tenant (404 if the tenant has no such call)."""
+    require_tenant_admin(caller)
+    svc: ApiServices = request.app.state.services
+    if not await svc.calls.hangup(scope.tenant_id, call_id):
+        raise NotFound(f"no live call {call_id}", error_id="call-not-found")
+    return Response(status_code=204)

@@ -1,0 +1,183 @@
+"""/api/v1/numbers: the tenant's DIDs (assign, re-point, release) and /api/v1/number-ranges
+(the provider's blocks, platform admin only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, StringConstraints
+
+from centrex.api.auth import (
+    Caller,
+    Now,
+    Scope,
+    Session,
+    require_platform_admin,
+    require_tenant_admin,
+)
+from centrex.api.errors import PROBLEM_RESPONSES
+from centrex.api.pagination import Listing, Page, paginate
+from centrex.api.schemas import IdPath, OptName, RefId, Strict
+from centrex.data.models import Extension, Number, Tenant
+from centrex.data.tenancy import TenantScope
+from centrex.errors import NotFound
+from centrex.provisioning import numbers as service
+from centrex.provisioning import provider
+from centrex.provisioning.views import number_view, range_view
+
+router = APIRouter(prefix="/api/v1", tags=["numbers"], responses=PROBLEM_RESPONSES)
+
+E164 = Annotated[str, StringConstraints(min_length=3, max_length=20, pattern=r"^\+?[0-9 ]+$")]
+
+
+class NumberIn(Strict):
+    e164: E164
+    extension_id: RefId | None = None
+
+
+class NumberPatch(Strict):
+    extension_id: RefId | None = None
+
+
+class NumberOut(BaseModel):
+    id: int
+    e164: str
+    state: str
+    tenant_id: int | None
+    extension_id: int | None
+    extension: str | None
+    range_id: int | None
+
+
+class RangeIn(Strict):
+    first: E164
+    last: E164
+    description: OptName = ""
+
+
+class RangeOut(BaseModel):
+    id: int
+    first: str
+    last: str
+    description: str
+    size: int | None = None
+
+
+async def _extension(scope: TenantScope, extension_id: int | None) -> Extension | None:
+    if extension_id is None:
+        return None
+    extension = await scope.first(Extension, Extension.id == extension_id)
+    if extension is None:
+        raise NotFound(
+            f"extension {extension_id} not found",
+            error_id="extension-not-found",
+            field="extension_id",
+        )
+    return extension
+
+
+async def _view(scope: TenantScope, number: Number) -> dict[str, Any]:
+    extension = await _extension(scope, number.extension_id) if number.extension_id else None
+    return number_view(number, extension.number if extension else None)
+
+
+async def _get(scope: TenantScope, number_id: int) -> Number:
+    number = await scope.first(Number, Number.id == number_id)
+    if number is None:
+        raise NotFound(f"number {number_id} not found", error_id="number-not-found")
+    return number
+
+
+@router.get("/numbers", response_model=Page[NumberOut])
+async def list_numbers(scope: Scope, caller: Caller, query: Listing) -> dict[str, Any]:
+    require_tenant_admin(caller)
+    views = [await _view(scope, n) for n in await service.list_numbers(scope)]
+    return paginate(
+        views, query, orders=("id", "e164", "extension"), default="e164", searchable=("e164",)
+    )
+
+
+@router.post("/numbers", status_code=201, response_model=NumberOut)
+async def assign_number(
+    body: NumberIn, scope: Scope, caller: Caller, session: Session, response: Response, now: Now
+) -> dict[str, Any]:
+    """Give a DID to the tenant, optionally routed to one of its extensions."""
+    require_tenant_admin(caller)
+    extension = await _extension(scope, body.extension_id)
+    tenant = await session.get(Tenant, scope.tenant_id)
+    number = await service.assign_number(
+        scope,
+        body.e164,
+        now=now,
+        country=tenant.country if tenant else None,
+        extension_number=extension.number if extension else None,
+    )
+    response.headers["Location"] = f"/api/v1/numbers/{number.id}"
+    return await _view(scope, number)
+
+
+@router.get("/numbers/{number_id}", response_model=NumberOut)
+async def get_number(number_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
+    require_tenant_admin(caller)
+    return await _view(scope, await _get(scope, number_id))
+
+
+@router.patch("/numbers/{number_id}", response_model=NumberOut)
+async def route_number(
+    number_id: IdPath, body: NumberPatch, scope: Scope, caller: Caller
+) -> dict[str, Any]:
+    """Point the number at another extension (`extension_id: null` removes the destination)."""
+    require_tenant_admin(caller)
+    number = await _get(scope, number_id)
+    extension = await _extension(scope, body.extension_id)
+    number.extension_id = extension.id if extension else None
+    await scope.session.flush()
+    return await _view(scope, number)
+
+
+@router.delete("/numbers/{number_id}", status_code=204)
+async def release_number(number_id: IdPath, scope: Scope, caller: Caller, now: Now) -> Response:
+    """Take the number back from the tenant; it ages before anyone else may get it."""
+    require_tenant_admin(caller)
+    number = await _get(scope, number_id)
+    await service.release_number(scope, number.e164, now=now)
+    return Response(status_code=204)
+
+
+@router.get("/number-ranges", response_model=Page[RangeOut])
+async def list_ranges(session: Session, caller: Caller, query: Listing) -> dict[str, Any]:
+    require_platform_admin(caller)
+    views = [
+        range_view(r, await provider.range_size(session, r.id))
+        for r in await service.list_ranges(session)
+    ]
+    return paginate(
+        views, query, orders=("id", "first", "last"), searchable=("first", "description")
+    )
+
+
+@router.post("/number-ranges", status_code=201, response_model=RangeOut)
+async def add_range(
+    body: RangeIn, session: Session, caller: Caller, response: Response
+) -> dict[str, Any]:
+    require_platform_admin(caller)
+    number_range, size = await service.add_range(
+        session, body.first, body.last, description=body.description
+    )
+    response.headers["Location"] = f"/api/v1/number-ranges/{number_range.id}"
+    return range_view(number_range, size)
+
+
+@router.get("/number-ranges/{range_id}", response_model=RangeOut)
+async def get_range(range_id: IdPath, session: Session, caller: Caller) -> dict[str, Any]:
+    require_platform_admin(caller)
+    number_range = await provider.get_range(session, range_id)
+    return range_view(number_range, await provider.range_size(session, range_id))
+
+
+@router.delete("/number-ranges/{range_id}", status_code=204)
+async def delete_range(range_id: IdPath, session: Session, caller: Caller) -> Response:
+    require_platform_admin(caller)
+    await provider.delete_range(session, range_id)
+    return Response(status_code=204)

@@ -1,0 +1,271 @@
+"""/api/v1/tenants: customers with status, licence (max simultaneous calls), quota, contacts.
+
+A platform admin reaches every tenant, a partner only its own (others answer 404), a tenant
+admin or user reads its own tenant. Creating, suspending and deleting is for staff.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from centrex.api.auth import Caller, Now, Principal, Session, require_staff, require_tenant_admin
+from centrex.api.errors import PROBLEM_RESPONSES
+from centrex.api.pagination import Listing, Page, paginate
+from centrex.api.schemas import Count, Domain, IdPath, Language, Name, OptName, Phone, RefId, Strict
+from centrex.api.services import ApiServices
+from centrex.data.models import Role, Tenant, TenantStatus
+from centrex.errors import Forbidden, NotFound
+from centrex.provisioning import provider
+from centrex.provisioning import tenants as service
+from centrex.provisioning.views import tenant_view
+
+router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"], responses=PROBLEM_RESPONSES)
+
+ContactKindName = Literal["it-admin", "firewall-admin", "it-partner", "pbx-partner"]
+
+
+class TenantIn(Strict):
+    name: Name
+    domain: Domain
+    extension_digits: Annotated[int, Field(ge=2, le=5)] = 3
+    max_calls: Count = 10
+    language: Language = "en"
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = "CH"
+    partner_id: RefId | None = None
+    trial_days: Annotated[int, Field(ge=1, le=365)] | None = None
+    storage_quota_mb: Count = 1024
+
+
+class TenantPatch(Strict):
+    name: Name | None = None
+    language: Language | None = None
+    max_calls: Count | None = None
+    storage_quota_mb: Count | None = None
+    main_number: Phone | None = None
+    partner_id: RefId | None = None
+
+
+class StatusIn(Strict):
+    reason: OptName | None = None
+
+
+class ContactIn(Strict):
+    name: Name
+    email: OptName | None = None
+    phone: Phone | None = None
+
+
+class ContactOut(BaseModel):
+    kind: str
+    name: str
+    email: str | None
+    phone: str | None
+
+
+class TenantOut(BaseModel):
+    id: int
+    name: str
+    domain: str
+    customer_number: str
+    partner_id: int | None
+    language: str
+    country: str
+    extension_digits: int
+    max_calls: int
+    storage_quota_mb: int
+    status: str
+    status_changed_at: str | None
+    trial_ends_at: str | None
+    credit: str
+    currency: str
+    main_number: str | None
+    created_at: str | None
+    live_calls: int = 0
+    registrations: int = 0
+    extensions: int = 0
+
+
+def _reachable(principal: Principal, tenant: Tenant) -> bool:
+    if principal.role == Role.PLATFORM_ADMIN:
+        return True
+    if principal.role == Role.PARTNER:
+        return tenant.partner_id == principal.partner_id
+    return tenant.id == principal.tenant_id
+
+
+async def _get(session: AsyncSession, principal: Principal, tenant_id: int) -> Tenant:
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None or not _reachable(principal, tenant):
+        raise NotFound(f"tenant {tenant_id} not found", error_id="tenant-not-found")
+    return tenant
+
+
+async def tenant_summary(svc: ApiServices, session: AsyncSession, tenant: Tenant) -> dict[str, Any]:
+    """The tenant plus the live numbers a provider watches: calls vs licence, devices."""
+    view = tenant_view(tenant)
+    scope = service.scope_of(session, tenant)
+    view["live_calls"] = len(await svc.calls.list(tenant.id))
+    view["registrations"] = len(await svc.registrations.list(tenant.id))
+    view["extensions"] = (await provider.tenant_usage(scope))["extensions"]
+    return view
+
+
+@router.get("", response_model=Page[TenantOut])
+async def list_tenants(
+    request: Request, session: Session, caller: Caller, query: Listing
+) -> dict[str, Any]:
+    svc: ApiServices = request.app.state.services
+    tenants = [t for t in await service.list_tenants(session) if _reachable(caller, t)]
+    views = [await tenant_summary(svc, session, t) for t in tenants]
+    return paginate(
+        views,
+        query,
+        orders=("id", "name", "domain", "status", "customer_number", "max_calls"),
+        searchable=("name", "domain", "customer_number"),
+    )
+
+
+@router.post("", status_code=201, response_model=TenantOut)
+async def create_tenant(
+    request: Request, body: TenantIn, session: Session, caller: Caller, now: Now, response: Response
+) -> dict[str, Any]:
+    require_staff(caller)
+    partner_id = body.partner_id
+    if caller.role == Role.PARTNER:
+        if partner_id not in (None, caller.partner_id):
+            raise NotFound(f"partner {partner_id} not found", error_id="partner-not-found")
+        partner_id = caller.partner_id
+    tenant = await service.create_tenant(
+        session,
+        now=now,
+        name=body.name,
+        domain=body.domain,
+        extension_digits=body.extension_digits,
+        max_calls=body.max_calls,
+        language=body.language,
+        country=body.country,
+        partner_id=partner_id,
+        trial_days=body.trial_days,
+        storage_quota_mb=body.storage_quota_mb,
+    )
+    response.headers["Location"] = f"/api/v1/tenants/{tenant.id}"
+    return await tenant_summary(request.app.state.services, session, tenant)
+
+
+@router.get("/{tenant_id}", response_model=TenantOut)
+async def get_tenant(
+    request: Request, tenant_id: IdPath, session: Session, caller: Caller
+) -> dict[str, Any]:
+    tenant = await _get(session, caller, tenant_id)
+    return await tenant_summary(request.app.state.services, session, tenant)
+
+
+@router.patch("/{tenant_id}", response_model=TenantOut)
+async def update_tenant(
+    request: Request, tenant_id: IdPath, body: TenantPatch, session: Session, caller: Caller
+) -> dict[str, Any]:
+    """Name, language, main number (tenant admins); licence, quota, partner (staff)."""
+    tenant = await _get(session, caller, tenant_id)
+    require_tenant_admin(caller)
+    changes = body.model_dump(exclude_unset=True)
+    staff_only = {"max_calls", "storage_quota_mb", "partner_id"} & changes.keys()
+    if staff_only and not caller.is_staff:
+        raise Forbidden(f"only staff may change {', '.join(sorted(staff_only))}")
+    if "partner_id" in changes and caller.role != Role.PLATFORM_ADMIN:
+        raise Forbidden("only a platform admin may move a tenant to another partner")
+    await provider.update_tenant(session, tenant, **changes)
+    return await tenant_summary(request.app.state.services, session, tenant)
+
+
+@router.delete("/{tenant_id}", status_code=204)
+async def delete_tenant(tenant_id: IdPath, session: Session, caller: Caller) -> Response:
+    tenant = await _get(session, caller, tenant_id)
+    require_staff(caller)
+    await provider.delete_tenant(session, tenant.id)
+    return Response(status_code=204)
+
+
+async def _set_status(
+    request: Request,
+    session: AsyncSession,
+    caller: Principal,
+    tenant_id: int,
+    status: TenantStatus,
+    reason: str | None,
+    now: Any,
+) -> dict[str, Any]:
+    tenant = await _get(session, caller, tenant_id)
+    require_staff(caller)
+    await service.set_status(session, tenant, status, now=now, reason=reason)
+    return await tenant_summary(request.app.state.services, session, tenant)
+
+
+@router.post("/{tenant_id}/suspend", response_model=TenantOut)
+async def suspend_tenant(
+    request: Request,
+    tenant_id: IdPath,
+    session: Session,
+    caller: Caller,
+    now: Now,
+    body: StatusIn | None = None,
+) -> dict[str, Any]:
+    """Suspend: the tenant keeps its data but may not place calls."""
+    return await _set_status(
+        request,
+        session,
+        caller,
+        tenant_id,
+        TenantStatus.SUSPENDED,
+        body.reason if body else None,
+        now,
+    )
+
+
+@router.post("/{tenant_id}/activate", response_model=TenantOut)
+async def activate_tenant(
+    request: Request,
+    tenant_id: IdPath,
+    session: Session,
+    caller: Caller,
+    now: Now,
+    body: StatusIn | None = None,
+) -> dict[str, Any]:
+    return await _set_status(
+        request, session, caller, tenant_id, TenantStatus.ACTIVE, body.reason if body else None, now
+    )
+
+
+@router.get("/{tenant_id}/contacts", response_model=Page[ContactOut])
+async def list_contacts(tenant_id: IdPath, session: Session, caller: Caller) -> dict[str, Any]:
+    tenant = await _get(session, caller, tenant_id)
+    require_tenant_admin(caller)
+    contacts = await provider.list_contacts(service.scope_of(session, tenant))
+    items = [provider.contact_view(c) for c in contacts]
+    return {"total": len(items), "items": items}
+
+
+@router.put("/{tenant_id}/contacts/{kind}", response_model=ContactOut)
+async def set_contact(
+    tenant_id: IdPath, kind: ContactKindName, body: ContactIn, session: Session, caller: Caller
+) -> dict[str, Any]:
+    """Create or replace the contact of one kind (IT admin, firewall admin, partners)."""
+    tenant = await _get(session, caller, tenant_id)
+    require_tenant_admin(caller)
+    contact = await provider.set_contact(
+        service.scope_of(session, tenant), kind, name=body.name, email=body.email, phone=body.phone
+    )
+    return provider.contact_view(contact)
+
+
+@router.delete("/{tenant_id}/contacts/{kind}", status_code=204)
+async def delete_contact(
+    tenant_id: IdPath, kind: ContactKindName, session: Session, caller: Caller
+) -> Response:
+    tenant = await _get(session, caller, tenant_id)
+    require_tenant_admin(caller)
+    await provider.delete_contact(service.scope_of(session, tenant), kind)
+    return Response(status_code=204)
