@@ -14,7 +14,6 @@ Output contract (--json; amounts are decimal strings, never floats):
 from __future__ import annotations
 
 import sys
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,10 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.billing import service
-from centrex.billing.clauses import sla_credit, termination_fee
+from centrex.billing.clauses import ContractTerms, sla_credit, termination_fee
+from centrex.billing.credit import authorize_call
 from centrex.billing.decks import DeckImportError, parse_deck_csv
+from centrex.cli.billing_accounts import COMMANDS, parse_day
 from centrex.cli.common import (
     CliState,
     emit,
@@ -35,7 +36,7 @@ from centrex.cli.common import (
     read_db,
     write_db,
 )
-from centrex.errors import ValidationFailed
+from centrex.errors import NotFound, ValidationFailed
 from centrex.provisioning.tenants import scope_for
 
 
@@ -59,13 +60,6 @@ class DecimalAmount(click.ParamType[Decimal, Any]):
 
 
 AMOUNT = DecimalAmount()
-
-
-def _parse_day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 @click.group()
@@ -123,7 +117,7 @@ def rates_quote(
     """Price an answered call of N seconds to a number."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        day = _parse_day(on, "--date") if on else None
+        day = parse_day(on, "--date") if on else None
         q = await service.quote_number(session, deck_name, number, seconds, day)
         return {
             "deck": deck_name,
@@ -137,6 +131,34 @@ def rates_quote(
             "price_per_minute": q.price_per_minute,
             "connection_fee": q.connection_fee,
             "increment": str(q.increment),
+        }
+
+    emit(read_db(state, work), as_json)
+
+
+@rates.command("max-duration")
+@click.option("--deck", "deck_name", required=True)
+@click.option("--number", required=True, help="E.164, e.g. +41441234567.")
+@click.option("--balance", type=AMOUNT, required=True, help="Prepaid balance.")
+@json_option
+@pass_state
+def rates_max_duration(
+    state: CliState, deck_name: str, number: str, balance: Decimal, as_json: bool
+) -> None:
+    """Longest call a prepaid balance pays for (connection fee and increments respected)."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        deck = await service.load_deck(session, deck_name)
+        rate = deck.lookup(service.check_e164(number))
+        if rate is None:
+            raise NotFound(f"no rate for {number} in deck {deck_name!r}", error_id="no-rate")
+        auth = authorize_call(balance, rate)
+        return {
+            "prefix": rate.prefix,
+            "allowed": auth.allowed,
+            "max_seconds": auth.max_seconds,
+            "refusal": auth.refusal.value if auth.refusal else None,
+            "balance": balance,
         }
 
     emit(read_db(state, work), as_json)
@@ -214,6 +236,41 @@ def billing_termination_fee(
     )
 
 
+@billing.command("contract-terms")
+@click.option("--start", required=True, help="Contract start (YYYY-MM-DD).")
+@click.option("--on", "on", required=True, help="Reference day, e.g. today (YYYY-MM-DD).")
+@click.option("--initial-months", type=click.IntRange(min=1), default=12, show_default=True)
+@click.option("--renewal-months", type=click.IntRange(min=1), default=12, show_default=True)
+@click.option("--notice-months", type=click.IntRange(min=0), default=3, show_default=True)
+@json_option
+def billing_contract_terms(
+    start: str,
+    on: str,
+    initial_months: int,
+    renewal_months: int,
+    notice_months: int,
+    as_json: bool,
+) -> None:
+    """Current period end, last day to give notice, and the end if notice is given that day."""
+    try:
+        terms = ContractTerms(
+            parse_day(start, "--start"), initial_months, renewal_months, notice_months
+        )
+        day = parse_day(on, "--on")
+    except ValidationFailed as exc:
+        fail(exc.message)
+        return
+    emit(
+        {
+            "period_end": terms.period_end(day),
+            "notice_deadline": terms.notice_deadline(day),
+            "effective_end_if_notice_given": terms.effective_end(day),
+            "months_left": terms.months_left(day),
+        },
+        as_json,
+    )
+
+
 @billing.command("rate")
 @click.option("--tenant", "domain", required=True, help="The tenant's domain.")
 @click.option("--deck", "deck_name", required=True, help="Retail (price) deck.")
@@ -234,8 +291,8 @@ def billing_rate(
     """Rate (or re-rate) a tenant's CDRs of a period and store price, cost and prefix."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        start = service.midnight(_parse_day(since, "--since"))
-        end = service.midnight(_parse_day(until, "--until"))
+        start = service.midnight(parse_day(since, "--since"))
+        end = service.midnight(parse_day(until, "--until"))
         scope = await scope_for(session, domain)
         report = await service.rate_period(
             scope, start=start, end=end, price_deck=deck_name, cost_deck=cost_deck
@@ -252,3 +309,7 @@ def billing_rate(
         }
 
     emit(write_db(state, work), as_json)
+
+
+for _command in COMMANDS:
+    billing.add_command(_command)

@@ -7,48 +7,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from centrex.cli.billing import billing, rates
-from centrex.cli.tenants import db
-
-from .conftest import HEADER, RETAIL_CSV
-
-
-@click.group()
-def root() -> None:
-    """The groups under test, as the main CLI will register them."""
-
-
-root.add_command(db)
-root.add_command(rates)
-root.add_command(billing)
-
-
-@pytest.fixture
-def run(tmp_path: Path) -> Any:
-    runner = CliRunner()
-    env = {
-        "CENTREX_DATA_DIR": str(tmp_path / "data"),
-        "CENTREX_DATABASE_URL": None,
-        "CENTREX_CONFIG": None,
-    }
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(root, list(args), env=env)
-
-    upgraded = invoke("db", "upgrade", "--json")
-    assert upgraded.exit_code == 0, upgraded.output
-    return invoke
+from .conftest import HEADER, RETAIL_CSV, Runner
 
 
 def _json(result: Result) -> Any:
     return json.loads(result.stdout)
 
 
-def test_import_list_and_quote(run: Any, tmp_path: Path) -> None:
+def test_import_list_and_quote(run: Runner, tmp_path: Path) -> None:
     deck = tmp_path / "retail.csv"
     deck.write_text(RETAIL_CSV, encoding="utf-8")
     result = run("rates", "import", str(deck), "--deck", "retail", "--json")
@@ -81,7 +50,7 @@ def test_import_list_and_quote(run: Any, tmp_path: Path) -> None:
     assert "price: 0.2800" in human.stdout
 
 
-def test_rejected_import_exits_non_zero_and_imports_nothing(run: Any, tmp_path: Path) -> None:
+def test_rejected_import_exits_non_zero_and_imports_nothing(run: Runner, tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text(RETAIL_CSV, encoding="utf-8")
     assert run("rates", "import", str(good), "--deck", "retail").exit_code == 0
@@ -122,7 +91,7 @@ def test_rejected_import_exits_non_zero_and_imports_nothing(run: Any, tmp_path: 
     assert quote["price"] == "0.0500"
 
 
-def test_quote_errors_exit_non_zero(run: Any) -> None:
+def test_quote_errors_exit_non_zero(run: Runner) -> None:
     missing = run(
         "rates", "quote", "--deck", "nope", "--number", "+41441234567", "--seconds", "1", "--json"
     )
@@ -132,7 +101,7 @@ def test_quote_errors_exit_non_zero(run: Any) -> None:
     assert bad.exit_code == 2
 
 
-def test_sla_credit(run: Any) -> None:
+def test_sla_credit(run: Runner) -> None:
     one = _json(
         run("billing", "sla-credit", "--monthly-fee", "100", "--restoration-hours", "11", "--json")
     )
@@ -158,7 +127,7 @@ def test_sla_credit(run: Any) -> None:
     assert (none["credit"], none["capped"]) == ("0.00", False)
 
 
-def test_termination_fee(run: Any) -> None:
+def test_termination_fee(run: Runner) -> None:
     data = _json(
         run("billing", "termination-fee", "--monthly-fee", "180", "--months-left", "7", "--json")
     )
@@ -182,12 +151,12 @@ def test_termination_fee(run: Any) -> None:
 
 
 @pytest.mark.parametrize("amount", ["abc", "-5", "NaN"])
-def test_bad_amounts_are_usage_errors(run: Any, amount: str) -> None:
+def test_bad_amounts_are_usage_errors(run: Runner, amount: str) -> None:
     result = run("billing", "termination-fee", "--monthly-fee", amount, "--months-left", "7")
     assert result.exit_code == 2
 
 
-def test_rate_command_on_an_empty_tenant(run: Any, tmp_path: Path) -> None:
+def test_rate_command_on_an_empty_tenant(run: Runner, tmp_path: Path) -> None:
     deck = tmp_path / "retail.csv"
     deck.write_text(RETAIL_CSV, encoding="utf-8")
     run("rates", "import", str(deck), "--deck", "retail")
