@@ -1,0 +1,387 @@
+"""MediaEngine: the facade the call layer (B2BUA) uses for RTP.
+
+Life of a bridged call (DESIGN.md §2 step 4), with the SDP handed through the engine:
+
+1. INVITE from A with offer `OA`: `a = await engine.allocate()`,
+   `engine.set_remote(a, OA, signalling_host=<A's source IP>)`.
+2. Outbound leg: `b = await engine.allocate()`; the INVITE to B carries
+   `engine.offer_for(b, OA)`: A's offer rewritten to Centrex's address and B's port (codecs kept,
+   the other G.711 law added so B may pick either).
+3. B answers `AB`: `engine.set_remote(b, AB)`.
+4. The 200 to A carries `engine.answer_for(a, OA, peer=b)`: A's offer answered with B's codec
+   when A offered it, else with one we transcode to (RFC 3264 §6).
+5. `engine.bridge(a, b)`; on hang-up `engine.release(a)`, `engine.release(b)`.
+
+An app call (IVR, voicemail) answers with `engine.answer_for(a, OA)` (codecs of the registry)
+and gets a `Channel` (`channel.py`). A re-INVITE is another `set_remote`; hold toward a party is
+`offer_for(leg, direction="sendonly")`, and `engine.play(leg, source)` plays music on hold to
+the held party (the relay stops toward it while the player owns its stream).
+
+The engine owns the port pool, the sockets and one RTCP report timer per leg on the shared
+ticker (RFC 3550 §6.2: 5 s minimum interval, randomised by 0.5..1.5 to avoid synchronisation),
+plus a 1 s inactivity check: a leg whose party should send but has been silent for
+`inactivity_timeout` is reported once to `on_inactive` so the call layer can hang up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+from centrex.clock import Clock
+from centrex.media.codecs import Codec, CodecRegistry
+from centrex.media.player import AudioSource, Player, frame_source
+from centrex.media.ports import PortPair, PortPool, PortPoolExhausted
+from centrex.media.recorder import Recorder
+from centrex.media.relay import Bridge
+from centrex.media.sdp_rewrite import (
+    NoCommonCodecError,
+    StreamParams,
+    answer_for_offer,
+    rewrite_sdp,
+    stream_params,
+)
+from centrex.media.session import LatchPolicy, LegSnapshot, MediaLeg
+from centrex.media.ticker import Ticker, TickerTimer
+from centrex.sip.offer_answer import Codec as SdpCodec
+from centrex.sip.offer_answer import build_answer, build_offer
+from centrex.sip.sdp import Origin, SessionDescription, parse_sdp
+
+__all__ = ["MediaEngine", "NoCommonCodecError", "PortPoolExhausted"]
+
+_BIND_ATTEMPTS = 16
+SdpInput = SessionDescription | bytes | str
+
+
+class MediaEngine:
+    """Allocates legs, rewrites SDP, bridges, plays and records. One per process (server.py)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        ticker: Ticker,
+        ports: PortPool,
+        codecs: CodecRegistry,
+        bind_address: str = "127.0.0.1",
+        media_address: str | None = None,
+        latch_policy: LatchPolicy = LatchPolicy.EXPECTED_HOSTS,
+        rtcp_interval: float = 5.0,
+        inactivity_timeout: float | None = None,
+        on_inactive: Callable[[MediaLeg], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`media_address` is what SDPs advertise (public address); defaults to the bind one."""
+        self.clock = clock
+        self.ticker = ticker
+        self.ports = ports
+        self.codecs = codecs
+        self.bind_address = bind_address
+        self.media_address = media_address or bind_address
+        self.latch_policy = latch_policy
+        self.rtcp_interval = rtcp_interval
+        self.inactivity_timeout = inactivity_timeout
+        self.on_inactive = on_inactive
+        # Not cryptographic: SSRC and initial seq/ts only need to be unpredictable enough to
+        # avoid collisions (RFC 3550 §8.1); SRTP would bring its own keys.
+        self._rng = rng or random.Random()
+        self._ids = itertools.count(1)
+        self.legs: dict[str, MediaLeg] = {}
+        self.bridges: dict[str, Bridge] = {}
+        self._rtcp_timers: dict[str, TickerTimer] = {}
+        self._inactive_reported: set[str] = set()
+        self._created: dict[str, float] = {}
+        self._check_timer: TickerTimer | None = None
+
+    # --- legs ------------------------------------------------------------------------------------
+
+    async def allocate(
+        self, leg_id: str | None = None, *, latch_policy: LatchPolicy | None = None
+    ) -> MediaLeg:
+        """Bind a new RTP/RTCP port pair; raises `PortPoolExhausted` when the range is used up."""
+        loop = asyncio.get_running_loop()
+        leg_id = leg_id or f"leg-{next(self._ids)}"
+        if leg_id in self.legs:
+            raise ValueError(f"leg id {leg_id} is in use")
+        for _ in range(_BIND_ATTEMPTS):
+            pair = self.ports.allocate()
+            leg = MediaLeg(
+                leg_id,
+                self.bind_address,
+                pair.rtp,
+                monotonic=self.clock.monotonic,
+                ssrc=self._rng.getrandbits(32),
+                initial_seq=self._rng.getrandbits(16),
+                initial_ts=self._rng.getrandbits(32),
+                latch_policy=latch_policy or self.latch_policy,
+            )
+            rtp_proto, rtcp_proto = leg.protocols()
+            try:
+                rtp, _ = await loop.create_datagram_endpoint(
+                    lambda p=rtp_proto: p,  # type: ignore[misc]
+                    local_addr=(self.bind_address, pair.rtp),
+                )
+            except OSError:
+                self.ports.quarantine(pair)
+                continue
+            try:
+                rtcp, _ = await loop.create_datagram_endpoint(
+                    lambda p=rtcp_proto: p,  # type: ignore[misc]
+                    local_addr=(self.bind_address, pair.rtcp),
+                )
+            except OSError:
+                rtp.close()
+                self.ports.quarantine(pair)
+                continue
+            leg.rtp_transport = rtp
+            leg.rtcp_transport = rtcp
+            self.legs[leg_id] = leg
+            self._created[leg_id] = self.clock.monotonic()
+            self._schedule_rtcp(leg, first=True)
+            self._ensure_checks()
+            return leg
+        raise PortPoolExhausted("could not bind an RTP port pair (ports held by other processes)")
+
+    def release(self, leg: MediaLeg) -> None:
+        """Unbridge, stop players/recorders (their taps go), close sockets, return the ports."""
+        self.unbridge(leg)
+        if leg.leg_id not in self.legs:
+            return
+        del self.legs[leg.leg_id]
+        self._created.pop(leg.leg_id, None)
+        self._inactive_reported.discard(leg.leg_id)
+        timer = self._rtcp_timers.pop(leg.leg_id, None)
+        if timer is not None:
+            timer.cancel()
+        source = leg.source
+        if isinstance(source, Player):
+            source.stop()
+        leg.close()
+        self.ports.release(PortPair(leg.rtp_port))
+
+    async def close(self) -> None:
+        """Release every leg (server shutdown)."""
+        for leg in list(self.legs.values()):
+            self.release(leg)
+        if self._check_timer is not None:
+            self._check_timer.cancel()
+            self._check_timer = None
+
+    # --- SDP -------------------------------------------------------------------------------------
+
+    def _origin(self, leg: MediaLeg) -> Origin:
+        leg.sdp_version += 1
+        return Origin(
+            username="centrex",
+            session_id=leg.sdp_session_id,
+            session_version=str(leg.sdp_version),
+            addrtype="IP6" if ":" in self.media_address else "IP4",
+            address=self.media_address,
+        )
+
+    def set_remote(
+        self, leg: MediaLeg, sdp: SdpInput, *, signalling_host: str | None = None
+    ) -> StreamParams:
+        """Apply the party's SDP (offer or answer): address, codecs, direction (hold).
+
+        `signalling_host` is where the party's SIP came from: a NATed phone's RTP comes from
+        that public IP, so latching accepts it (see `session.LatchPolicy`). Raises
+        `NoCommonCodecError` when the SDP has no usable audio stream.
+        """
+        params = stream_params(sdp)
+        if params is None:
+            raise NoCommonCodecError("SDP has no active audio stream")
+        hosts = (signalling_host,) if signalling_host else ()
+        leg.set_remote(params, extra_hosts=hosts)
+        bridge = self.bridges.get(leg.leg_id)
+        if bridge is not None:
+            bridge.replan()
+        return params
+
+    def offer_for(
+        self, leg: MediaLeg, source: SdpInput | None = None, *, direction: str | None = None
+    ) -> SessionDescription:
+        """Our offer to `leg`'s party: `source` (the other party's offer) rewritten to point at
+        this leg, or a fresh offer with the registry's codecs and telephone-event 101."""
+        origin = self._origin(leg)
+        if source is not None:
+            return rewrite_sdp(
+                source,
+                address=self.media_address,
+                port=leg.rtp_port,
+                origin=origin,
+                direction=direction,
+            )
+        codecs = [
+            SdpCodec(c.name, c.clock_rate, static_payload=c.payload_type) for c in self.codecs
+        ]
+        return build_offer(
+            codecs,
+            address=self.media_address,
+            port=leg.rtp_port,
+            origin=origin,
+            direction=direction or "sendrecv",
+        )
+
+    def answer_for(
+        self,
+        leg: MediaLeg,
+        offer: SdpInput,
+        *,
+        peer: MediaLeg | None = None,
+        direction: str | None = None,
+    ) -> SessionDescription:
+        """Answer the party's `offer` for `leg` (RFC 3264 §6) and apply it as the leg's remote.
+
+        With `peer` (a bridged call) the codec follows the peer's negotiated one; without (an
+        app call) the first offered codec of the registry is used. Raises `NoCommonCodecError`.
+        """
+        source = offer if isinstance(offer, SessionDescription) else parse_sdp(offer)
+        origin = self._origin(leg)
+        if peer is not None and peer.remote is not None:
+            peer_params = peer.remote
+            if direction is not None:
+                peer_params = dataclasses.replace(peer_params, direction=direction)
+            answer = answer_for_offer(
+                source,
+                peer_params,
+                address=self.media_address,
+                port=leg.rtp_port,
+                origin=origin,
+            )
+        else:
+            codecs = [SdpCodec(c.name, c.clock_rate) for c in self.codecs]
+            answer = build_answer(
+                source,
+                codecs,
+                address=self.media_address,
+                port=leg.rtp_port,
+                origin=origin,
+                local_direction=direction or "sendrecv",
+            )
+        answered = stream_params(answer)
+        offered = stream_params(source)
+        if answered is None or offered is None:
+            raise NoCommonCodecError("no codec in common with the offer")
+        leg.set_remote(
+            dataclasses.replace(
+                offered, codecs=answered.codecs, telephone_event=answered.telephone_event
+            )
+        )
+        bridge = self.bridges.get(leg.leg_id)
+        if bridge is not None:
+            bridge.replan()
+        return answer
+
+    # --- bridging --------------------------------------------------------------------------------
+
+    def bridge(self, a: MediaLeg, b: MediaLeg) -> Bridge:
+        """Relay A <-> B (plain, renumbered or transcoded per `plan_bridge`)."""
+        bridge = Bridge(a, b)
+        bridge.start()
+        self.bridges[a.leg_id] = bridge
+        self.bridges[b.leg_id] = bridge
+        return bridge
+
+    def unbridge(self, leg: MediaLeg) -> None:
+        bridge = self.bridges.pop(leg.leg_id, None)
+        if bridge is None:
+            return
+        self.bridges.pop(bridge.other(leg).leg_id, None)
+        bridge.stop()
+
+    # --- media sources and sinks -----------------------------------------------------------------
+
+    def codec_for(self, leg: MediaLeg) -> tuple[Codec, int]:
+        """The registry codec and payload type the leg's party negotiated."""
+        remote = leg.remote
+        if remote is None:
+            raise NoCommonCodecError(f"leg {leg.leg_id} has no remote description")
+        for rtpmap in remote.codecs:
+            codec = self.codecs.get(rtpmap.encoding)
+            if codec is not None:
+                return codec, rtpmap.payload_type
+        raise NoCommonCodecError(f"leg {leg.leg_id} negotiated no codec Centrex can encode")
+
+    def play(
+        self, leg: MediaLeg, source: AudioSource, *, max_seconds: float | None = None
+    ) -> Player:
+        """Play to `leg` from the next tick (takes over its outgoing stream until done)."""
+        codec, pt = self.codec_for(leg)
+        old = leg.source
+        if isinstance(old, Player):
+            old.stop()
+        player = Player(
+            leg,
+            self.ticker,
+            frame_source(source, max_seconds=max_seconds),
+            codec,
+            pt,
+            ssrc=self._rng.getrandbits(32),
+            initial_seq=self._rng.getrandbits(16),
+            initial_ts=self._rng.getrandbits(32),
+        )
+        return player.start()
+
+    def record(
+        self, leg: MediaLeg, path: str | Path, *, max_seconds: float | None = None
+    ) -> Recorder:
+        """Record what `leg`'s party sends, one frame per tick (silence when nothing came)."""
+        decoders: dict[int, Codec] = {}
+        if leg.remote is not None:
+            for rtpmap in leg.remote.codecs:
+                codec = self.codecs.get(rtpmap.encoding)
+                if codec is not None:
+                    decoders[rtpmap.payload_type] = codec
+        return Recorder(leg, self.ticker, path, decoders, max_seconds=max_seconds).start()
+
+    # --- counters --------------------------------------------------------------------------------
+
+    def snapshot(self, leg: MediaLeg | str) -> LegSnapshot:
+        target = self.legs[leg] if isinstance(leg, str) else leg
+        return target.snapshot()
+
+    def snapshots(self) -> dict[str, LegSnapshot]:
+        """Counters of every live leg, frozen."""
+        return {leg_id: leg.snapshot() for leg_id, leg in self.legs.items()}
+
+    # --- timers on the shared ticker -------------------------------------------------------------
+
+    def _schedule_rtcp(self, leg: MediaLeg, *, first: bool = False) -> None:
+        # RFC 3550 §6.2: randomise to 0.5..1.5 x the interval; §6.2 allows half the minimum
+        # interval for the first report so a new participant is seen quickly.
+        base = self.rtcp_interval / 2 if first else self.rtcp_interval
+        delay = base * (0.5 + self._rng.random())
+
+        def fire() -> None:
+            if leg.leg_id not in self.legs:
+                return
+            leg.send_rtcp_report(self.ticker.now, self.clock.utcnow().timestamp())
+            self._schedule_rtcp(leg)
+
+        self._rtcp_timers[leg.leg_id] = self.ticker.call_later(delay, fire)
+
+    def _ensure_checks(self) -> None:
+        if self.inactivity_timeout is None or self._check_timer is not None:
+            return
+        self._check_timer = self.ticker.call_later(1.0, self._check_inactive)
+
+    def _check_inactive(self) -> None:
+        self._check_timer = None
+        timeout = self.inactivity_timeout
+        if timeout is None or not self.legs:
+            return
+        now = self.ticker.now
+        for leg_id, leg in list(self.legs.items()):
+            if leg_id in self._inactive_reported or not leg.sends:
+                continue
+            last = leg.last_packet if leg.last_packet is not None else self._created[leg_id]
+            if now - last >= timeout:
+                self._inactive_reported.add(leg_id)
+                if self.on_inactive is not None:
+                    self.on_inactive(leg)
+        self._ensure_checks()

@@ -1,0 +1,121 @@
+"""Recorder: writes what a leg receives to a WAV file, one 20 ms frame per media tick.
+
+Why on the ticker: the file must have the call's real duration even when packets are lost or
+the party sends nothing (a muted phone, silence suppression with RFC 3551 comfort noise): each
+tick writes exactly one frame, the next received one or silence. Packets are decoded in the
+leg's tap (`centrex.media.codecs`, G.711 tables) into a short queue; a sender whose clock runs
+faster than ours fills the queue, and frames beyond `max_queue` are dropped (counted) so the
+recording neither drifts nor grows a backlog. Reordering is not repaired (no jitter buffer yet):
+a late packet is written in arrival order.
+
+Output is 8 kHz mono pcm16 WAV (`centrex.media.audio` conventions); frames are written to the
+open file once per second so a crash loses at most a second and memory stays O(1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from collections import deque
+from pathlib import Path
+
+from centrex.media.codecs import Codec
+from centrex.media.pcm import FRAME_BYTES, SAMPLE_RATE
+from centrex.media.rtp import RtpParseError, payload_offset
+from centrex.media.session import MediaLeg
+from centrex.media.ticker import Ticker
+
+__all__ = ["Recorder"]
+
+_FLUSH_TICKS = 50
+_SILENCE = bytes(FRAME_BYTES)
+
+
+class Recorder:
+    """Records one leg's incoming audio until `stop` or `max_seconds`."""
+
+    def __init__(
+        self,
+        leg: MediaLeg,
+        ticker: Ticker,
+        path: str | Path,
+        codecs: dict[int, Codec],
+        *,
+        max_seconds: float | None = None,
+        max_queue: int = 5,
+    ) -> None:
+        """`codecs` maps the payload types the leg negotiated to codecs for decoding."""
+        self.leg = leg
+        self.ticker = ticker
+        self.path = Path(path)
+        self._codecs = codecs
+        self._max_ticks = round(max_seconds * 50) if max_seconds is not None else None
+        self._max_queue = max_queue
+        self._queue: deque[bytes] = deque()
+        self._pending: list[bytes] = []
+        self._wav: wave.Wave_write | None = None
+        self._key: int | None = None
+        self.frames = 0
+        self.overflow = 0
+        self.done = asyncio.Event()
+
+    @property
+    def duration(self) -> float:
+        """Seconds written so far (frames x 20 ms)."""
+        return self.frames * FRAME_BYTES / 2 / SAMPLE_RATE
+
+    def start(self) -> Recorder:
+        wav = wave.open(str(self.path), "wb")  # noqa: SIM115 - closed in stop()
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        self._wav = wav
+        self.leg.taps.append(self._tap)
+        self._key = self.ticker.add(self._on_tick)
+        return self
+
+    def _tap(self, data: bytes, pt: int, ts: int) -> None:
+        codec = self._codecs.get(pt)
+        if codec is None:
+            return  # telephone-event, comfort noise: not audio to write
+        try:
+            start = payload_offset(data)
+        except RtpParseError:
+            return
+        pcm = codec.decode(data[start:])
+        if len(self._queue) >= self._max_queue:
+            self._queue.popleft()
+            self.overflow += 1
+        self._queue.append(pcm)
+
+    def _on_tick(self, now: float) -> None:
+        frame = self._queue.popleft() if self._queue else _SILENCE
+        if len(frame) != FRAME_BYTES:
+            frame = frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")
+        self._pending.append(frame)
+        self.frames += 1
+        if len(self._pending) >= _FLUSH_TICKS:
+            self._flush()
+        if self._max_ticks is not None and self.frames >= self._max_ticks:
+            self.stop()
+
+    def _flush(self) -> None:
+        if self._wav is not None and self._pending:
+            self._wav.writeframes(b"".join(self._pending))
+        self._pending.clear()
+
+    def stop(self) -> None:
+        """Finish the file (safe to call twice)."""
+        if self._key is not None:
+            self.ticker.remove(self._key)
+            self._key = None
+        if self._tap in self.leg.taps:
+            self.leg.taps.remove(self._tap)
+        self._flush()
+        if self._wav is not None:
+            self._wav.close()
+            self._wav = None
+        self.done.set()
+
+    async def wait(self) -> None:
+        await self.done.wait()

@@ -1,0 +1,301 @@
+"""SDP rewriting for a media-anchoring B2BUA and the codec plan of a bridge (pure).
+
+Why: Centrex anchors media (DESIGN.md §2 step 4). Each leg talks RTP to Centrex, so the SDP a
+leg receives must point its `c=` and audio `m=` port at Centrex's media address and the leg's own
+port pair (RFC 3264 §5: the address and port in an SDP are where the *sender of that SDP* wants
+to receive), while the codec list stays what the other party offered, so both phones can agree
+on the same codec and the relay forwards without decoding (DESIGN.md habit 11).
+
+* `stream_params` reads what the relay needs from an SDP: remote address and RTP/RTCP ports,
+  codecs in order, the telephone-event payload type (RFC 4733 §7.1.1), the direction (RFC 3264
+  §5.1, hold per RFC 3264 §8.4) and rtcp-mux (RFC 5761).
+* `rewrite_sdp` turns a party's offer into the offer for the other leg: our address and port,
+  `a=rtcp` dropped (RFC 3605: our RTCP port is RTP + 1, the default), ICE candidates dropped
+  (they name the party's addresses, not ours), non-audio streams disabled with port 0 (we anchor
+  exactly one audio stream per leg). Optionally codecs we can transcode to are appended
+  (G.711 µ-law <-> A-law), so the callee may pick either law.
+* `answer_for_offer` answers the caller once the callee's codec is known: the same codec when the
+  caller offered it (plain relay), else the caller's first codec we can transcode to it.
+* `plan_bridge` computes, for each direction, a payload-type map `pt_in -> (pt_out, table)`: the
+  relay's whole per-packet codec logic is then one dict lookup (RFC 3264 §6.1: payload type
+  numbers are per direction and per leg, so even a shared codec may need renumbering).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from centrex.media.codecs import transcode_table
+from centrex.sip.offer_answer import Codec as SdpCodec
+from centrex.sip.offer_answer import build_answer
+from centrex.sip.sdp import (
+    Connection,
+    MediaDescription,
+    Origin,
+    RtpMap,
+    SessionDescription,
+    parse_sdp,
+    set_direction,
+)
+
+__all__ = [
+    "BridgePlan",
+    "NoCommonCodecError",
+    "PtRoute",
+    "StreamParams",
+    "answer_for_offer",
+    "plan_bridge",
+    "rewrite_sdp",
+    "stream_params",
+]
+
+# (output payload type, bytes.translate table or None)
+PtRoute = tuple[int, bytes | None]
+
+_DROPPED_ATTRIBUTES = frozenset(
+    {"rtcp", "candidate", "remote-candidates", "ice-ufrag", "ice-pwd", "ice-options", "rtcp-mux"}
+)
+_TE = "telephone-event"
+
+
+class NoCommonCodecError(ValueError):
+    """The two legs share no codec and none can be transcoded: the call layer answers 488."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamParams:
+    """The first active audio stream of an SDP, as the relay sees it."""
+
+    address: str | None
+    port: int
+    rtcp_port: int
+    codecs: tuple[RtpMap, ...]  # audio codecs in SDP order, telephone-event excluded
+    telephone_event: int | None
+    direction: str = "sendrecv"
+    ptime: int | None = None
+    rtcp_mux: bool = False
+    extra: tuple[RtpMap, ...] = field(default=())  # telephone-event and others, for reference
+
+    @property
+    def codec(self) -> RtpMap | None:
+        """The codec this party sends and expects: the first one listed (RFC 3264 §6.1)."""
+        return self.codecs[0] if self.codecs else None
+
+    @property
+    def sends(self) -> bool:
+        """The party sends media (sendrecv or sendonly): forward what arrives from it."""
+        return self.direction in ("sendrecv", "sendonly")
+
+    @property
+    def receives(self) -> bool:
+        """The party wants media (sendrecv or recvonly): the relay may send toward it."""
+        return self.direction in ("sendrecv", "recvonly")
+
+    @property
+    def on_hold(self) -> bool:
+        """RFC 3264 §8.4: a=sendonly or a=inactive (or the old c=0.0.0.0, RFC 2543)."""
+        return not self.receives or self.address in ("0.0.0.0", "::")  # noqa: S104 - hold marker
+
+
+def _audio(sdp: SessionDescription) -> MediaDescription | None:
+    for media in sdp.media:
+        if media.media == "audio" and media.port != 0:
+            return media
+    return None
+
+
+def stream_params(sdp: SessionDescription | bytes | str) -> StreamParams | None:
+    """Params of the first accepted audio stream, or None when there is none."""
+    if not isinstance(sdp, SessionDescription):
+        sdp = parse_sdp(sdp)
+    media = _audio(sdp)
+    if media is None:
+        return None
+    rtpmaps = media.rtpmaps()
+    codecs: list[RtpMap] = []
+    extra: list[RtpMap] = []
+    for fmt in media.formats:
+        if not fmt.isdigit() or int(fmt) not in rtpmaps:
+            continue
+        rtpmap = rtpmaps[int(fmt)]
+        (extra if rtpmap.encoding.lower() in (_TE, "cn") else codecs).append(rtpmap)
+    connection = sdp.connection_for(media)
+    rtcp_mux = media.attribute("rtcp-mux") is not None
+    rtcp_port = media.rtcp_port or (media.port if rtcp_mux else media.port + 1)
+    return StreamParams(
+        address=connection.address if connection else None,
+        port=media.port,
+        rtcp_port=rtcp_port,
+        codecs=tuple(codecs),
+        telephone_event=media.telephone_event,
+        direction=sdp.effective_direction(media),
+        ptime=media.ptime,
+        rtcp_mux=rtcp_mux,
+        extra=tuple(extra),
+    )
+
+
+def _copy(sdp: SessionDescription) -> SessionDescription:
+    return parse_sdp(sdp.serialize())
+
+
+def rewrite_sdp(
+    sdp: SessionDescription | bytes | str,
+    *,
+    address: str,
+    port: int,
+    origin: Origin | None = None,
+    add_transcodable: bool = True,
+    direction: str | None = None,
+) -> SessionDescription:
+    """A copy of `sdp` that points at Centrex (`address`, `port`) with the codecs kept.
+
+    `origin` replaces o= (RFC 8866 §5.2: the origin names the session's creator, which on this
+    leg is Centrex; the caller bumps its version on every change, RFC 3264 §8). `direction`
+    overrides the audio stream's direction (hold handled by Centrex itself).
+    """
+    source = sdp if isinstance(sdp, SessionDescription) else parse_sdp(sdp)
+    out = _copy(source)
+    if origin is not None:
+        out.origin = origin
+    out.connection = Connection.for_address(address)
+    out.attributes = [(k, v) for k, v in out.attributes if k not in _DROPPED_ATTRIBUTES]
+    used = False
+    for media in out.media:
+        media.connection = None
+        if used or media.media != "audio" or media.port == 0:
+            if media.port != 0:
+                media.port = 0  # RFC 3264 §8.2: disable streams we do not anchor
+            media.attributes = [(k, v) for k, v in media.attributes if k not in ("candidate",)]
+            continue
+        used = True
+        media.port = port
+        media.port_count = None
+        media.attributes = [(k, v) for k, v in media.attributes if k not in _DROPPED_ATTRIBUTES]
+        if add_transcodable:
+            _add_transcodable(media)
+        if direction is not None:
+            set_direction(media.attributes, direction)
+    return out
+
+
+def _add_transcodable(media: MediaDescription) -> None:
+    """Append the other G.711 law when one is offered and the other is not (static PT 0/8)."""
+    names = {r.encoding.upper() for r in media.rtpmaps().values()}
+    for name, pt in (("PCMA", 8), ("PCMU", 0)):
+        if name in names or str(pt) in media.formats:
+            continue
+        if any(transcode_table(have, name) is not None for have in names):
+            # Insert before telephone-event so audio codecs stay together.
+            position = len(media.formats)
+            for i, fmt in enumerate(media.formats):
+                rtpmap = media.rtpmaps().get(int(fmt)) if fmt.isdigit() else None
+                if rtpmap is not None and rtpmap.encoding.lower() == _TE:
+                    position = i
+                    break
+            media.formats.insert(position, str(pt))
+            media.attributes.insert(0, ("rtpmap", f"{pt} {name}/8000"))
+            names.add(name)
+
+
+def _same(a: RtpMap, b: RtpMap) -> bool:
+    return a.encoding.upper() == b.encoding.upper() and a.clock_rate == b.clock_rate
+
+
+def _convert(source: RtpMap, target: RtpMap) -> tuple[bool, bytes | None]:
+    """(possible, table): no table for a plain relay, a translate table to transcode."""
+    if _same(source, target):
+        return True, None
+    table = transcode_table(source.encoding, target.encoding)
+    return table is not None, table
+
+
+def answer_for_offer(
+    offer: SessionDescription | bytes | str,
+    peer: StreamParams,
+    *,
+    address: str,
+    port: int,
+    origin: Origin,
+    telephone_event: bool = True,
+) -> SessionDescription:
+    """Answer the caller's `offer` (RFC 3264 §6) given the callee's negotiated stream `peer`.
+
+    Codec choice: the callee's codec when the caller offered it (no transcoding), else the
+    caller's first offered codec that can be transcoded to it. The direction mirrors the
+    callee's (a callee that only receives makes us only receive from the caller), intersected
+    with the offer by `build_answer`. Raises `NoCommonCodecError` when nothing fits.
+    """
+    source = offer if isinstance(offer, SessionDescription) else parse_sdp(offer)
+    mine = stream_params(source)
+    target = peer.codec
+    if mine is None or target is None:
+        raise NoCommonCodecError("no audio stream to answer")
+    chosen = next((c for c in mine.codecs if _same(c, target)), None)
+    if chosen is None:
+        chosen = next((c for c in mine.codecs if _convert(c, target)[0]), None)
+    if chosen is None:
+        raise NoCommonCodecError(f"caller offers nothing usable with {target.encoding}")
+    codec = SdpCodec(chosen.encoding, chosen.clock_rate, chosen.channels or 1)
+    return build_answer(
+        source,
+        [codec],
+        address=address,
+        port=port,
+        origin=origin,
+        local_direction=peer.direction if peer.direction in _DIRECTIONS else "sendrecv",
+        telephone_event=telephone_event and peer.telephone_event is not None,
+        ptime=mine.ptime,
+    )
+
+
+_DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+
+
+@dataclass(frozen=True, slots=True)
+class BridgePlan:
+    """Per-direction payload-type maps for a bridge of legs A and B."""
+
+    a_to_b: dict[int, PtRoute]
+    b_to_a: dict[int, PtRoute]
+
+    @property
+    def transcoding(self) -> bool:
+        return any(t is not None for _pt, t in (*self.a_to_b.values(), *self.b_to_a.values()))
+
+
+def _routes(sender: StreamParams, receiver: StreamParams) -> dict[int, PtRoute]:
+    target = receiver.codec
+    routes: dict[int, PtRoute] = {}
+    if target is None:
+        return routes
+    for codec in sender.codecs:
+        possible, table = _convert(codec, target)
+        if possible:
+            routes[codec.payload_type] = (target.payload_type, table)
+    # RFC 4733 events pass through with the receiver's negotiated payload type; when the
+    # receiver did not negotiate telephone-event they are dropped (counted by the relay).
+    if sender.telephone_event is not None and receiver.telephone_event is not None:
+        routes[sender.telephone_event] = (receiver.telephone_event, None)
+    return routes
+
+
+def plan_bridge(a: StreamParams, b: StreamParams) -> BridgePlan:
+    """Payload-type routes both ways; raises `NoCommonCodecError` if a direction has none."""
+    a_to_b = _routes(a, b)
+    b_to_a = _routes(b, a)
+    if (a.codecs and b.codec and not _has_audio(a_to_b, a)) or (
+        b.codecs and a.codec and not _has_audio(b_to_a, b)
+    ):
+        raise NoCommonCodecError("the legs share no codec and none can be transcoded")
+    return BridgePlan(a_to_b, b_to_a)
+
+
+def _has_audio(routes: dict[int, PtRoute], sender: StreamParams) -> bool:
+    return any(c.payload_type in routes for c in sender.codecs)
+
+
+def codec_names(params: Iterable[RtpMap]) -> tuple[str, ...]:
+    """Encoding names, upper case, for logs and snapshots."""
+    return tuple(p.encoding.upper() for p in params)
