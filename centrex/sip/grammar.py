@@ -19,6 +19,7 @@ TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-.!%*_+`'~")
 # are accepted in values because deployed phones put URIs-like text in unknown parameters.
 PARAM_VALUE_CHARS = TOKEN_CHARS | frozenset("[]:/@?=")
 WSP = " \t"
+_SIMPLE_PARAMS = TOKEN_CHARS | frozenset("[]:/@?;=")
 
 # RFC 3261 §7.3.3 compact forms, plus the ones later RFCs registered (IANA "Header Fields").
 COMPACT_FORMS: dict[str, str] = {
@@ -235,6 +236,15 @@ def parse_params(text: str) -> tuple[tuple[str, str | None], ...]:
     """
     if not text:
         return ()
+    if _SIMPLE_PARAMS.issuperset(text):
+        # fast path (the usual `tag=1234;q=0.8`): no quotes, no white space
+        simple: list[tuple[str, str | None]] = []
+        for item in text.split(";"):
+            name, eq, value = item.partition("=")
+            if not name or not TOKEN_CHARS.issuperset(name) or (eq and not value):
+                raise SipParseError(f"bad parameter {item[:40]!r}")
+            simple.append((name, value if eq else None))
+        return tuple(simple)
     result: list[tuple[str, str | None]] = []
     for raw in split_unquoted(text, ";"):
         item = raw.strip(WSP)

@@ -209,9 +209,22 @@ def _canonical_host(host: str) -> str:
     return host
 
 
+_PARAM_LIST_CHARS = (_PARAM_CHARS - {"%"}) | frozenset(";=")
+
+
 def _parse_uri_params(text: str) -> Params:
     if not text:
         return ()
+    if _PARAM_LIST_CHARS.issuperset(text) and ";;" not in text and "==" not in text:
+        # fast path: no escapes, no empty items, every character legal
+        fast: list[tuple[str, str | None]] = []
+        for item in text.split(";"):
+            name, eq, value = item.partition("=")
+            if not name or (eq and (not value or "=" in value)):
+                break
+            fast.append((name, value if eq else None))
+        else:
+            return tuple(fast)
     result: list[tuple[str, str | None]] = []
     for item in text.split(";"):
         if not item:
