@@ -148,8 +148,8 @@ def rates_max_duration(
     """Longest call a prepaid balance pays for (connection fee and increments respected)."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        deck = await service.load_deck(session, deck_name)
-        rate = deck.lookup(service.check_e164(number))
+        e164 = service.check_e164(number)
+        rate = (await service.deck_for_number(session, deck_name, e164)).lookup(e164)
         if rate is None:
             raise NotFound(f"no rate for {number} in deck {deck_name!r}", error_id="no-rate")
         auth = authorize_call(balance, rate)

@@ -367,3 +367,31 @@ def test_prepaid_max_duration(run: Runner, tmp_path: Path) -> None:
         "rates", "max-duration", "--deck", "retail", "--number", "+4930123456", "--balance", "1"
     )
     assert unknown.exit_code == 1
+
+
+def test_rate_command_stores_prices_and_is_idempotent(run: Runner, cli_data_dir: Path) -> None:
+    _setup(run)
+    eur = RETAIL_CSV.replace("CHF", "EUR")
+    deck = cli_data_dir.parent / "eur.csv"
+    deck.write_text(eur, encoding="utf-8")
+    _ok(run("rates", "import", str(deck), "--deck", "retail-eur", "--json"))
+    _insert_cdrs(cli_data_dir, "acme.example", ["+33612345678", "+33123456789", "+4930123456"])
+    args = (
+        "billing",
+        "rate",
+        "--tenant",
+        "acme.example",
+        "--deck",
+        "retail-eur",
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-04-01",
+        "--json",
+    )
+    first = _ok(run(*args))
+    second = _ok(run(*args))
+    assert first == second
+    # 60 s at 0.12 (France mobile) + 60 s at 0.04 (France), Germany unmatched
+    assert (first["calls"], first["rated"], first["unrated"]) == (3, 2, 1)
+    assert (first["price"], first["currency"]) == ("0.1600", "EUR")
