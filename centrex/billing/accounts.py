@@ -25,6 +25,7 @@ from centrex.billing.clauses import (
     SupportHours,
     service_sla_credit,
 )
+from centrex.billing.dunning import DunningPolicy, DunningStatus, dunning_status
 from centrex.billing.invoices import VAT_RATES, Invoice, InvoiceRequest, ServiceCredit
 from centrex.billing.invoices import compute_invoice as compute_pure_invoice
 from centrex.billing.money import ISO_4217, ZERO
@@ -472,3 +473,24 @@ async def get_invoice(
         order_by=InvoiceLineRecord.position,
     )
     return record, lines
+
+
+async def mark_paid(scope: TenantScope, invoice_id: int, paid_on: date) -> InvoiceRecord:
+    """Record the payment of one of the tenant's invoices (a second payment is refused)."""
+    record = await scope.get(InvoiceRecord, invoice_id)
+    if record.paid_on is not None:
+        raise Conflict(f"invoice {invoice_id} was already paid on {record.paid_on}")
+    record.paid_on = paid_on
+    await scope.session.flush()
+    return record
+
+
+async def dunning_report(
+    scope: TenantScope, today: date, policy: DunningPolicy | None = None
+) -> list[tuple[InvoiceRecord, DunningStatus]]:
+    """Dunning state of each of the tenant's invoices on `today` (pure replay of the dates:
+    acting on it, e.g. suspending the tenant, is the caller's job)."""
+    return [
+        (record, dunning_status(record.issued_on, today, policy, record.paid_on))
+        for record in await list_invoices(scope)
+    ]

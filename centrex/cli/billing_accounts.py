@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.billing import accounts
 from centrex.billing.clauses import Excuse
+from centrex.billing.dunning import DunningPolicy
 from centrex.billing.invoices import Invoice
 from centrex.billing.service import midnight
 from centrex.cli.common import CliState, emit, json_option, listing, pass_state, read_db, write_db
@@ -121,7 +122,7 @@ def _amount(value: str, option: str) -> Decimal:
 @json_option
 @pass_state
 def plan_create(state: CliState, /, as_json: bool, **options: Any) -> None:
-    """Create a provider plan (e.g. France unlimited: --bundle france_unlimited)."""
+    """Create a provider plan: fees, per-minute prices and an optional bundle preset."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         plan = await accounts.create_plan(
@@ -359,6 +360,64 @@ def invoice(
         click.echo(f"{result[key]:>12}  {key} {result['currency']}")
 
 
+@click.command("invoice-paid")
+@tenant_option
+@click.option("--id", "invoice_id", type=int, required=True)
+@click.option("--paid-on", required=True, help="YYYY-MM-DD.")
+@json_option
+@pass_state
+def invoice_paid(
+    state: CliState, domain: str, invoice_id: int, paid_on: str, as_json: bool
+) -> None:
+    """Record the payment of an invoice."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        scope = await scope_for(session, domain)
+        record = await accounts.mark_paid(scope, invoice_id, parse_day(paid_on, "--paid-on"))
+        return {"id": record.id, "paid_on": record.paid_on, "total": record.total}
+
+    emit(write_db(state, work), as_json)
+
+
+@click.command("dunning")
+@tenant_option
+@click.option("--today", help="Reference day (YYYY-MM-DD); default today.")
+@click.option("--due-days", type=click.IntRange(min=0), default=15, show_default=True)
+@click.option("--reminder-days", type=click.IntRange(min=0), default=7, show_default=True)
+@click.option("--suspension-days", type=click.IntRange(min=0), default=10, show_default=True)
+@click.option("--termination-days", type=click.IntRange(min=0), default=30, show_default=True)
+@json_option
+@pass_state
+def dunning(state: CliState, /, domain: str, today: str | None, as_json: bool, **o: int) -> None:
+    """Where each invoice of a tenant stands: open, overdue, reminded, suspended, terminated."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        scope = await scope_for(session, domain)
+        day = parse_day(today, "--today") if today else state.clock.utcnow().date()
+        policy = DunningPolicy(
+            o["due_days"], o["reminder_days"], o["suspension_days"], o["termination_days"]
+        )
+        return listing(
+            [
+                {
+                    "id": record.id,
+                    "period_start": record.period_start,
+                    "total": record.total,
+                    "issued_on": record.issued_on,
+                    "paid_on": record.paid_on,
+                    "state": status.state.value,
+                    "actions": [
+                        {"on": when, "action": action.value} for when, action in status.actions
+                    ],
+                    "next_deadline": status.next_deadline,
+                }
+                for record, status in await accounts.dunning_report(scope, day, policy)
+            ]
+        )
+
+    emit(read_db(state, work), as_json, ["id", "period_start", "total", "state", "next_deadline"])
+
+
 COMMANDS = (
     plan_create,
     plan_list,
@@ -369,4 +428,6 @@ COMMANDS = (
     fair_use,
     flag,
     invoice,
+    invoice_paid,
+    dunning,
 )

@@ -304,3 +304,31 @@ async def test_another_tenants_billing_objects_are_not_found(db: Database) -> No
         assert invoice.subtotal == D("162.00")
         await accounts.delete_incident(acme, incident_id)
         assert await accounts.list_incidents(acme) == []
+
+
+async def test_payment_and_dunning_are_tenant_scoped(db: Database) -> None:
+    async with db.transaction() as session:
+        plan = await _plan(session)
+        acme = await make_tenant(session, "acme.example", country="FR")
+        await make_tenant(session, "other.example", country="FR")
+        await accounts.subscribe(acme, plan.id, date(2026, 1, 1))
+        record, _ = await accounts.compute_invoice(
+            acme,
+            period_start=date(2026, 3, 1),
+            period_end=date(2026, 4, 1),
+            issued_on=date(2026, 4, 1),
+        )
+        invoice_id = record.id
+    async with db.transaction() as session:
+        other = await tenant_scope(session, "other.example")
+        with pytest.raises(NotFound):
+            await accounts.mark_paid(other, invoice_id, date(2026, 4, 2))
+        assert await accounts.dunning_report(other, date(2026, 6, 1)) == []
+        acme = await tenant_scope(session, "acme.example")
+        ((_, status),) = await accounts.dunning_report(acme, date(2026, 6, 1))
+        assert status.state.value == "suspended"
+        await accounts.mark_paid(acme, invoice_id, date(2026, 6, 1))
+        ((_, status),) = await accounts.dunning_report(acme, date(2026, 6, 1))
+        assert status.state.value == "paid"
+        with pytest.raises(Conflict, match="already paid"):
+            await accounts.mark_paid(acme, invoice_id, date(2026, 6, 2))

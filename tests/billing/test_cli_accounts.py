@@ -395,3 +395,65 @@ def test_rate_command_stores_prices_and_is_idempotent(run: Runner, cli_data_dir:
     # 60 s at 0.12 (France mobile) + 60 s at 0.04 (France), Germany unmatched
     assert (first["calls"], first["rated"], first["unrated"]) == (3, 2, 1)
     assert (first["price"], first["currency"]) == ("0.1600", "EUR")
+
+
+def test_dunning_and_payment(run: Runner) -> None:
+    _setup(run)
+    invoice = _ok(
+        run(
+            "billing",
+            "invoice",
+            "--tenant",
+            "acme.example",
+            "--since",
+            "2026-03-01",
+            "--until",
+            "2026-04-01",
+            "--issued-on",
+            "2026-04-01",
+            "--json",
+        )
+    )
+    # issued 1 April: due 16 April, reminder 23 April, suspension 3 May, termination 2 June
+    before = _ok(
+        run("billing", "dunning", "--tenant", "acme.example", "--today", "2026-04-30", "--json")
+    )
+    (item,) = before["items"]
+    assert (item["state"], item["next_deadline"]) == ("reminded", "2026-05-03")
+    assert item["actions"] == [{"on": "2026-04-23", "action": "send_reminder"}]
+    paid = _ok(
+        run(
+            "billing",
+            "invoice-paid",
+            "--tenant",
+            "acme.example",
+            "--id",
+            str(invoice["id"]),
+            "--paid-on",
+            "2026-05-05",
+            "--json",
+        )
+    )
+    assert paid["paid_on"] == "2026-05-05"
+    after = _ok(
+        run("billing", "dunning", "--tenant", "acme.example", "--today", "2026-05-10", "--json")
+    )
+    (item,) = after["items"]
+    assert item["state"] == "paid"
+    assert [a["action"] for a in item["actions"]] == [
+        "send_reminder",
+        "suspend_service",
+        "restore_service",
+    ]
+    twice = run(
+        "billing",
+        "invoice-paid",
+        "--tenant",
+        "acme.example",
+        "--id",
+        str(invoice["id"]),
+        "--paid-on",
+        "2026-05-06",
+    )
+    assert twice.exit_code == 1
+    assert "already paid" in twice.stderr
