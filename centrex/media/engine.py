@@ -126,7 +126,9 @@ class MediaEngine:
                     local_addr=(self.bind_address, pair.rtp),
                 )
             except OSError:
-                self.ports.quarantine(pair)
+                # Held by another process, or our own socket whose close is still pending:
+                # back to the end of the queue, try the next pair.
+                self.ports.release(pair)
                 continue
             try:
                 rtcp, _ = await loop.create_datagram_endpoint(
@@ -135,7 +137,7 @@ class MediaEngine:
                 )
             except OSError:
                 rtp.close()
-                self.ports.quarantine(pair)
+                self.ports.release(pair)
                 continue
             leg.rtp_transport = rtp
             leg.rtcp_transport = rtcp

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 0.020  # RFC 3551 §4.5 default packetization for G.711
 
 TickListener = Callable[[float], None]
+_EPSILON = 1e-6
 
 
 class TickerTimer:
@@ -114,6 +115,7 @@ class Ticker:
     def run_due(self, now: float) -> int:
         """Run every tick due at `now` (at most `max_catch_up`, the rest skipped); returns count."""
         deadline = self.next_deadline
+        now += _EPSILON  # float sums of 0.02 land a hair before the grid; do not miss a tick
         if now < deadline:
             return 0
         behind = int((now - deadline) / self.interval) + 1
@@ -139,7 +141,7 @@ class Ticker:
                 log.exception("media tick listener failed; detached")
                 self.remove(key)
         timers = self._timers
-        while timers and timers[0][0] <= tick_time + 1e-9:
+        while timers and timers[0][0] <= tick_time + _EPSILON:
             timer = heapq.heappop(timers)[2]
             if timer.cancelled:
                 continue
