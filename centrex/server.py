@@ -6,19 +6,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 
 from centrex.api.app import create_app
-from centrex.api.sources import RegistrationsFromEvents
 from centrex.clock import Clock, SystemClock
 from centrex.data.db import Database
 from centrex.events import EventBus
 from centrex.provisioning.secrets_box import SecretBox
+from centrex.registrar import (
+    AuthFailureTracker,
+    BindingStore,
+    BindingWriter,
+    Directory,
+    ExpiryPolicy,
+    Location,
+    Registrar,
+    RegistrationView,
+    RequestDispatcher,
+)
 from centrex.settings import Settings
+from centrex.sip.digest import DigestServer
+from centrex.sip.endpoint import SipEndpoint
+from centrex.transport import EndpointDriver, ListenAddress, SourceGuard, TransportKind, Transports
+from centrex.transport.certs import ensure_self_signed, server_context
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +83,110 @@ class Server:
         sip: Endpoint,
         http: Endpoint,
         clock: Clock | None = None,
+        sip_tls: Endpoint | None = None,
+        sip_ws: Endpoint | None = None,
     ) -> None:
         self.settings = settings
         self.sip_endpoint = sip
+        self.sip_tls_endpoint = sip_tls
+        self.sip_ws_endpoint = sip_ws
         self.http_endpoint = http
         self.clock = clock or SystemClock()
         self.database = Database(settings.effective_database_url)
         self.events = EventBus()
-        # Until the registrar offers its own RegistrationSource, registrations are followed
-        # from its RegistrationChanged events; the call layer will pass a LiveCalls here.
-        self.registrations = RegistrationsFromEvents(self.events, self.clock)
+        self._build_sip()
+        # The registrar is the registration source; the call layer will pass a LiveCalls here.
+        self.registrations = RegistrationView(self.registrar)
         self._http: _EmbeddedUvicorn | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
+    def _build_sip(self) -> None:
+        """SIP stack: transports -> driver -> endpoint -> dispatcher -> registrar (and later
+        the call layer, which registers its methods on `self.sip_requests`)."""
+        settings = self.settings
+        monotonic = self.clock.monotonic
+
+        def wall() -> float:
+            return self.clock.utcnow().timestamp()
+
+        self.sip = SipEndpoint()
+        self.sip_driver = EndpointDriver(self.sip, monotonic)
+        self.auth_failures = AuthFailureTracker(
+            settings.auth_failures_to_ban, settings.auth_failure_window_s, settings.ban_seconds
+        )
+        guard = SourceGuard(
+            settings.max_messages_per_second,
+            monotonic,
+            is_banned=lambda host, _now: self.auth_failures.is_banned(host, wall()),
+        )
+        self.sip_transports = Transports(self.sip_driver.receive, guard, monotonic)
+        store = BindingStore(self.database)
+        self.registrar = Registrar(
+            location=Location(
+                ExpiryPolicy(
+                    default=settings.registrar_default_expires,
+                    minimum=settings.registrar_min_expires,
+                    maximum=settings.registrar_max_expires,
+                )
+            ),
+            directory=Directory(self.database, monotonic),
+            store=store,
+            writer=BindingWriter(store),
+            digest=DigestServer(
+                secrets.token_bytes(32),
+                algorithms=tuple(
+                    a.strip().upper()
+                    for a in settings.sip_digest_algorithms.split(",")
+                    if a.strip()
+                ),
+            ),
+            failures=self.auth_failures,
+            clock=wall,
+            publish=self.events.publish,
+            respond=self.sip_driver.send_response,
+        )
+        self.sip_requests = RequestDispatcher(self.sip_driver.send_response)
+        self.sip_requests.register("REGISTER", self.registrar.handle_register)
+        self.sip_driver.attach(self.sip_transports, self.sip_requests)
+
+    async def _start_sip(self) -> None:
+        """UDP and TCP on the SIP address (fatal if busy); TLS and WS when configured (a busy
+        optional port is logged, not fatal, so a second instance on one host still starts)."""
+        sip = self.sip_endpoint
+        address = ListenAddress(sip.host, sip.port)
+        udp = await self.sip_transports.listen_udp(address)
+        await self.sip_transports.listen_stream(TransportKind.TCP, ListenAddress(sip.host, udp[1]))
+        log.info("SIP listening on %s:%s (UDP, TCP)", udp[0], udp[1])
+        tls = self.sip_tls_endpoint
+        if tls is not None and tls.port > 0:
+            try:
+                await self.sip_transports.listen_stream(
+                    TransportKind.TLS, ListenAddress(tls.host, tls.port), self._tls_context()
+                )
+                log.info("SIP listening on %s (TLS)", tls)
+            except OSError as exc:
+                log.error("SIP TLS listener on %s not started: %s", tls, exc)
+        ws = self.sip_ws_endpoint
+        if ws is not None and ws.port > 0:
+            try:
+                await self.sip_transports.listen_websocket(ListenAddress(ws.host, ws.port))
+                log.info("SIP listening on %s (WebSocket)", ws)
+            except OSError as exc:
+                log.error("SIP WebSocket listener on %s not started: %s", ws, exc)
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self.settings.sip_tls_cert and self.settings.sip_tls_key:
+            cert, key = Path(self.settings.sip_tls_cert), Path(self.settings.sip_tls_key)
+        else:
+            cert, key = ensure_self_signed(self.settings.data_dir / "tls")
+        return server_context(cert, key)
+
     async def start(self) -> None:
         """Start in dependency order; fails early (database behind) before opening any port."""
         await self.database.require_migrated()
-        self.registrations.start()
+        await self.registrar.start()
+        await self._start_sip()
         app = create_app(
             self.database,
             clock=self.clock,
@@ -114,7 +217,10 @@ class Server:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._http_task
             self._http = None
-        await self.registrations.stop()
+        await self.sip_transports.close()
+        await self.sip_requests.drain()
+        await self.registrar.stop()
+        self.sip_driver.close()
         await self.database.dispose()
         log.info("stopped")
 

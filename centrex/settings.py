@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     ban_seconds: float = 600.0
     max_messages_per_second: float = 200.0
 
+    # SIP TLS certificate (PEM); empty: a self-signed one is generated in <data dir>/tls
+    sip_tls_cert: str = ""
+    sip_tls_key: str = ""
+    # registrar (RFC 3261 §10.3): expiry granted when a phone asks none, 423 below the
+    # minimum, capped at the maximum
+    registrar_default_expires: int = 3600
+    registrar_min_expires: int = 60
+    registrar_max_expires: int = 7200
+    # digest challenges in order of preference (RFC 8760 §2.4: strongest first); UACs that read
+    # only the first challenge and know only MD5 (sipp 3.6, old phones) need "MD5,SHA-256"
+    sip_digest_algorithms: str = "SHA-256,MD5"
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:

@@ -6,6 +6,7 @@ import click
 
 from centrex import __version__
 from centrex.cli.billing import billing, rates
+from centrex.cli.registrations import registrations
 from centrex.cli.serve import demo, serve
 from centrex.cli.telephony import cdr, extension, number, route, trunk
 from centrex.cli.tenants import db, partner, tenant
@@ -26,6 +27,7 @@ for command in (
     trunk,
     route,
     cdr,
+    registrations,
     rates,
     billing,
     serve,

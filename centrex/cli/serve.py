@@ -53,8 +53,16 @@ def _serve(server: Server) -> None:
 @click.command()
 @click.option("--sip", "sip_addr", help="SIP HOST:PORT (UDP and TCP). Default from settings.")
 @click.option("--http", "http_addr", help="HTTP HOST:PORT for the API and portal.")
+@click.option("--sip-tls", "tls_addr", help="SIP over TLS HOST:PORT (port 0: off).")
+@click.option("--sip-ws", "ws_addr", help="SIP over WebSocket HOST:PORT (port 0: off).")
 @pass_state
-def serve(state: CliState, sip_addr: str | None, http_addr: str | None) -> None:
+def serve(
+    state: CliState,
+    sip_addr: str | None,
+    http_addr: str | None,
+    tls_addr: str | None,
+    ws_addr: str | None,
+) -> None:
     """Run Centrex (SIP, media, API, portal) until Ctrl-C."""
     from centrex.server import Endpoint, Server
 
@@ -63,10 +71,12 @@ def serve(state: CliState, sip_addr: str | None, http_addr: str | None) -> None:
     try:
         sip = Endpoint.parse(sip_addr or f"{settings.sip_host}:{settings.sip_port}", 5060)
         http = Endpoint.parse(http_addr or f"{settings.http_host}:{settings.http_port}", 8080)
+        tls = Endpoint.parse(tls_addr or f"{sip.host}:{settings.sip_tls_port}", 5061)
+        ws = Endpoint.parse(ws_addr or f"{sip.host}:{settings.sip_ws_port}", 5066)
     except ValueError as exc:
         fail(f"bad address: {exc}")
         return
-    _serve(Server(settings, sip=sip, http=http, clock=state.clock))
+    _serve(Server(settings, sip=sip, http=http, clock=state.clock, sip_tls=tls, sip_ws=ws))
 
 
 @dataclass

@@ -1,1 +1,24 @@
-"""Centrex registrar layer (see shared/DESIGN.md §3)."""
+"""Centrex registrar: per-tenant location service with digest authentication (RFC 3261 §10).
+
+`Registrar.lookup(tenant_id, number)` gives the live bindings of an extension, best first;
+`RequestDispatcher` routes the SIP endpoint's events to the transaction users.
+"""
+
+from centrex.registrar.dispatch import RequestDispatcher
+from centrex.registrar.location import Binding, ExpiryPolicy, Location
+from centrex.registrar.register import Registrar, RegistrationView
+from centrex.registrar.security import AuthFailureTracker
+from centrex.registrar.store import BindingStore, BindingWriter, Directory
+
+__all__ = [
+    "AuthFailureTracker",
+    "Binding",
+    "BindingStore",
+    "BindingWriter",
+    "Directory",
+    "ExpiryPolicy",
+    "Location",
+    "Registrar",
+    "RegistrationView",
+    "RequestDispatcher",
+]

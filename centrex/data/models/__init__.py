@@ -6,6 +6,7 @@ Later domains add their module here (billing, registrar bindings, auth tokens, .
 from centrex.data.models.auth import ApiToken, IdempotencyRecord, PortalSession, Role, StaffAccount
 from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
 from centrex.data.models.cdr import Cdr, CdrLeg, Direction, Disposition, HangupSide
+from centrex.data.models.registrar import RegistrarBinding
 from centrex.data.models.telephony import (
     Extension,
     Number,
@@ -52,6 +53,7 @@ __all__ = [
     "Partner",
     "PortalSession",
     "Role",
+    "RegistrarBinding",
     "SipCredential",
     "StaffAccount",
     "Tenant",
