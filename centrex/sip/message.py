@@ -401,6 +401,9 @@ def build_message(head: str, body: bytes, truncated: bool = False) -> Request | 
     Shared by datagram parsing and the stream framer. Unfolds LWS (§7.3.1), checks header
     names, then parses the header fields every layer relies on.
     """
+    if head.count("\r") != head.count("\r\n"):
+        # a CR not followed by LF is neither a line end nor legal text (§25.1 TEXT-UTF8)
+        raise SipParseError("bare CR in header section")
     lines = head.split("\n")
     msg = parse_start_line(lines[0].rstrip("\r"))
     items: list[tuple[str, str, str]] = []
@@ -411,8 +414,10 @@ def build_message(head: str, body: bytes, truncated: bool = False) -> Request | 
         if line[0] in WSP:
             if not items:
                 raise SipParseError("continuation line before first header")
-            name, key, value = items[-1]
-            items[-1] = (name, key, f"{value} {line.strip(WSP)}" if value else line.strip(WSP))
+            more = line.strip(WSP)
+            if more:  # a blank continuation line adds nothing (§7.3.1: LWS is one SP)
+                name, key, value = items[-1]
+                items[-1] = (name, key, f"{value} {more}" if value else more)
             continue
         colon = line.find(":")
         if colon <= 0:

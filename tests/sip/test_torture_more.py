@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from centrex.sip import parse_message, validate_request
+import pytest
+
+from centrex.sip import SipParseError, parse_message, validate_request
 from centrex.sip.matching import server_key
 from centrex.sip.message import Request
 from tests.sip import fixtures as fx
@@ -161,3 +163,16 @@ def test_leniency_mixed_case_version_and_header_names() -> None:
     assert req.version == "SIP/2.0"
     assert req.call_id == "base.1@example.com"
     assert validate_request(req) is None
+
+
+def test_blank_continuation_line_adds_nothing() -> None:
+    # found by fuzzing: a whitespace-only folded line must not leave trailing space behind
+    data = fx.base_request().replace(b"CSeq: 1 OPTIONS\r\n", b"CSeq: 1 OPTIONS\r\n \r\n")
+    req = _req(data)
+    assert req.headers.get("cseq") == "1 OPTIONS"
+    assert parse_message(req.serialize()).serialize() == req.serialize()
+
+
+def test_bare_cr_is_rejected() -> None:
+    with pytest.raises(SipParseError, match="bare CR"):
+        parse_message(fx.base_request().replace(b"Max-Forwards: 70", b"Max-Forwards: 70\r"))
