@@ -10,6 +10,7 @@ from centrex.cli.registrations import registrations
 from centrex.cli.serve import demo, serve
 from centrex.cli.telephony import cdr, extension, number, route, trunk
 from centrex.cli.tenants import db, partner, tenant
+from centrex.cli.tokens import admin, token
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +31,8 @@ for command in (
     registrations,
     rates,
     billing,
+    token,
+    admin,
     serve,
     demo,
 ):
