@@ -237,28 +237,39 @@ def _read_header(header: list[str]) -> list[str]:
     return names
 
 
+def _read_rows(text: str) -> tuple[list[tuple[int, list[str]]], LineError | None]:
+    """Split the CSV into (physical line, fields); a CSV-level error (e.g. a NUL byte or a
+    newline inside an unquoted field) ends the reading and is reported at its line."""
+    # newline="" as the csv module requires: a bare CR ends a line instead of raising
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        return rows, LineError(max(1, reader.line_num), f"malformed CSV: {exc}")
+    return rows, None
+
+
 def parse_deck_csv(text: str, name: str) -> RateDeck:
     """Parse and validate a deck CSV; raise `DeckImportError` listing every rejected line.
 
     Header (any order): ``prefix,destination,price_per_minute,connection_fee,increment,currency``
     plus optional ``valid_from``.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    rows, broken = _read_rows(text)
+    if not rows:
+        raise DeckImportError([broken or LineError(1, "empty file: header expected")])
     try:
-        header = next(reader)
-    except StopIteration:
-        raise DeckImportError([LineError(1, "empty file: header expected")]) from None
-    try:
-        columns = _read_header(header)
+        columns = _read_header(rows[0][1])
     except ValueError as exc:
         raise DeckImportError([LineError(1, str(exc))]) from None
 
-    errors: list[LineError] = []
+    errors: list[LineError] = [broken] if broken else []
     rates: list[Rate] = []
     seen: dict[tuple[str, date | None], tuple[int, Rate]] = {}
     currency: tuple[int, str] | None = None
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue  # leniency: blank lines
         if len(row) != len(columns):

@@ -197,3 +197,18 @@ def test_increment_parse_and_str() -> None:
 
 def test_line_error_dict() -> None:
     assert LineError(3, "x").as_dict() == {"line": 3, "error": "x"}
+
+
+def test_csv_level_errors_are_reported_with_their_line() -> None:
+    huge = "x" * 200_000  # beyond the csv module's field size limit
+    text = HEADER + "41,CH,-1,0,1/1,CHF\n" + f"42,{huge},0.01,0,1/1,CHF\n"
+    errors = _errors(text)
+    assert errors[0] == (2, "negative price_per_minute -1")
+    assert errors[1][0] == 3
+    assert errors[1][1].startswith("malformed CSV: field larger than field limit")
+    assert _errors("\r")[0][0] == 1  # a bare CR is a line break, the header is then missing
+
+
+def test_bare_carriage_returns_end_lines() -> None:
+    deck = parse_deck_csv(HEADER.replace("\n", "\r") + "41,CH,0.05,0,1/1,CHF\r", "d")
+    assert len(deck) == 1
