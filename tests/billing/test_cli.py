@@ -187,3 +187,11 @@ def test_rate_command_on_an_empty_tenant(run: Runner, tmp_path: Path) -> None:
         "2026-04-01",
     )
     assert bad_date.exit_code == 1
+
+
+def test_import_refuses_a_file_that_is_not_utf8(run: Runner, tmp_path: Path) -> None:
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes((HEADER + "41,Zürich,0.05,0,60/60,CHF\n").encode("latin-1"))
+    result = run("rates", "import", str(latin), "--deck", "retail")
+    assert result.exit_code == 1
+    assert "not UTF-8" in result.stderr

@@ -3,10 +3,13 @@ use (the 151st distinct number) and the 400 % forbidden-use penalty."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from centrex.billing.decks import RateDeck, parse_deck_csv
 from centrex.billing.plans import (
@@ -213,3 +216,38 @@ def test_rerating_a_period_is_idempotent_and_order_independent() -> None:
     first = rate_usage(PLAN, calls)
     again = rate_usage(PLAN, list(reversed(calls)))
     assert first == again
+
+
+call_lists = st.lists(
+    st.tuples(
+        st.sampled_from(["alice", "bob"]),
+        st.integers(0, 400),  # number index: some repeat, some beyond a small limit
+        st.integers(0, 3600),
+        st.integers(0, 60 * 24 * 30),  # minute of the month
+        st.booleans(),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(call_lists, st.booleans())
+def test_usage_properties(raw: list[tuple[str, int, int, int, bool]], flagged: bool) -> None:
+    plan = replace(PLAN, bundles=(Bundle("Unlimited", PLAN.bundles[0].groups, 5),))
+    calls = [
+        Cdr(f"c{i}", f"+336{10000000 + n}", START + timedelta(minutes=m), s, answered=a, user=u)
+        for i, (u, n, s, m, a) in enumerate(raw)
+    ]
+    usage = rate_usage(plan, calls, flagged=flagged)
+    assert usage.total >= 0
+    assert usage == rate_usage(plan, list(reversed(calls)), flagged=flagged)
+    if flagged:
+        assert usage.bundle_calls == 0
+        assert usage.total == 4 * usage.usage_amount
+    else:
+        assert usage.penalty_amount == 0
+        per_user: dict[str, set[str]] = {}
+        for call in usage.calls:
+            if call.in_bundle:
+                per_user.setdefault(call.user, set()).add(call.called)
+        assert all(len(numbers) <= 5 for numbers in per_user.values())
