@@ -215,7 +215,7 @@ class SipEndpoint:
         if via.sent_by[0].lower() != host.lower() or via.has_rport:
             changed = changed.with_param("received", host)
         if changed is not via:
-            request.headers.replace_first_value("via", str(changed))
+            request.replace_top_via(changed)
         return changed
 
     def _receive_request(

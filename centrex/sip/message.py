@@ -55,8 +55,9 @@ class Headers:
         ]
         self._cache: dict[str, Any] = {}
 
-    def _changed(self) -> None:
-        self._cache.clear()
+    def _changed(self, key: str) -> None:
+        # accessors cache parsed values under the header key they come from
+        self._cache.pop(key, None)
 
     def get(self, name: str) -> str | None:
         """Value of the first header field called `name`, or None."""
@@ -96,13 +97,15 @@ class Headers:
 
     def add(self, name: str, value: str) -> None:
         """Append a header field line."""
-        self._items.append((name, header_key(name), value))
-        self._changed()
+        key = header_key(name)
+        self._items.append((name, key, value))
+        self._changed(key)
 
     def add_first(self, name: str, value: str) -> None:
         """Insert a header field line before all others (a proxy's new Via, §16.6 step 8)."""
-        self._items.insert(0, (name, header_key(name), value))
-        self._changed()
+        key = header_key(name)
+        self._items.insert(0, (name, key, value))
+        self._changed(key)
 
     def set(self, name: str, value: str) -> None:
         """Replace the first line called `name` (keeping its spelling), dropping the others."""
@@ -119,13 +122,13 @@ class Headers:
         if not done:
             out.append((name, key, value))
         self._items = out
-        self._changed()
+        self._changed(key)
 
     def remove(self, name: str) -> None:
         """Remove every line called `name`."""
         key = header_key(name)
         self._items = [item for item in self._items if item[1] != key]
-        self._changed()
+        self._changed(key)
 
     def replace_first_value(self, name: str, value: str) -> None:
         """Replace the first element of a list header (used to rewrite the top Via)."""
@@ -135,7 +138,7 @@ class Headers:
                 parts = split_commas(old) if key in LIST_HEADERS else [old]
                 parts[0] = value
                 self._items[index] = (orig, k, ", ".join(parts))
-                self._changed()
+                self._changed(key)
                 return
         raise KeyError(name)
 
@@ -206,6 +209,13 @@ class Message:
         """The topmost Via, or None."""
         vias = self.vias
         return vias[0] if vias else None
+
+    def replace_top_via(self, via: Via) -> None:
+        """Rewrite the topmost Via value (received/rport stamping, §18.2.1), keeping the parsed
+        Via list current without parsing it again."""
+        vias = self.vias
+        self.headers.replace_first_value("via", str(via))
+        self.headers._cache["via"] = [via, *vias[1:]]
 
     @property
     def max_forwards(self) -> int | None:
