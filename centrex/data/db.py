@@ -99,24 +99,29 @@ class Database:
             await conn.run_sync(run)
 
     async def current_revision(self) -> str | None:
-        """The revision the database is at (None for an empty database)."""
+        """The revision the database is at (None for an empty database).
+
+        With one migration branch per domain the database is at several heads at once; they are
+        reported sorted and joined with "+", the same way `head_revision` reports the code's.
+        """
 
         from alembic.runtime.migration import MigrationContext
 
         def read(sync_conn: Connection) -> str | None:
-            return MigrationContext.configure(sync_conn).get_current_revision()
+            heads = MigrationContext.configure(sync_conn).get_current_heads()
+            return "+".join(sorted(heads)) or None
 
         async with self.engine.connect() as conn:
             return await conn.run_sync(read)
 
     @staticmethod
     def head_revision() -> str:
-        """The newest revision this code knows."""
+        """The newest revision this code knows (every branch head, sorted, joined with "+")."""
         from alembic.script import ScriptDirectory
 
-        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-        assert head is not None
-        return head
+        heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+        assert heads
+        return "+".join(sorted(heads))
 
     async def require_migrated(self) -> None:
         """Raise `DatabaseNotMigrated` with a message that says what to do."""
