@@ -2,7 +2,7 @@
 # Installs the Debian programs the test suite talks to (real peers, not mocks).
 # Idempotent: only missing packages are installed. We run as root (see README).
 set -euo pipefail
-packages=(sip-tester baresip espeak-ng sox poppler-utils chromium)
+packages=(sip-tester baresip espeak-ng sox libsox-fmt-mp3 poppler-utils chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

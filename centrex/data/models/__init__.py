@@ -3,6 +3,20 @@
 Later domains add their module here (billing, registrar bindings, auth tokens, ...).
 """
 
+from centrex.data.models.apps import (
+    AttachmentFormat,
+    CallFlow,
+    CallRecording,
+    FlowBinding,
+    GreetingKind,
+    MailOutboxEntry,
+    MediaFile,
+    MediaKind,
+    OutboxStatus,
+    RecordingLayout,
+    VoicemailBox,
+    VoicemailMessage,
+)
 from centrex.data.models.auth import ApiToken, IdempotencyRecord, PortalSession, Role, StaffAccount
 from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
 from centrex.data.models.cdr import Cdr, CdrLeg, Direction, Disposition, HangupSide
@@ -33,7 +47,10 @@ from centrex.data.models.tenancy import (
 
 __all__ = [
     "ApiToken",
+    "AttachmentFormat",
     "Base",
+    "CallFlow",
+    "CallRecording",
     "Cdr",
     "CdrLeg",
     "ContactKind",
@@ -41,19 +58,26 @@ __all__ = [
     "Direction",
     "Disposition",
     "Extension",
+    "FlowBinding",
+    "GreetingKind",
     "HangupSide",
     "IdMixin",
     "IdempotencyRecord",
     "Language",
+    "MailOutboxEntry",
+    "MediaFile",
+    "MediaKind",
     "Number",
     "NumberRange",
     "NumberState",
     "OutboundRoute",
     "OutboundRouteTrunk",
+    "OutboxStatus",
     "Partner",
     "PortalSession",
-    "Role",
+    "RecordingLayout",
     "RegistrarBinding",
+    "Role",
     "SipCredential",
     "StaffAccount",
     "Tenant",
@@ -66,4 +90,6 @@ __all__ = [
     "User",
     "UserRole",
     "UtcDateTime",
+    "VoicemailBox",
+    "VoicemailMessage",
 ]
