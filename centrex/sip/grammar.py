@@ -240,10 +240,10 @@ def parse_params(text: str) -> tuple[tuple[str, str | None], ...]:
         # fast path (the usual `tag=1234;q=0.8`): no quotes, no white space
         simple: list[tuple[str, str | None]] = []
         for item in text.split(";"):
-            name, eq, value = item.partition("=")
-            if not name or not TOKEN_CHARS.issuperset(name) or (eq and not value):
+            pname, sep, pvalue = item.partition("=")
+            if not pname or not TOKEN_CHARS.issuperset(pname) or (sep and not pvalue):
                 raise SipParseError(f"bad parameter {item[:40]!r}")
-            simple.append((name, value if eq else None))
+            simple.append((pname, pvalue if sep else None))
         return tuple(simple)
     result: list[tuple[str, str | None]] = []
     for raw in split_unquoted(text, ";"):
