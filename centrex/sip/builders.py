@@ -140,13 +140,15 @@ def validate_request(
     request: Request,
     supported: Iterable[str] = (),
     schemes: frozenset[str] = SUPPORTED_SCHEMES,
+    content_types: frozenset[str] | None = None,
 ) -> SipError | None:
     """The error to answer for a well-formed but unacceptable request, or None (§8.2).
 
     Checks, in order: SIP version (505), truncated body (400), mandatory header fields (400),
     duplicated single-valued fields (400, RFC 4475 "multi01"), CSeq method (400, "mismatch01"),
     Request-URI scheme (416, "unkscm") and headers (400), Max-Forwards 0 (483, "zeromf"), and
-    Require option tags (420 with Unsupported, §8.2.2.3, "bext01").
+    Require option tags (420 with Unsupported, §8.2.2.3, "bext01"), and, when `content_types`
+    is given, the body's media type (415 with Accept, §8.2.3, "invut").
     """
     if request.version != "SIP/2.0":
         return SipError(505, "Version Not Supported")
@@ -176,6 +178,11 @@ def validate_request(
         unknown = [tag for tag in request.require if tag.lower() not in known]
         if unknown:
             return SipError(420, "Bad Extension", (("Unsupported", ", ".join(unknown)),))
+    if content_types is not None and request.body and request.method not in ("ACK", "CANCEL"):
+        mime = request.mime_type
+        if mime is None or mime not in content_types:
+            accept = ", ".join(sorted(content_types))
+            return SipError(415, "Unsupported Media Type", (("Accept", accept),))
     return None
 
 

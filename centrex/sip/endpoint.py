@@ -104,10 +104,12 @@ class SipEndpoint:
         config: TimerConfig | None = None,
         *,
         supported: Iterable[str] = (),
+        content_types: Iterable[str] | None = None,
         auto_trying: bool = True,
     ) -> None:
         self.config = config or TimerConfig()
         self.supported = tuple(supported)
+        self.content_types = frozenset(content_types) if content_types is not None else None
         self.auto_trying = auto_trying
         self.stats = EndpointStats()
         self._server: dict[ServerKey, tuple[ServerTransaction, Address, str]] = {}
@@ -222,7 +224,7 @@ class SipEndpoint:
         self, request: Request, source: Address, transport: str, now: float
     ) -> None:
         self._stamp_via(request, source)
-        error = validate_request(request, self.supported)
+        error = validate_request(request, self.supported, content_types=self.content_types)
         key = server_key(request)
         if key is None:
             raise SipParseError("no Via")

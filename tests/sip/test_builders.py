@@ -209,3 +209,19 @@ def test_generate_branch_has_magic_cookie_and_is_unique() -> None:
     branches = {generate_branch() for _ in range(100)}
     assert len(branches) == 100
     assert all(b.startswith("z9hG4bK") for b in branches)
+
+
+def test_invut_unknown_content_type_gets_415_when_checked() -> None:
+    data = (
+        fx.base_request("INVITE").replace(
+            b"Content-Length: 0\r\n",
+            b"Content-Type: application/unknownformat\r\nContent-Length: 3\r\n",
+        )
+        + b"abc"
+    )
+    req = _req(data)
+    assert validate_request(req) is None  # not checked unless asked
+    error = validate_request(req, content_types=frozenset({"application/sdp"}))
+    assert error == SipError(415, "Unsupported Media Type", (("Accept", "application/sdp"),))
+    sdp = _req(fx.INVITE)
+    assert validate_request(sdp, content_types=frozenset({"application/sdp"})) is None
