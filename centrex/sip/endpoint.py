@@ -76,6 +76,7 @@ class EndpointStats:
     retransmissions_sent: int = 0
     bad_requests_answered: int = 0
     timeouts: int = 0
+    overloaded: int = 0
 
     @property
     def retransmissions(self) -> int:
@@ -106,11 +107,13 @@ class SipEndpoint:
         supported: Iterable[str] = (),
         content_types: Iterable[str] | None = None,
         auto_trying: bool = True,
+        max_server_transactions: int = 200_000,
     ) -> None:
         self.config = config or TimerConfig()
         self.supported = tuple(supported)
         self.content_types = frozenset(content_types) if content_types is not None else None
         self.auto_trying = auto_trying
+        self.max_server_transactions = max_server_transactions
         self.stats = EndpointStats()
         self._server: dict[ServerKey, tuple[ServerTransaction, Address, str]] = {}
         self._client: dict[ClientKey, tuple[ClientTransaction, Address, str]] = {}
@@ -246,6 +249,17 @@ class SipEndpoint:
             self.stats.retransmissions_received += 1
             tx_r = entry[0]
             self._apply(tx_r, tx_r.receive_request(request, now), entry[1], entry[2])
+            return
+        if len(self._server) >= self.max_server_transactions:
+            # overload: answer statelessly so memory stays bounded (RFC 3261 §21.5.4)
+            self.stats.overloaded += 1
+            busy = build_response(
+                request, 503, to_tag=generate_tag(), headers=[("Retry-After", "5")]
+            )
+            via = request.top_via
+            assert via is not None
+            target = source if transport in RELIABLE_TRANSPORTS else response_target(via, transport)
+            self._out.append((busy.serialize(), target, transport))
             return
         reliable = transport in RELIABLE_TRANSPORTS
         new_tx: ServerTransaction

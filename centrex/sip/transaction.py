@@ -261,6 +261,8 @@ class Transaction(Generic[_S, _I]):
         self.config = config
         self.timers = TimerSet()
         self.last_response: Response | None = None
+        # deadline of the timer being handled, so retransmission timers re-arm from it
+        self._fired_at = 0.0
 
     @property
     def terminated(self) -> bool:
@@ -301,8 +303,6 @@ class Transaction(Generic[_S, _I]):
 
     def _enter(self, state: _S, now: float) -> None:
         raise NotImplementedError
-
-    _fired_at: float = 0.0
 
     def _common(self, action: Action, message: Message | None) -> list[Output]:
         if action is Action.REPORT_TIMEOUT:

@@ -347,3 +347,17 @@ def test_endpoint_never_raises_on_network_input(
             assert target[0] == "127.0.0.1"  # never a third party
         while ep.next_event() is not None:
             pass
+
+
+def test_overload_answers_503_statelessly() -> None:
+    ep = SipEndpoint(max_server_transactions=1)
+    ep.receive(fx.REGISTER, PHONE, "UDP", now=0.0)
+    assert isinstance(ep.next_event(), RequestReceived)
+    other = fx.REGISTER.replace(b"z9hG4bK776asdhds", b"z9hG4bKsecond")
+    ep.receive(other, PHONE, "UDP", now=0.0)
+    resp, target, _ = _only_datagram(ep)
+    assert (resp.status, target) == (503, PHONE)
+    assert resp.headers.get("retry-after") == "5"
+    assert ep.stats.overloaded == 1
+    assert ep.transaction_count == 1
+    assert ep.next_event() is None
