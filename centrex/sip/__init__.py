@@ -29,6 +29,7 @@ from centrex.sip.digest import (
     answer_challenge,
     choose_challenge,
     compute_ha1,
+    find_credentials,
     parse_challenge,
     parse_credentials,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "build_response",
     "choose_challenge",
     "compute_ha1",
+    "find_credentials",
     "generate_branch",
     "generate_call_id",
     "generate_tag",

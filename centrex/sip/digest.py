@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from centrex.sip.errors import DigestError
 from centrex.sip.grammar import WSP, is_token, quote, skip_quoted, unquote
+from centrex.sip.message import Request
 
 _HASHES = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256"}
 # Preference when answering several challenges (RFC 8760 §2.4): strongest first.
@@ -380,6 +381,21 @@ class DigestServer:
             if not self.counter.accept(credentials.nonce, nc, now):
                 return AuthResult.REPLAY
         return AuthResult.OK
+
+
+def find_credentials(request: Request, realm: str, proxy: bool = False) -> Credentials | None:
+    """The Digest credentials in `request` for `realm` (RFC 3261 §22.4: a request may carry one
+    Authorization per realm), or None. Unparseable values and other schemes are skipped, so
+    the caller simply challenges again (RFC 4475 "regaut01")."""
+    name = "Proxy-Authorization" if proxy else "Authorization"
+    for value in request.headers.get_all(name):
+        try:
+            credentials = parse_credentials(value)
+        except DigestError:
+            continue
+        if credentials.realm == realm:
+            return credentials
+    return None
 
 
 def choose_challenge(challenges: Iterable[Challenge]) -> Challenge:

@@ -235,3 +235,28 @@ def test_auth_param_parser_only_raises_digest_error(text: str) -> None:
         NonceStatus.STALE,
         NonceStatus.VALID,
     )
+
+
+def test_find_credentials_by_realm_skips_junk() -> None:
+    from centrex.sip import find_credentials, parse_message
+    from centrex.sip.message import Request
+    from tests.sip import fixtures as fx
+
+    server = DigestServer(SECRET)
+    challenge = server.challenges(REALM, 0.0)[0]
+    good = answer_challenge(challenge, "REGISTER", "sip:example.com", "bob", "pw")
+    other = answer_challenge(
+        Challenge("other.example.com", "n"), "REGISTER", "sip:example.com", "bob", "pw"
+    )
+    extra = f"Authorization: NoOneKnowsThisScheme opaque-data=here\nAuthorization: {other}\nAuthorization: {good}\n"
+    request = parse_message(fx.base_request("REGISTER", "sip:example.com", extra))
+    assert isinstance(request, Request)
+    creds = find_credentials(request, REALM)
+    assert creds is not None
+    assert creds.realm == REALM
+    assert (
+        server.verify(creds, "REGISTER", compute_ha1("bob", REALM, "pw", "SHA-256"), 1.0)
+        is AuthResult.OK
+    )
+    assert find_credentials(request, "nowhere") is None
+    assert find_credentials(request, REALM, proxy=True) is None
