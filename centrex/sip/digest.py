@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from centrex.sip.errors import DigestError
 from centrex.sip.grammar import WSP, is_token, quote, skip_quoted, unquote
-from centrex.sip.message import Request
+from centrex.sip.message import Request, Response
 
 _HASHES = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256"}
 # Preference when answering several challenges (RFC 8760 §2.4): strongest first.
@@ -451,3 +451,49 @@ def answer_challenge(
     if challenge.opaque is not None:
         parts.append(f"opaque={quote(challenge.opaque)}")
     return "Digest " + ", ".join(parts)
+
+
+def authenticated_retry(
+    request: Request,
+    challenge_response: Response,
+    username: str,
+    password: str,
+    branch: str,
+    cnonce: str | None = None,
+) -> Request:
+    """Re-send `request` with credentials after a 401/407 (RFC 3261 §22.2, §8.1.3.5).
+
+    Same Call-ID, From tag, Request-URI and headers; CSeq + 1; a new top Via branch; old
+    credentials replaced by one answer (strongest algorithm, RFC 8760 §2.4) per challenged
+    realm.
+    """
+    proxy = challenge_response.status == 407
+    header = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
+    answer_name = "Proxy-Authorization" if proxy else "Authorization"
+    by_realm: dict[str, list[Challenge]] = {}
+    for value in challenge_response.headers.get_all(header):
+        try:
+            challenge = parse_challenge(value)
+        except (DigestError, ValueError):
+            continue
+        by_realm.setdefault(challenge.realm, []).append(challenge)
+    if not by_realm:
+        raise DigestError("no usable Digest challenge")
+    retry = Request(request.method, request.uri, request.headers.copy(), request.body)
+    retry.headers.remove(answer_name)
+    cseq = request.cseq
+    if cseq is None:
+        raise DigestError("request without CSeq")
+    retry.headers.set("CSeq", f"{cseq.number + 1} {cseq.method}")
+    top = request.top_via
+    if top is None:
+        raise DigestError("request without Via")
+    retry.replace_top_via(top.with_param("branch", branch))
+    for challenges in by_realm.values():
+        chosen = choose_challenge(challenges)
+        value = answer_challenge(
+            chosen, request.method, str(request.uri), username, password, cnonce=cnonce,
+            body=request.body,
+        )  # fmt: skip
+        retry.headers.add(answer_name, value)
+    return retry

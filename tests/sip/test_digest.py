@@ -260,3 +260,60 @@ def test_find_credentials_by_realm_skips_junk() -> None:
     )
     assert find_credentials(request, "nowhere") is None
     assert find_credentials(request, REALM, proxy=True) is None
+
+
+def test_authenticated_retry_for_trunk_register() -> None:
+    from centrex.sip import (
+        authenticated_retry,
+        build_register,
+        build_response,
+        find_credentials,
+        make_via,
+        parse_message,
+        parse_name_addr,
+        parse_uri,
+    )
+    from centrex.sip.message import Request
+
+    register = build_register(
+        parse_uri("sip:trunk.example.com"),
+        parse_uri("sip:acct@trunk.example.com"),
+        parse_name_addr("<sip:acct@127.0.0.1:5060>"),
+        call_id="c1",
+        cseq=7,
+        via=make_via("127.0.0.1", 5060, branch="z9hG4bKfirst"),
+        from_tag="ft",
+    )
+    server = DigestServer(SECRET)
+    challenge = build_response(
+        register, 401, to_tag="tt", headers=server.challenge_headers(REALM, 100.0)
+    )
+    retry = authenticated_retry(
+        register, challenge, "acct", "pw", branch="z9hG4bKsecond", cnonce="cn"
+    )
+    wire = parse_message(retry.serialize())
+    assert isinstance(wire, Request)
+    assert wire.cseq is not None
+    assert wire.cseq.number == 8
+    assert wire.vias[0].branch == "z9hG4bKsecond"
+    assert wire.vias[0].has_rport
+    assert wire.call_id == "c1"
+    assert len(wire.headers.get_all("authorization")) == 1
+    creds = find_credentials(wire, REALM)
+    assert creds is not None
+    assert creds.algorithm == "SHA-256"
+    assert (
+        server.verify(creds, "REGISTER", compute_ha1("acct", REALM, "pw", "SHA-256"), 101.0)
+        is AuthResult.OK
+    )
+    proxy_challenge = build_response(
+        register, 407, to_tag="tt", headers=server.challenge_headers(REALM, 100.0, proxy=True)
+    )
+    again = authenticated_retry(retry, proxy_challenge, "acct", "pw", branch="z9hG4bKthird")
+    assert again.headers.get("proxy-authorization") is not None
+    assert again.cseq is not None
+    assert again.cseq.number == 9
+    with pytest.raises(DigestError):
+        authenticated_retry(
+            register, build_response(register, 401), "acct", "pw", branch="z9hG4bKx"
+        )
