@@ -6,7 +6,7 @@ player once per tick with the nominal tick time, so timestamps advance by exactl
 
 The player builds packets with its own SSRC and counters (RFC 3550 §5.1: random initial values
 chosen by the engine) and hands them to `MediaLeg.send_generated`, which runs them through the
-leg's `StreamRewriter`: the party sees a single continuous stream when a player starts or stops
+leg's `OutStream`: the party sees a single continuous stream when a player starts or stops
 in the middle of a bridged call (music on hold, announcements). The first packet carries the
 marker bit (RFC 3551 §4.1: start of a talkspurt).
 

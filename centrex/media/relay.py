@@ -11,7 +11,7 @@ that stops forwarding is folded into `route = None` here, off the hot path:
   §8.4), so nothing may be sent toward it;
 * the receiver's outgoing stream belongs to a player (music on hold, an announcement): the
   player's packets replace the relayed ones, and when it detaches the relay resumes on the same
-  SSRC with continuous sequence numbers (`StreamRewriter`, RFC 7667 §3.2.1.1);
+  SSRC with continuous sequence numbers (`OutStream`, RFC 7667 §3.2.1.1);
 * the receiver has no address yet (no SDP, nothing latched).
 
 The payload-type maps come from `sdp_rewrite.plan_bridge`: plain relay with payload-type

@@ -5,7 +5,7 @@ Theory of operation
 A `MediaLeg` owns two UDP sockets (even RTP port, odd RTCP port, RFC 3550 §11), knows the remote
 party's stream from its SDP (`StreamParams`), keeps receive statistics (RFC 3550 §A.1/§A.3/§A.8)
 and owns the *outgoing* stream toward the party: one SSRC of our own with a continuous sequence
-and timestamp (`StreamRewriter`), whatever feeds it (the other leg through the relay, a player,
+and timestamp (`OutStream`), whatever feeds it (the other leg through the relay, a player,
 music on hold). This is the RTP translator of RFC 7667 §3.2.1.1 / RFC 3550 §7.
 
 Symmetric RTP latching (RFC 4961): a phone behind NAT announces a private address in its SDP,
@@ -59,12 +59,13 @@ from centrex.media.rtcp import (
     parse_compound,
     round_trip_seconds,
 )
-from centrex.media.rtp import StreamRewriter, is_rtcp, translate_payload
+from centrex.media.rtp import is_rtcp, translate_payload
 from centrex.media.sdp_rewrite import PtRoute, StreamParams
 
-__all__ = ["LatchPolicy", "LegSnapshot", "MediaLeg", "RtpTap"]
+__all__ = ["LatchPolicy", "LegSnapshot", "MediaLeg", "OutStream", "RtpTap"]
 
 _FIXED = struct.Struct("!BBHII")
+_SEQ_TS_SSRC = struct.Struct("!HII")
 _HOLD_ADDRESSES = frozenset({"0.0.0.0", "::"})  # noqa: S104 - RFC 2543 hold marker, not a bind
 
 Address = tuple[str, int]
@@ -109,6 +110,54 @@ class LegSnapshot:
     round_trip_ms: float | None
 
 
+class OutStream:
+    """Our outgoing stream toward one party: one SSRC, continuous sequence and timestamp.
+
+    Same contract as `rtp.StreamRewriter` (RFC 7667 §3.2.1.1 translator, RFC 3550 §8.2): on a
+    new input SSRC the offsets are chosen so that the next packet follows the last one sent
+    (sequence + 1, timestamp advanced by the arrival gap) and the marker bit is set (RFC 3551
+    §4.1). It exists because the relay inlines the steady-state rewrite (two additions and one
+    `pack_into`) instead of calling a method that peeks the header a second time: measured at
+    ~2 us of the ~8 us per packet. Difference: the last *written* packet, not the newest, is
+    what a switch continues from; a reordered packet just before a switch may repeat a sequence
+    number once, which a receiver treats as a duplicate.
+    """
+
+    __slots__ = ("arrival", "clock_rate", "in_ssrc", "seq", "seq_offset", "ssrc", "ts", "ts_offset")
+
+    def __init__(self, ssrc: int, initial_seq: int = 0, initial_ts: int = 0) -> None:
+        self.ssrc = ssrc & 0xFFFFFFFF
+        self.clock_rate = 8000
+        self.in_ssrc = -1  # no input yet: the first packet is a switch
+        self.seq_offset = 0
+        self.ts_offset = 0
+        self.seq = (initial_seq - 1) & 0xFFFF  # "previous packet": the first gets the initials
+        self.ts = initial_ts & 0xFFFFFFFF
+        self.arrival: float | None = None
+
+    def switch(self, buf: bytearray, seq: int, ts: int, in_ssrc: int, now: float) -> None:
+        """A new input source: re-anchor the offsets and mark the packet. O(1)."""
+        gap = 0
+        if self.arrival is not None:
+            gap = max(1, round((now - self.arrival) * self.clock_rate))
+        self.seq_offset = self.seq + 1 - seq
+        self.ts_offset = self.ts + gap - ts
+        self.in_ssrc = in_ssrc
+        buf[1] |= 0x80
+
+    def rewrite(self, buf: bytearray, now: float) -> None:
+        """Rewrite a whole packet in place (players; the relay inlines the same steps)."""
+        _b0, _b1, seq, ts, in_ssrc = _FIXED.unpack_from(buf)
+        if in_ssrc != self.in_ssrc:
+            self.switch(buf, seq, ts, in_ssrc, now)
+        out_seq = (seq + self.seq_offset) & 0xFFFF
+        out_ts = (ts + self.ts_offset) & 0xFFFFFFFF
+        _SEQ_TS_SSRC.pack_into(buf, 2, out_seq, out_ts, self.ssrc)
+        self.seq = out_seq
+        self.ts = out_ts
+        self.arrival = now
+
+
 class _RtpProtocol(asyncio.DatagramProtocol):
     __slots__ = ("leg",)
 
@@ -147,10 +196,22 @@ class _RtpProtocol(asyncio.DatagramProtocol):
         buf = bytearray(data)
         out_pt, table = how
         if table is not None:
-            translate_payload(buf, table, out_pt)
+            if data[0] == 0x80:  # no CSRC, extension or padding: the payload starts at 12
+                buf[12:] = data[12:].translate(table)
+                buf[1] = (b1 & 0x80) | out_pt
+            else:
+                translate_payload(buf, table, out_pt)
         elif out_pt != pt:
             buf[1] = (b1 & 0x80) | out_pt
-        peer.out.rewrite(buf, now)
+        out = peer.out
+        if ssrc != out.in_ssrc:
+            out.switch(buf, seq, ts, ssrc, now)
+        seq = (seq + out.seq_offset) & 0xFFFF
+        ts = (ts + out.ts_offset) & 0xFFFFFFFF
+        _SEQ_TS_SSRC.pack_into(buf, 2, seq, ts, out.ssrc)
+        out.seq = seq
+        out.ts = ts
+        out.arrival = now
         peer.rtp_transport.sendto(buf, peer.send_addr)  # type: ignore[union-attr]
         peer.packets_out += 1
         peer.bytes_out += size
@@ -207,7 +268,7 @@ class MediaLeg:
         self.rtcp_addr: Address | None = None
         self.rtcp_latched = False
         # Outgoing stream (our SSRC toward this party) and what feeds it.
-        self.out = StreamRewriter(ssrc, 8000, initial_seq, initial_ts)
+        self.out = OutStream(ssrc, initial_seq, initial_ts)
         self.source: object | None = None  # None: the relay; else a player owns the stream
         # Relay wiring, maintained by `relay.Bridge`.
         self.peer: MediaLeg | None = None
@@ -318,7 +379,7 @@ class MediaLeg:
     def send_generated(self, packet: bytearray, now: float, source: object) -> bool:
         """Send a packet made by `source` (a player) if it owns the outgoing stream.
 
-        The packet goes through the same `StreamRewriter` as relayed media, so switching between
+        The packet goes through the same `OutStream` as relayed media, so switching between
         the relay and a player keeps one SSRC with continuous sequence/timestamp (RFC 7667
         §3.2.1.1). Nothing is sent while the party does not receive (RFC 3264 §5.1 direction).
         """
@@ -392,8 +453,7 @@ class MediaLeg:
             head = SenderReport(
                 ssrc=ssrc,
                 ntp_timestamp=ntp_from_unix(unix_now),
-                # StreamRewriter keeps the last timestamp sent; a public accessor is requested.
-                rtp_timestamp=self.out._last_ts,
+                rtp_timestamp=self.out.ts,
                 packet_count=self.packets_out & 0xFFFFFFFF,
                 octet_count=max(self.bytes_out - 12 * self.packets_out, 0) & 0xFFFFFFFF,
                 reports=reports,
