@@ -122,6 +122,8 @@ class SipEndpoint:
         self._heap: list[tuple[float, int, ServerKey | ClientKey]] = []
         self._scheduled: dict[ServerKey | ClientKey, float] = {}
         self._seq = 0
+        self._merge: dict[tuple[str, str, int, str], ServerKey] = {}
+        self._merge_of: dict[ServerKey, tuple[str, str, int, str]] = {}
 
     # ---- draining ------------------------------------------------------------------------
     def next_event(self) -> Event | None:
@@ -277,9 +279,33 @@ class SipEndpoint:
         if request.method == "CANCEL":
             self._receive_cancel(request, key, now)
             return
+        if self._merged(request, key):
+            # §8.2.2.2: the same request reached us twice by different paths (forking)
+            self._respond_error(request, SipError(482, "Loop Detected"), now, key)
+            return
         if request.method == "INVITE" and self.auto_trying:
             self.send_response(build_response(request, 100), now, key)
         self._events.append(RequestReceived(request, key, source, transport))
+
+    def _merged(self, request: Request, key: ServerKey) -> bool:
+        """Merged-request detection (§8.2.2.2): no To tag, and From tag, Call-ID and CSeq equal
+        to those of a live, not yet answered transaction with another key. Records the request
+        otherwise."""
+        to, from_, cseq = request.to, request.from_, request.cseq
+        if to is None or to.tag is not None or from_ is None or cseq is None:
+            return False
+        merge_key = (request.call_id or "", from_.tag or "", cseq.number, cseq.method)
+        other = self._merge.get(merge_key)
+        entry = self._server.get(other) if other is not None and other != key else None
+        if entry is not None:
+            # only while the first copy is unanswered: a UA that wrongly reuses its CSeq for
+            # the authenticated retry after a 401 must not be told 482
+            last = entry[0].last_response
+            if last is None or last.status < 200:
+                return True
+        self._merge[merge_key] = key
+        self._merge_of[key] = merge_key
+        return False
 
     def _respond_error(self, request: Request, error: SipError, now: float, key: ServerKey) -> None:
         response = build_response(
@@ -413,6 +439,9 @@ class SipEndpoint:
             self._scheduled.pop(key, None)
             if isinstance(key, ServerKey):
                 self._server.pop(key, None)
+                merge_key = self._merge_of.pop(key, None)
+                if merge_key is not None and self._merge.get(merge_key) == key:
+                    del self._merge[merge_key]
             else:
                 self._client.pop(key, None)
             return

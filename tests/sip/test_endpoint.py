@@ -361,3 +361,29 @@ def test_overload_answers_503_statelessly() -> None:
     assert ep.stats.overloaded == 1
     assert ep.transaction_count == 1
     assert ep.next_event() is None
+
+
+def test_merged_request_gets_482() -> None:
+    ep = SipEndpoint()
+    ep.receive(fx.INVITE, ("127.0.0.1", 5060), "UDP", now=0.0)
+    assert isinstance(ep.next_event(), RequestReceived)
+    ep.datagrams_to_send()
+    # same From tag, Call-ID and CSeq, no To tag, but another branch: a forked copy
+    fork = fx.INVITE.replace(b"z9hG4bKnashds8", b"z9hG4bKforked")
+    ep.receive(fork, ("127.0.0.1", 5060), "UDP", now=0.1)
+    resp, _, _ = _only_datagram(ep)
+    assert (resp.status, resp.reason) == (482, "Loop Detected")
+    assert ep.next_event() is None
+
+
+def test_reused_cseq_after_final_is_not_merged() -> None:
+    ep = SipEndpoint()
+    ep.receive(fx.REGISTER, PHONE, "UDP", now=0.0)
+    event = ep.next_event()
+    assert isinstance(event, RequestReceived)
+    ep.send_response(build_response(event.request, 401, to_tag="a"), now=0.0)
+    ep.datagrams_to_send()
+    retry = fx.REGISTER.replace(b"z9hG4bK776asdhds", b"z9hG4bKretry")
+    ep.receive(retry, PHONE, "UDP", now=0.1)
+    assert isinstance(ep.next_event(), RequestReceived)
+    assert ep.datagrams_to_send() == []
