@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -387,3 +389,56 @@ def test_reused_cseq_after_final_is_not_merged() -> None:
     ep.receive(retry, PHONE, "UDP", now=0.1)
     assert isinstance(ep.next_event(), RequestReceived)
     assert ep.datagrams_to_send() == []
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["invite", "register", "ack", "cancel", "respond", "tick"]),
+            st.integers(0, 2),
+            st.sampled_from([100, 180, 200, 486, 503]),
+            st.floats(0, 10),
+        ),
+        max_size=25,
+    )
+)
+def test_tu_and_network_interleavings(ops: list[tuple[str, int, int, float]]) -> None:
+    from centrex.sip import TransactionError
+
+    ep = SipEndpoint()
+    pending: list[RequestReceived] = []
+    now = 0.0
+    invite = parse_message(fx.INVITE)
+    assert isinstance(invite, Request)
+    for kind, branch, status, step in ops:
+        now += step
+        tag = f"z9hG4bKb{branch}".encode()
+        if kind == "invite":
+            ep.receive(fx.INVITE.replace(b"z9hG4bKnashds8", tag), ("127.0.0.1", 5060), "UDP", now)
+        elif kind == "register":
+            ep.receive(fx.REGISTER.replace(b"z9hG4bK776asdhds", tag), PHONE, "UDP", now)
+        elif kind == "ack":
+            ack = fx.INVITE.replace(b"INVITE sip:", b"ACK sip:").replace(
+                b"314159 INVITE", b"314159 ACK"
+            )
+            ep.receive(ack.replace(b"z9hG4bKnashds8", tag), ("127.0.0.1", 5060), "UDP", now)
+        elif kind == "cancel":
+            cancel = build_cancel(invite).serialize().replace(b"z9hG4bKnashds8", tag)
+            ep.receive(cancel, ("127.0.0.1", 5060), "UDP", now)
+        elif kind == "respond" and pending:
+            event = pending[branch % len(pending)]
+            with contextlib.suppress(TransactionError):
+                ep.send_response(
+                    build_response(event.request, status, to_tag="t"), now, event.transaction
+                )
+        else:
+            ep.handle_timer(now)
+        while (ev := ep.next_event()) is not None:
+            if isinstance(ev, RequestReceived) and ev.transaction is not None:
+                pending.append(ev)
+        for _, target, _ in ep.datagrams_to_send():
+            assert target[0] == "127.0.0.1"
+        if kind == "tick":
+            deadline = ep.next_deadline()
+            assert deadline is None or deadline > now
