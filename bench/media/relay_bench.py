@@ -71,6 +71,44 @@ def _sdp(port: int, pt: int) -> bytes:
 # --- relay process ------------------------------------------------------------------------------
 
 
+class _Bare(asyncio.DatagramProtocol):
+    """Calibration: the cheapest possible asyncio forwarder (no latching, stats or rewrite)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.peer: asyncio.DatagramTransport | None = None
+        self.count = 0
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        assert self.peer is not None
+        self.peer.sendto(data, self.target)
+        self.count += 1
+
+
+async def bare_main(args: argparse.Namespace) -> None:
+    loop = asyncio.get_running_loop()
+    rss_before = _rss_kib()
+    legs: list[tuple[int, int]] = []
+    protos: list[_Bare] = []
+    transports: list[asyncio.DatagramTransport] = []
+    for i in range(args.calls):
+        pa, pb = args.phone_base + 4 * i, args.phone_base + 4 * i + 2
+        ra, rb = args.port_base + 4 * i, args.port_base + 4 * i + 2
+        to_b, to_a = _Bare((LOOPBACK, pb)), _Bare((LOOPBACK, pa))
+        ta, _ = await loop.create_datagram_endpoint(lambda p=to_b: p, local_addr=(LOOPBACK, ra))
+        tb, _ = await loop.create_datagram_endpoint(lambda p=to_a: p, local_addr=(LOOPBACK, rb))
+        to_b.peer, to_a.peer = tb, ta
+        protos += [to_b, to_a]
+        transports += [ta, tb]
+        legs.append((ra, rb))
+    print(json.dumps({"legs": legs, "rss_before": rss_before, "rss_after": _rss_kib()}))
+    sys.stdout.flush()
+    await loop.run_in_executor(None, sys.stdin.readline)
+    print(json.dumps({"relayed": sum(p.count for p in protos), "ticks_skipped": 0}))
+    for transport in transports:
+        transport.close()
+
+
 async def relay_main(args: argparse.Namespace) -> None:
     from centrex.clock import SystemClock
     from centrex.media.codecs import default_registry
@@ -104,7 +142,23 @@ async def relay_main(args: argparse.Namespace) -> None:
         legs.append((a.rtp_port, b.rtp_port))
     print(json.dumps({"legs": legs, "rss_before": rss_before, "rss_after": _rss_kib()}))
     sys.stdout.flush()
+    lags: list[float] = []
+    stop = asyncio.Event()
+
+    async def lag_probe() -> None:
+        """Event-loop lag: how late a 10 ms sleep wakes up (bounded by `stop`)."""
+        for _ in range(100_000):
+            if stop.is_set():
+                return
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - t0 - 0.01)
+
+    probe = asyncio.create_task(lag_probe())
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    stop.set()
+    await probe
+    lags.sort()
     snaps = engine.snapshots()
     print(
         json.dumps(
@@ -114,6 +168,8 @@ async def relay_main(args: argparse.Namespace) -> None:
                 "foreign": sum(s.foreign for s in snaps.values()),
                 "relayed": sum(s.packets_out for s in snaps.values()),
                 "ticks_skipped": ticker.skipped,
+                "loop_lag_p99_ms": 1000 * lags[int(0.99 * (len(lags) - 1))] if lags else 0.0,
+                "loop_lag_max_ms": 1000 * lags[-1] if lags else 0.0,
             }
         )
     )
@@ -208,15 +264,26 @@ async def generator_main(args: argparse.Namespace) -> None:
 # --- orchestrator -------------------------------------------------------------------------------
 
 
-def run_one(calls: int, seconds: float, transcode: bool, loop_name: str) -> dict[str, float]:
+def run_one(
+    calls: int,
+    seconds: float,
+    transcode: bool,
+    loop_name: str,
+    priority: int,
+    pin: bool,
+    bare: bool = False,
+) -> dict[str, float]:
     python = sys.executable
     script = str(Path(__file__).resolve())
     port_base = 20000
     phone_base = 30000  # phones on even ports 4 apart: the relay's RTCP goes to closed ports
     relay_cmd = [python, script, "relay", "--calls", str(calls), "--port-base", str(port_base)]
     relay_cmd += ["--phone-base", str(phone_base), "--loop", loop_name]
+    relay_cmd += ["--priority", str(priority), "--cpu", "0" if pin else "-1"]
     if transcode:
         relay_cmd.append("--transcode")
+    if bare:
+        relay_cmd.append("--bare")
     relay = subprocess.Popen(relay_cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert relay.stdout is not None
@@ -226,6 +293,7 @@ def run_one(calls: int, seconds: float, transcode: bool, loop_name: str) -> dict
             json.dump(setup["legs"], handle)
         gen_cmd = [python, script, "generate", "--legs", handle.name, "--seconds", str(seconds)]
         gen_cmd += ["--phone-base", str(phone_base), "--loop", loop_name]
+        gen_cmd += ["--priority", str(priority), "--cpu", "1" if pin else "-1"]
         cpu0 = _cpu_seconds(relay.pid)
         t0 = time.monotonic()
         gen = subprocess.run(gen_cmd, capture_output=True, text=True, check=True, timeout=600)
@@ -252,6 +320,8 @@ def run_one(calls: int, seconds: float, transcode: bool, loop_name: str) -> dict
         "jitter_p99_ms": result["jitter_p99_ms"],
         "jitter_max_ms": result["jitter_max_ms"],
         "relay_cpu_pct": 100 * cpu / elapsed,
+        # CPU per packet through the relay (one read + one write), from the relay's own count.
+        "cpu_us_per_packet": 1e6 * cpu / max(tail["relayed"], 1),
         "cpu_pct_per_call": 100 * cpu / elapsed / calls,
         "rss_mib": rss_end / 1024,
         "kib_per_call": (rss_end - setup["rss_before"]) / calls,
@@ -271,9 +341,24 @@ def main() -> None:
     parser.add_argument("--port-base", type=int, default=20000)
     parser.add_argument("--phone-base", type=int, default=30000)
     parser.add_argument("--legs", default="")
+    parser.add_argument("--bare", action="store_true", help="calibration: trivial forwarder")
+    parser.add_argument(
+        "--priority",
+        type=int,
+        default=0,
+        help="nice value for the relay and generator (negative needs root): isolates the "
+        "measurement from other work on a shared machine",
+    )
+    parser.add_argument(
+        "--cpu", type=int, default=-1, help="pin to one CPU (-2 in run mode: relay 0, gen 1)"
+    )
     args = parser.parse_args()
     _raise_nofile()
     if args.mode in ("relay", "generate"):
+        if args.priority:
+            os.setpriority(os.PRIO_PROCESS, 0, args.priority)
+        if args.cpu >= 0:
+            os.sched_setaffinity(0, {args.cpu})
         args.calls = args.calls[0]
         args.seconds = min(args.seconds, 120.0)
         factory = None
@@ -284,10 +369,16 @@ def main() -> None:
         if args.mode == "generate":
             args.leg_ports = json.loads(Path(args.legs).read_text())
         coro = relay_main(args) if args.mode == "relay" else generator_main(args)
+        if args.mode == "relay" and args.bare:
+            coro.close()
+            coro = bare_main(args)
         with asyncio.Runner(loop_factory=factory) as runner:
             runner.run(coro)
         return
-    print(f"# {args.loop}, {args.seconds:.0f} s per run, transcode={args.transcode}")
+    print(
+        f"# {args.loop}, {args.seconds:.0f} s per run, transcode={args.transcode}, "
+        f"priority={args.priority}, pinned={args.cpu == -2}"
+    )
     columns = [
         "calls",
         "loss_pct",
@@ -295,15 +386,20 @@ def main() -> None:
         "jitter_p99_ms",
         "jitter_max_ms",
         "relay_cpu_pct",
+        "cpu_us_per_packet",
         "cpu_pct_per_call",
         "rss_mib",
         "kib_per_call",
         "generator_max_late_ms",
         "ticks_skipped",
+        "loop_lag_p99_ms",
+        "loop_lag_max_ms",
     ]
+    if args.bare:
+        columns = columns[:-5]
     print(" | ".join(columns))
     for calls in args.calls:
-        row = run_one(calls, args.seconds, args.transcode, args.loop)
+        row = run_one(calls, args.seconds, args.transcode, args.loop, args.priority, args.cpu == -2)
         print(
             " | ".join(
                 f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns

@@ -101,3 +101,21 @@ async def test_engine_offer_and_answer_for_an_app_call() -> None:
     with pytest.raises(NoCommonCodecError):
         engine.set_remote(leg, b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n")
     await engine.close()
+
+
+async def test_inactivity_is_reported_once_on_the_ticker() -> None:
+    from tests.media.phones import manual_ticks
+
+    engine, clock = make_engine()
+    silent: list[str] = []
+    engine.inactivity_timeout = 3.0
+    engine.on_inactive = lambda leg: silent.append(leg.leg_id)
+    leg = await engine.allocate("quiet")
+    engine.set_remote(leg, sdp(4000))
+    manual_ticks(engine, clock, 100)  # 2 s
+    assert silent == []
+    manual_ticks(engine, clock, 150)  # 5 s
+    assert silent == ["quiet"]
+    manual_ticks(engine, clock, 150)
+    assert silent == ["quiet"]
+    await engine.close()
