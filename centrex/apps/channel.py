@@ -1,26 +1,29 @@
 """The small channel interface the applications in this package are written against.
 
-Why define it here: apps must not know SIP or RTP; they see a call only as "something that can
-answer, play, record, collect digits and hang up" (DESIGN.md §4.6). `centrex.media.channel`
-provides the real implementation; tests drive the apps with a fake. Being a `typing.Protocol`,
-any object with these methods fits, without inheriting from anything.
+Why a Protocol here: apps must not know SIP or RTP; they see a call only as "something that can
+answer, play, record, collect digits and hang up" (DESIGN.md §4.6). `centrex.media.channel.Channel`
+is the real implementation and matches this protocol structurally; tests drive the apps with a
+fake. The signatures are exactly the media channel's, so either fits without adapters.
 
-Contract the apps rely on:
-- `play` returns when the audio has been played (or at once when the call is gone).
-- `record` writes a telephone WAV (8 kHz 16-bit mono) to `path`, stops at `max_seconds`, after
-  `silence_seconds` of silence (see `centrex.apps.silence`), on "#", or when the caller hangs
-  up, and returns the recorded duration in seconds (the file exists, possibly empty).
-- `collect_digits` returns the digits pressed, without the terminator, "" on timeout or when
-  the call is gone.
+Contract the apps rely on (as implemented by the media channel):
+- `play` returns True when the audio played out, False when cut short (barge-in or hang-up).
+- `record` writes a telephone WAV (8 kHz 16-bit mono) to `path`, stops at `max_seconds`, on a
+  terminator key or when the caller hangs up, and returns the recorded seconds. Silence is
+  handled by the app afterwards (`centrex.apps.silence`): trailing silence is trimmed and a
+  message with nothing in it is discarded.
+- `collect_digits` returns the digits pressed, without the terminator, "" on timeout.
+- Any operation on a call that has hung up raises `ChannelClosed`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-PlaySource = Path | Iterable[bytes]
+from centrex.media.channel import ChannelClosed
+from centrex.media.player import AudioSource
+
+__all__ = ["AppChannel", "AudioSource", "ChannelClosed"]
 
 
 class AppChannel(Protocol):
@@ -28,20 +31,25 @@ class AppChannel(Protocol):
 
     async def answer(self) -> None: ...
 
-    async def play(self, source: PlaySource) -> None:
-        """Play a WAV file or an iterable of 20 ms pcm16 frames."""
-        ...
+    async def play(
+        self,
+        source: AudioSource,
+        *,
+        max_seconds: float | None = None,
+        interrupt_on_digit: bool = False,
+    ) -> bool: ...
 
     async def record(
-        self, path: Path, *, max_seconds: float, silence_seconds: float | None = None
+        self, path: str | Path, *, max_seconds: float = 120.0, terminators: str = "#"
     ) -> float: ...
 
     async def collect_digits(
         self,
-        max_digits: int,
+        max_digits: int = 20,
         *,
-        timeout: float,  # noqa: ASYNC109 - the wait for the first key is part of the contract
-        terminator: str | None = "#",
+        digit_timeout: float = 5.0,
+        first_digit_timeout: float | None = None,
+        terminators: str = "#",
     ) -> str: ...
 
     async def hangup(self) -> None: ...
