@@ -182,7 +182,7 @@ class Message:
     @property
     def call_id(self) -> str | None:
         """Call-ID (§20.8), or None if absent."""
-        return self._cached("call-id", lambda: _strip(self.headers.get("call-id")))
+        return self._cached("call-id", lambda: _opt(self.headers.get("call-id"), _parse_call_id))
 
     @property
     def cseq(self) -> CSeq | None:
@@ -237,9 +237,7 @@ class Message:
         """Expires in seconds (§20.19), or None if absent."""
         return self._cached(
             "expires",
-            lambda: _opt(
-                self.headers.get("expires"), lambda t: parse_uint(t, "Expires", MAX_DELTA)
-            ),
+            lambda: _opt(self.headers.get("expires"), _parse_expires),
         )
 
     @property
@@ -447,18 +445,53 @@ def build_message(head: str, body: bytes, truncated: bool = False) -> Request | 
     return msg
 
 
+def _parse_expires(text: str) -> int:
+    return parse_uint(text, "Expires", MAX_DELTA)
+
+
+def _parse_call_id(text: str) -> str:
+    return text.strip(WSP)
+
+
+# header key -> parser for the single-valued fields parsed at the door (first line wins, as
+# in the accessors)
+_CORE_SINGLE: dict[str, Callable[[str], Any]] = {
+    "call-id": _parse_call_id,
+    "cseq": parse_cseq,
+    "from": parse_name_addr,
+    "to": parse_name_addr,
+    "max-forwards": _parse_max_forwards,
+    "expires": _parse_expires,
+}
+
+
 def _parse_core_headers(msg: Message) -> None:
-    """Parse the header fields every layer uses, so they fail at the door (RFC 4475 §3.1.2)."""
+    """Parse the header fields every layer uses in one pass, so they fail at the door
+    (RFC 4475 §3.1.2) and the accessors only read the cache afterwards."""
+    cache = msg.headers._cache
+    vias: list[Via] = []
+    contacts: list[Contact] = []
+    lengths: set[str] = set()
     try:
-        _ = msg.vias, msg.from_, msg.to, msg.cseq, msg.contact, msg.expires
-        if isinstance(msg, Request):
-            _ = msg.max_forwards
-        lengths = {v.strip(WSP) for v in msg.headers.get_all("content-length")}
+        for _, key, value in msg.headers._items:
+            if key == "via":
+                vias.extend(parse_via(v) for v in split_commas(value))
+            elif key == "contact":
+                contacts.extend(parse_contact(v) for v in split_commas(value))
+            elif key == "content-length":
+                lengths.add(value)
+            else:
+                parser = _CORE_SINGLE.get(key)
+                if parser is not None and key not in cache:
+                    cache[key] = parser(value)
+        cache["via"] = vias
+        cache["contact"] = contacts
         if len(lengths) > 1:
             # RFC 4475 "mcl01": conflicting Content-Length values make the framing unknowable
             raise SipParseError("multiple Content-Length values")
         _ = msg.content_length
     except SipParseError as exc:
+        cache.clear()
         raise SipParseError(exc.reason, partial=msg) from None
 
 
