@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import UTC, datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,9 +26,9 @@ from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning import users as user_service
 from tests.helpers import free_port, wait_http
 
-ADMIN_PASSWORD = "tenant-admin-pw-1"  # noqa: S105 - test fixture
-STAFF_PASSWORD = "platform-admin-pw-1"  # noqa: S105
-USER_PASSWORD = "plain-user-pw-1"  # noqa: S105
+ADMIN_PASSWORD = "tenant-admin-pw-1"
+STAFF_PASSWORD = "platform-admin-pw-1"
+USER_PASSWORD = "plain-user-pw-1"
 
 
 class FakeCalls:

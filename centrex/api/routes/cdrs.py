@@ -51,7 +51,9 @@ class CdrFilters(BaseModel):
 def cdr_filters(
     since: Annotated[datetime | None, Query(description="started at or after (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="started before (ISO 8601)")] = None,
-    direction: Direction | None = None,
+    call_direction: Annotated[
+        Direction | None, Query(description="inbound, outbound or internal (`direction` orders)")
+    ] = None,
     disposition: Disposition | None = None,
     extension: Annotated[str | None, Query(max_length=5, pattern=r"^[0-9]+$")] = None,
 ) -> CdrFilters:
@@ -59,7 +61,11 @@ def cdr_filters(
         if value is not None and value.tzinfo is None:
             raise ValidationFailed(f"{name} needs a time zone (e.g. Z)", field=name)
     return CdrFilters(
-        since=since, until=until, direction=direction, disposition=disposition, extension=extension
+        since=since,
+        until=until,
+        direction=call_direction,
+        disposition=disposition,
+        extension=extension,
     )
 
 
