@@ -275,8 +275,8 @@ def run_one(
 ) -> dict[str, float]:
     python = sys.executable
     script = str(Path(__file__).resolve())
-    port_base = 20000
-    phone_base = 30000  # phones on even ports 4 apart: the relay's RTCP goes to closed ports
+    port_base = 10000  # below Centrex's default 20000-29999, which e2e tests may use
+    phone_base = 15000  # phones on even ports 4 apart: the relay's RTCP goes to closed ports
     relay_cmd = [python, script, "relay", "--calls", str(calls), "--port-base", str(port_base)]
     relay_cmd += ["--phone-base", str(phone_base), "--loop", loop_name]
     relay_cmd += ["--priority", str(priority), "--cpu", "0" if pin else "-1"]
@@ -338,8 +338,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--transcode", action="store_true", help="µ-law on A, A-law on B")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
-    parser.add_argument("--port-base", type=int, default=20000)
-    parser.add_argument("--phone-base", type=int, default=30000)
+    parser.add_argument("--port-base", type=int, default=10000)
+    parser.add_argument("--phone-base", type=int, default=15000)
     parser.add_argument("--legs", default="")
     parser.add_argument("--bare", action="store_true", help="calibration: trivial forwarder")
     parser.add_argument(
@@ -398,6 +398,8 @@ def main() -> None:
     if args.bare:
         columns = columns[:-5]
     print(" | ".join(columns))
+    if max(args.calls) > 1000:
+        parser.error("at most 1000 calls: relay ports 10000-14399, phone ports 15000-18999")
     for calls in args.calls:
         row = run_one(calls, args.seconds, args.transcode, args.loop, args.priority, args.cpu == -2)
         print(

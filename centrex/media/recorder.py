@@ -89,6 +89,9 @@ class Recorder:
         self._queue.append(pcm)
 
     def _on_tick(self, now: float) -> None:
+        if self.leg.closed:  # the call ended under us: finish the file
+            self.stop()
+            return
         frame = self._queue.popleft() if self._queue else _SILENCE
         if len(frame) != FRAME_BYTES:
             frame = frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")

@@ -171,8 +171,11 @@ class _RtpProtocol(asyncio.DatagramProtocol):
         if len(data) < 12 or data[0] & 0xC0 != 0x80:
             leg.garbage += 1
             return
-        now = leg._monotonic()
         _b0, b1, seq, ts, ssrc = _FIXED.unpack_from(data)
+        if 191 < b1 < 224:  # RFC 5761 §4: RTCP on the RTP port (rtcp-mux) never counts as RTP
+            leg.on_rtcp(data, addr)
+            return
+        now = leg._monotonic()
         size = len(data)
         leg.packets_in += 1
         leg.bytes_in += size
@@ -321,8 +324,9 @@ class MediaLeg:
 
     @property
     def receives(self) -> bool:
-        """The party wants our media (its SDP says sendrecv/recvonly)."""
-        return self.remote is not None and self.remote.receives
+        """The party wants our media: sendrecv/recvonly and not the c=0.0.0.0 hold of RFC 2543
+        (which RFC 3264 §8.4 still asks us to understand)."""
+        return self.remote is not None and not self.remote.on_hold
 
     @property
     def sends(self) -> bool:

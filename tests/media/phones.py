@@ -121,7 +121,9 @@ def make_engine(
 ) -> tuple[MediaEngine, ManualClock]:
     """An engine on a random loopback port range with a manual clock and a manual ticker."""
     clock = ManualClock()
-    base = random.randrange(30000, 60000 - 2 * pairs, 2)
+    # Above Linux's ephemeral range (32768-60999) and Centrex's default RTP range, so that
+    # parallel test runs and phones bound to port 0 rarely collide; binding retries cover it.
+    base = random.randrange(61000, 65000 - 2 * pairs, 2)
     engine = MediaEngine(
         clock=clock,
         ticker=Ticker(clock),

@@ -239,3 +239,39 @@ async def test_rtcp_is_counted_parsed_and_reports_are_generated(
     assert a.rtcp_out >= 1
     assert a.rtcp_addr == pa.address
     await engine.close()
+
+
+async def test_rtcp_mux_on_the_rtp_port_and_old_style_hold(phones: tuple[Phone, Phone]) -> None:
+    engine, _ = make_engine()
+    pa, pb = phones
+    a, b = await bridged_call(engine, pa, pb)
+    pa.send(rtp(0, 1, 160, 3, PAYLOAD), (LOOPBACK, a.rtp_port))
+    await pb.wait_for(1)
+    mux = build_compound((ReceiverReport(3), Sdes.with_cname(3, "a")))
+    pa.send(mux, (LOOPBACK, a.rtp_port))  # RFC 5761 rtcp-mux
+    await wait_until(lambda: a.rtcp_in == 1)
+    assert a.packets_in == 1
+    assert a.stats.ssrc == 3  # the RTCP packet did not restart the receive statistics
+    # RFC 2543 hold: c=0.0.0.0 stops media toward B although the direction says sendrecv.
+    engine.set_remote(b, sdp(pb.port, address="0.0.0.0"))
+    assert engine.bridges["a"].forwarding == (False, True)
+    assert b.send_addr == (LOOPBACK, pb.port)
+    await engine.close()
+
+
+async def test_releasing_a_leg_finishes_its_recording(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.media.phones import manual_ticks
+
+    engine, clock = make_engine()
+    leg = await engine.allocate()
+    engine.set_remote(leg, sdp(4000))
+    assert isinstance(tmp_path, Path)
+    recorder = engine.record(leg, tmp_path / "r.wav", max_seconds=60)
+    manual_ticks(engine, clock, 10)
+    engine.release(leg)
+    manual_ticks(engine, clock, 1)
+    assert recorder.done.is_set()
+    assert recorder.duration == 0.2
+    await engine.close()
