@@ -1,7 +1,19 @@
 """Centrex SIP core: pure, sans-I/O protocol code (DESIGN.md §3 "The SIP core's shape").
 
 The small public face: parse and build messages, URIs, SDP and offer/answer, digest
-authentication, transactions and dialogs, and the `SipEndpoint` the transport drives.
+authentication, transactions and dialogs, and the `SipEndpoint` the transport drives::
+
+    endpoint = SipEndpoint(supported=["path", "outbound"])
+    # transport driver, per datagram (for TCP/TLS/WS first cut the stream with StreamFramer):
+    endpoint.receive(data, (host, port), "UDP", now)
+    for data, (host, port), transport in endpoint.datagrams_to_send():
+        ...  # write to the socket / connection
+    deadline = endpoint.next_deadline()  # re-arm one timer; on expiry: endpoint.handle_timer(now)
+    # transaction user (registrar, B2BUA):
+    while (event := endpoint.next_event()) is not None:
+        if isinstance(event, RequestReceived) and event.transaction is not None:
+            response = build_response(event.request, 200, to_tag=generate_tag())
+            endpoint.send_response(response, now, event.transaction)
 """
 
 from centrex.sip.builders import (
