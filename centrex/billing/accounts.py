@@ -30,6 +30,7 @@ from centrex.billing.invoices import VAT_RATES, Invoice, InvoiceRequest, Service
 from centrex.billing.invoices import compute_invoice as compute_pure_invoice
 from centrex.billing.money import ISO_4217, ZERO
 from centrex.billing.plans import Bundle, Plan, france_unlimited_plan
+from centrex.billing.rating import Cdr
 from centrex.billing.service import (
     deck_from_record,
     deck_record,
@@ -39,14 +40,16 @@ from centrex.billing.service import (
 )
 from centrex.billing.signals import Thresholds, UserSignals
 from centrex.billing.signals import fair_use_report as signals_report
-from centrex.billing.usage import rate_usage
+from centrex.billing.usage import UsageSummary, rate_usage
 from centrex.data.models.billing import (
+    ISSUED,
     BillingPlan,
     IncidentRecord,
     InvoiceLineRecord,
     InvoiceRecord,
     RateDeckRecord,
     TenantContract,
+    invoice_immutable,
 )
 from centrex.data.models.tenancy import Tenant
 from centrex.data.tenancy import TenantScope
@@ -351,6 +354,25 @@ async def period_sla_credits(
 # ----------------------------------------------------------------------------- invoices
 
 
+async def period_usage(
+    scope: TenantScope, period_start: date, period_end: date
+) -> tuple[TenantContract, Plan, list[Cdr], UsageSummary]:
+    """The contract, plan, CDRs and plan rating of a period: what an invoice's usage lines and
+    its call detail (CSV/XLSX) are both made of, computed in one place."""
+    session = scope.session
+    contract = await contract_for_period(scope, period_start, period_end)
+    record_plan = await get_plan(session, contract.plan_id)
+    plan = plan_from_record(record_plan)
+    deck = None
+    if record_plan.retail_deck_id is not None:
+        deck_row = await session.get(RateDeckRecord, record_plan.retail_deck_id)
+        deck = await deck_from_record(session, deck_row) if deck_row is not None else None
+    start, end = midnight(period_start), midnight(period_end)
+    cdrs = [to_pure_cdr(r) for r in await period_cdrs(scope, start, end)]
+    usage = rate_usage(plan, cdrs, flagged=contract.forbidden_use_flagged, deck=deck)
+    return contract, plan, cdrs, usage
+
+
 async def compute_invoice(
     scope: TenantScope,
     *,
@@ -360,7 +382,7 @@ async def compute_invoice(
     vat_rates: Mapping[str, Decimal] = VAT_RATES,
 ) -> tuple[InvoiceRecord, Invoice]:
     """Compute and store the tenant's invoice of [period_start, period_end), replacing any
-    earlier computation of the same period.
+    earlier *draft* of the same period (an issued one raises `invoice-immutable`).
 
     The monthly fee used for SLA credits is the contract's whole monthly fee (base + seats): a
     hosted PBX is one service to the customer. The early-termination fee applies when the
@@ -369,16 +391,11 @@ async def compute_invoice(
     session = scope.session
     tenant = await session.get(Tenant, scope.tenant_id)
     assert tenant is not None
-    contract = await contract_for_period(scope, period_start, period_end)
-    record_plan = await get_plan(session, contract.plan_id)
-    plan = plan_from_record(record_plan)
-    deck = None
-    if record_plan.retail_deck_id is not None:
-        deck_record = await session.get(RateDeckRecord, record_plan.retail_deck_id)
-        deck = await deck_from_record(session, deck_record) if deck_record is not None else None
+    previous = await scope.first(InvoiceRecord, InvoiceRecord.period_start == period_start)
+    if previous is not None and previous.status == ISSUED:
+        raise invoice_immutable(f"invoice {previous.number} of {period_start}")
+    contract, plan, _, usage = await period_usage(scope, period_start, period_end)
     start, end = midnight(period_start), midnight(period_end)
-    cdrs = [to_pure_cdr(r) for r in await period_cdrs(scope, start, end)]
-    usage = rate_usage(plan, cdrs, flagged=contract.forbidden_use_flagged, deck=deck)
     monthly = plan.monthly_fee(contract.agents, contract.admins)
     terms = SlaTerms(
         support_hours_only=contract.sla_support_hours_only,
@@ -418,7 +435,6 @@ async def compute_invoice(
         ),
         vat_rates,
     )
-    previous = await scope.first(InvoiceRecord, InvoiceRecord.period_start == period_start)
     if previous is not None:
         # ORM deletes (not bulk ones) so no stale line objects stay in the session's identity map
         for old_line in await scope.list(

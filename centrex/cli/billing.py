@@ -26,6 +26,7 @@ from centrex.billing.clauses import ContractTerms, sla_credit, termination_fee
 from centrex.billing.credit import authorize_call
 from centrex.billing.decks import DeckImportError, parse_deck_csv
 from centrex.cli.billing_accounts import COMMANDS, parse_day
+from centrex.cli.billing_invoices import COMMANDS as INVOICE_COMMANDS
 from centrex.cli.common import (
     CliState,
     emit,
@@ -311,5 +312,5 @@ def billing_rate(
     emit(write_db(state, work), as_json)
 
 
-for _command in COMMANDS:
+for _command in (*COMMANDS, *INVOICE_COMMANDS):
     billing.add_command(_command)

@@ -14,13 +14,23 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centrex.billing import accounts
+from centrex.billing import accounts, enforcement, issuing
 from centrex.billing.clauses import Excuse
 from centrex.billing.dunning import DunningPolicy
 from centrex.billing.invoices import Invoice
 from centrex.billing.service import midnight
-from centrex.cli.common import CliState, emit, json_option, listing, pass_state, read_db, write_db
-from centrex.data.models.billing import BillingPlan, IncidentRecord
+from centrex.cli.billing_files import InvoiceFiles, file_options, render_invoice_files
+from centrex.cli.common import (
+    CliState,
+    emit,
+    fail,
+    json_option,
+    listing,
+    pass_state,
+    read_db,
+    write_db,
+)
+from centrex.data.models.billing import BillingPlan, IncidentRecord, InvoiceRecord
 from centrex.errors import ValidationFailed
 from centrex.provisioning.tenants import scope_for
 
@@ -330,14 +340,27 @@ def flag(state: CliState, domain: str, reason: str | None, clear: bool, as_json:
 @click.option("--since", required=True, help="First day of the period (YYYY-MM-DD).")
 @click.option("--until", required=True, help="Day after the last (YYYY-MM-DD).")
 @click.option("--issued-on", help="Issue date (YYYY-MM-DD); default today.")
+@click.option("--issue", is_flag=True, help="Issue it: number, due date, immutable from now on.")
+@click.option("--due-days", type=click.IntRange(min=0), default=15, show_default=True)
+@file_options
 @json_option
 @pass_state
 def invoice(
-    state: CliState, domain: str, since: str, until: str, issued_on: str | None, as_json: bool
+    state: CliState,
+    /,
+    domain: str,
+    since: str,
+    until: str,
+    issued_on: str | None,
+    issue: bool,
+    due_days: int,
+    as_json: bool,
+    **files: Any,
 ) -> None:
-    """Compute (or recompute) and store a tenant's invoice for a period."""
+    """Compute (or recompute) and store a tenant's draft invoice for a period; --issue numbers
+    it. An issued invoice is never recomputed (use `billing credit-note`)."""
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> tuple[dict[str, Any], InvoiceFiles]:
         scope = await scope_for(session, domain)
         issued = parse_day(issued_on, "--issued-on") if issued_on else state.clock.utcnow().date()
         record, computed = await accounts.compute_invoice(
@@ -346,11 +369,18 @@ def invoice(
             period_end=parse_day(until, "--until"),
             issued_on=issued,
         )
+        if issue:
+            record = await issuing.issue_invoice(
+                scope, record.id, issued_on=issued, due_days=due_days
+            )
         view = invoice_view(computed, record.id)
         view["tenant"] = scope.domain
-        return view
+        view.update(issue_view(record))
+        return view, await render_invoice_files(scope, record.id, **files)
 
-    result = write_db(state, work)
+    result, rendered = write_db(state, work)
+    if rendered.outputs:
+        result["files"] = rendered.write()
     if as_json:
         emit(result, True)
         return
@@ -358,6 +388,17 @@ def invoice(
         click.echo(f"{line['amount']:>12}  {line['description']}")
     for key in ("subtotal", "vat", "total"):
         click.echo(f"{result[key]:>12}  {key} {result['currency']}")
+
+
+def issue_view(record: InvoiceRecord) -> dict[str, Any]:
+    """Issue fields of a stored invoice (added to the JSON of `invoice`; never renamed)."""
+    return {
+        "number": record.number,
+        "status": record.status,
+        "issued_on": record.issued_on,
+        "due_on": record.due_on,
+        "paid_on": record.paid_on,
+    }
 
 
 @click.command("invoice-paid")
@@ -380,23 +421,39 @@ def invoice_paid(
 
 
 @click.command("dunning")
-@tenant_option
+@click.option("--tenant", "domain", help="The tenant's domain (with --apply: default all).")
 @click.option("--today", help="Reference day (YYYY-MM-DD); default today.")
+@click.option("--apply", "apply", is_flag=True, help="Carry out the due actions (suspend ...).")
 @click.option("--due-days", type=click.IntRange(min=0), default=15, show_default=True)
 @click.option("--reminder-days", type=click.IntRange(min=0), default=7, show_default=True)
 @click.option("--suspension-days", type=click.IntRange(min=0), default=10, show_default=True)
 @click.option("--termination-days", type=click.IntRange(min=0), default=30, show_default=True)
 @json_option
 @pass_state
-def dunning(state: CliState, /, domain: str, today: str | None, as_json: bool, **o: int) -> None:
-    """Where each invoice of a tenant stands: open, overdue, reminded, suspended, terminated."""
+def dunning(
+    state: CliState,
+    /,
+    domain: str | None,
+    today: str | None,
+    apply: bool,
+    as_json: bool,
+    **o: int,
+) -> None:
+    """Where each invoice of a tenant stands: open, overdue, reminded, suspended, terminated.
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    With --apply, carry out what is due on issued invoices of every tenant (or --tenant):
+    record reminders, suspend, terminate or restore the tenant; each step is done once.
+    """
+    if domain is None and not apply:
+        fail("--tenant is required without --apply")
+    policy = DunningPolicy(
+        o["due_days"], o["reminder_days"], o["suspension_days"], o["termination_days"]
+    )
+
+    async def report(session: AsyncSession) -> dict[str, Any]:
+        assert domain is not None
         scope = await scope_for(session, domain)
         day = parse_day(today, "--today") if today else state.clock.utcnow().date()
-        policy = DunningPolicy(
-            o["due_days"], o["reminder_days"], o["suspension_days"], o["termination_days"]
-        )
         return listing(
             [
                 {
@@ -410,12 +467,36 @@ def dunning(state: CliState, /, domain: str, today: str | None, as_json: bool, *
                         {"on": when, "action": action.value} for when, action in status.actions
                     ],
                     "next_deadline": status.next_deadline,
+                    "number": record.number,
                 }
                 for record, status in await accounts.dunning_report(scope, day, policy)
             ]
         )
 
-    emit(read_db(state, work), as_json, ["id", "period_start", "total", "state", "next_deadline"])
+    async def carry_out(session: AsyncSession) -> dict[str, Any]:
+        if domain is not None:
+            await scope_for(session, domain)  # unknown domain: not-found, not an empty run
+        day = parse_day(today, "--today") if today else state.clock.utcnow().date()
+        applied = await enforcement.apply_dunning(
+            session, day, now=state.clock.utcnow(), policy=policy, tenant_domain=domain
+        )
+        return listing(
+            [
+                {
+                    "tenant": a.tenant,
+                    "invoice": a.invoice,
+                    "action": a.action,
+                    "on": a.due_on,
+                    "tenant_status": a.status,
+                }
+                for a in applied
+            ]
+        )
+
+    if apply:
+        emit(write_db(state, carry_out), as_json, ["tenant", "invoice", "action", "on"])
+        return
+    emit(read_db(state, report), as_json, ["id", "period_start", "total", "state", "next_deadline"])
 
 
 COMMANDS = (

@@ -20,6 +20,7 @@ PURE = [
     "invoices.py",
     "dunning.py",
     "signals.py",
+    "documents.py",
 ]
 FORBIDDEN = {"asyncio", "socket", "ssl", "time", "sqlalchemy", "selectors", "uvloop"}
 

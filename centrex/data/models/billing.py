@@ -12,11 +12,25 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
+from centrex.errors import Conflict
 
 PRICE = Numeric(16, 6)
 AMOUNT = Numeric(14, 4)
@@ -110,7 +124,12 @@ class IncidentRecord(TenantOwned, Base):
 
 
 class InvoiceRecord(TenantOwned, Base):
-    """A computed invoice of a period [period_start, period_end); recomputing replaces it."""
+    """An invoice of a period [period_start, period_end).
+
+    A *draft* (status "draft", no number) is recomputed at will; an *issued* invoice has a
+    gap-free number (2026-000123) and a due date and never changes again except for its
+    payment date: corrections are credit notes (`CreditNoteRecord`).
+    """
 
     __tablename__ = "invoices"
     __table_args__ = (UniqueConstraint("tenant_id", "period_start"),)
@@ -125,6 +144,9 @@ class InvoiceRecord(TenantOwned, Base):
     vat: Mapped[Decimal] = mapped_column(TOTAL)
     total: Mapped[Decimal] = mapped_column(TOTAL)
     paid_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    due_on: Mapped[date | None] = mapped_column(Date)
 
 
 class InvoiceLineRecord(TenantOwned, Base):
@@ -141,3 +163,97 @@ class InvoiceLineRecord(TenantOwned, Base):
     quantity: Mapped[Decimal] = mapped_column(AMOUNT)
     unit_price: Mapped[Decimal] = mapped_column(PRICE)
     amount: Mapped[Decimal] = mapped_column(TOTAL)
+
+
+ISSUED = "issued"
+# Columns of an issued invoice that may still change: its payment is recorded after issue.
+_MUTABLE_WHEN_ISSUED = frozenset({"paid_on"})
+
+
+def invoice_immutable(what: str) -> Conflict:
+    """The error for any change to an issued invoice (stable error_id for API and CLI)."""
+    return Conflict(
+        f"{what} is issued and cannot be changed: issue a credit note instead",
+        error_id="invoice-immutable",
+    )
+
+
+@event.listens_for(InvoiceRecord, "before_update")
+def _issued_invoice_unchanged(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    """Last line of defence behind the service checks: an ORM flush that would change an
+    issued invoice (other than its payment date) fails. Bulk UPDATE statements bypass ORM
+    events; the billing services never issue one against invoices."""
+    state = inspect(target)
+    status = state.attrs.status.history
+    was = status.deleted[0] if status.deleted else target.status
+    if was != ISSUED:
+        return
+    for attr in state.attrs:
+        if attr.key not in _MUTABLE_WHEN_ISSUED and attr.history.has_changes():
+            raise invoice_immutable(f"invoice {target.number}")
+
+
+@event.listens_for(InvoiceRecord, "before_delete")
+def _issued_invoice_kept(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    if target.status == ISSUED:
+        raise invoice_immutable(f"invoice {target.number}")
+
+
+@event.listens_for(InvoiceLineRecord, "before_update")
+@event.listens_for(InvoiceLineRecord, "before_delete")
+def _issued_lines_unchanged(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    status = connection.scalar(
+        select(InvoiceRecord.status).where(InvoiceRecord.id == target.invoice_id)
+    )
+    if status == ISSUED:
+        raise invoice_immutable(f"invoice {target.invoice_id}")
+
+
+class DocumentSequence(IdMixin, Base):
+    """Last number used per document kind ("invoice", "credit_note") and year.
+
+    Incremented under a row lock in the issuing transaction, so a rolled-back issue gives its
+    number back and the sequence has no gaps (a legal requirement for invoices in the EU/CH).
+    """
+
+    __tablename__ = "billing_sequences"
+    __table_args__ = (UniqueConstraint("kind", "year"),)
+
+    kind: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CreditNoteRecord(TenantOwned, Base):
+    """A credit note against an issued invoice: positive amounts that are credited back."""
+
+    __tablename__ = "credit_notes"
+
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="RESTRICT"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500))
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal] = mapped_column(TOTAL)
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    vat: Mapped[Decimal] = mapped_column(TOTAL)
+    total: Mapped[Decimal] = mapped_column(TOTAL)
+
+
+class DunningActionRecord(TenantOwned, Base):
+    """A dunning action carried out for an invoice (reminder sent, service suspended, ...).
+
+    One row per (invoice, action): applying dunning again never repeats an action.
+    """
+
+    __tablename__ = "dunning_actions"
+    __table_args__ = (UniqueConstraint("invoice_id", "action"),)
+
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[date] = mapped_column(Date)
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime())
