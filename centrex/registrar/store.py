@@ -269,6 +269,7 @@ class BindingWriter:
         self._removed: dict[tuple[int, str, str], Binding] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
 
     def record(self, written: list[Binding], removed: list[Binding]) -> None:
         """Queue changes (the newest state of each binding wins)."""
@@ -288,23 +289,24 @@ class BindingWriter:
         return len(self._written) + len(self._removed)
 
     async def flush(self) -> None:
-        """Write everything queued now."""
-        if not self.pending:
-            return
-        written, self._written = list(self._written.values()), {}
-        removed, self._removed = list(self._removed.values()), {}
-        try:
-            await self._store.save(written, removed)
-        except Exception:
-            # keep the changes for the next attempt unless newer ones replaced them
-            log.exception("could not persist %d binding changes", len(written) + len(removed))
-            self.record([], [b for b in removed if self._key(b) not in self._written])
-            self.record([b for b in written if self._key(b) not in self._removed], [])
-            raise
-
-    @staticmethod
-    def _key(binding: Binding) -> tuple[int, str, str]:
-        return (binding.tenant_id, binding.user, binding.contact_key)
+        """Write everything queued now. Changes leave the queue only once written, so a
+        failed or cancelled write is retried by the next flush (the write is idempotent)."""
+        async with self._lock:
+            if not self.pending:
+                return
+            written = dict(self._written)
+            removed = dict(self._removed)
+            try:
+                await self._store.save(list(written.values()), list(removed.values()))
+            except Exception:
+                log.exception("could not persist %d binding changes", len(written) + len(removed))
+                raise
+            for key, binding in written.items():
+                if self._written.get(key) is binding:
+                    del self._written[key]
+            for key, binding in removed.items():
+                if self._removed.get(key) is binding:
+                    del self._removed[key]
 
     async def _run(self) -> None:
         while True:
