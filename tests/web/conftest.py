@@ -21,6 +21,7 @@ from centrex.api.sources import RegistrationsFromEvents
 from centrex.data.db import Database
 from centrex.data.models import Role, UserRole
 from centrex.events import Event, EventBus
+from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import logins
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning import users as user_service
@@ -76,12 +77,15 @@ async def _seed(url: str) -> int:
                 role=UserRole.TENANT_ADMIN.value,
                 password=ADMIN_PASSWORD,
             )
-            await user_service.create_user(
+            paul = await user_service.create_user(
                 scope,
                 name="Paul User",
                 email="paul@acme.example.com",
                 language="fr",
                 password=USER_PASSWORD,
+            )
+            await extension_service.create_extension(
+                scope, number="202", name="Paul", user_id=paul.id, password="paul-sip-pw-1"
             )
             await logins.create_staff(
                 session,

@@ -143,23 +143,25 @@ def test_user_page_shows_own_line_and_changes_sip_password(
     portal_server: PortalServer, browser: Browser, tmp_path: Path
 ) -> None:
     base = portal_server.base_url
-    admin = browser.new_page()
-    _log_in(admin, base, "admin@acme.example.com", ADMIN_PASSWORD)
-    admin.fill("#create-extension input[name=number]", "202")
-    admin.click("#create-extension button[type=submit]")
-    expect(admin.locator('tr[data-extension="202"]')).to_have_count(1)
-
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 390, "height": 844})
     _log_in(page, base, "paul@acme.example.com", USER_PASSWORD)
     expect(page).to_have_url(f"{base}/me")
     expect(page.locator("h1")).to_contain_text("Mon téléphone")  # Paul's language is French
-
-
-def test_login_rate_limit_and_bad_password(portal_server: PortalServer, browser: Browser) -> None:
-    base = portal_server.base_url
-    page = browser.new_page()
-    for _ in range(5):
-        _log_in(page, base, "admin@acme.example.com", "wrong-password")
-        expect(page.locator(".flash.error")).to_contain_text("Wrong e-mail or password")
-    _log_in(page, base, "admin@acme.example.com", ADMIN_PASSWORD)
-    expect(page.locator(".flash.error")).to_contain_text("Too many attempts")
+    line = page.locator('section[data-extension="202"]')
+    expect(line).to_contain_text("acme.example.com")
+    expect(line.locator(".reg")).to_have_text("hors ligne")
+    expect(page.locator("body.live")).to_have_count(1)
+    portal_server.publish(
+        RegistrationChanged(
+            tenant_id=portal_server.tenant_id,
+            aor="sip:202@acme.example.com",
+            contact="<sip:202@127.0.0.1:5064>",
+            expires=120,
+            user_agent="Paul's desk phone",
+        )
+    )
+    expect(line.locator(".reg")).to_have_text("enregistré")
+    line.locator("button[type=submit]").click()  # empty password: generate one
+    expect(page.locator(".flash")).to_contain_text("Nouveau mot de passe SIP")
+    expect(page.locator("table.devices")).to_contain_text("Paul's desk phone")
+    _save(page, tmp_path, "user-page-phone-fr.png")
