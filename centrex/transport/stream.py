@@ -82,15 +82,15 @@ class StreamConnection(asyncio.Protocol):
             )
             self.close()
             return
-        pings = self._framer.take_pings()
-        if pings:
-            self.send(PONG * pings)  # RFC 5626 §4.4.1: one CRLF per CRLFCRLF ping
         for message in messages:
             if self._transport is None:
                 return
             if not self._guard.admit(self.flow.remote[0]):
                 continue
             self._receiver(message, self.flow)
+        pings = self._framer.take_pings()
+        if pings:
+            self.send(PONG * pings)  # RFC 5626 §4.4.1: one CRLF per CRLFCRLF ping
 
     def eof_received(self) -> bool | None:
         return None  # close our side too
