@@ -16,9 +16,20 @@ from pathlib import Path
 import uvicorn
 
 from centrex.api.app import create_app
+from centrex.calls.b2bua import B2BUA, CallSettings
+from centrex.calls.cdr import CdrWriter
+from centrex.calls.limits import CallLimits
+from centrex.calls.live import LiveCallView
+from centrex.calls.signalling import LocalAddress
+from centrex.calls.trunks import TrunkDirectory
 from centrex.clock import Clock, SystemClock
 from centrex.data.db import Database
 from centrex.events import EventBus
+from centrex.media.codecs import default_registry
+from centrex.media.engine import MediaEngine
+from centrex.media.ports import PortPool
+from centrex.media.session import LatchPolicy
+from centrex.media.ticker import Ticker
 from centrex.provisioning.secrets_box import SecretBox
 from centrex.registrar import (
     AuthFailureTracker,
@@ -65,6 +76,18 @@ class Endpoint:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
+def outward_address() -> str:
+    """The address other machines reach us at (a UDP connect sends no packet)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: a routing lookup only
+            return str(probe.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+
+
 class _EmbeddedUvicorn(uvicorn.Server):
     """Uvicorn without its own signal handling: the Centrex server owns SIGINT/SIGTERM."""
 
@@ -94,9 +117,11 @@ class Server:
         self.clock = clock or SystemClock()
         self.database = Database(settings.effective_database_url)
         self.events = EventBus()
+        self.secret_box = SecretBox.from_settings(settings.secret_key, settings.data_dir)
         self._build_sip()
-        # The registrar is the registration source; the call layer will pass a LiveCalls here.
+        self._build_calls()
         self.registrations = RegistrationView(self.registrar)
+        self.live_calls = LiveCallView(self.b2bua)
         self._http: _EmbeddedUvicorn | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -150,6 +175,54 @@ class Server:
         self.sip_requests.register("REGISTER", self.registrar.handle_register)
         self.sip_driver.attach(self.sip_transports, self.sip_requests)
 
+    def _advertised_host(self) -> str:
+        """The address peers must use for our SIP and RTP (Via, Contact, SDP c=)."""
+        if self.settings.public_address:
+            return self.settings.public_address
+        host = self.sip_endpoint.host
+        if host in ("0.0.0.0", "::", ""):  # noqa: S104 - comparing, not binding
+            return outward_address()
+        return host
+
+    def _build_calls(self) -> None:
+        """Media engine and B2BUA; the B2BUA registers its SIP methods on the dispatcher."""
+        settings = self.settings
+        advertised = self._advertised_host()
+        self.ticker = Ticker(self.clock)
+        self.media = MediaEngine(
+            clock=self.clock,
+            ticker=self.ticker,
+            ports=PortPool(settings.rtp_port_min, settings.rtp_port_max),
+            codecs=default_registry(),
+            bind_address=self.sip_endpoint.host or "0.0.0.0",  # noqa: S104
+            media_address=advertised,
+            latch_policy=LatchPolicy.ANY
+            if settings.rtp_latch == "any"
+            else LatchPolicy.EXPECTED_HOSTS,
+        )
+        self.call_limits = CallLimits()
+        self.b2bua = B2BUA(
+            driver=self.sip_driver,
+            local=LocalAddress(advertised, self.sip_endpoint.port),
+            database=self.database,
+            directory=self.registrar.directory,
+            registrar=self.registrar,
+            digest=self.registrar.digest,
+            failures=self.auth_failures,
+            engine=self.media,
+            trunks=TrunkDirectory(self.database, self.secret_box, self.clock.monotonic),
+            cdrs=CdrWriter(self.database),
+            limits=self.call_limits,
+            clock=self.clock,
+            publish=self.events.publish,
+            settings=CallSettings(
+                ring_timeout=settings.ring_timeout,
+                trunk_setup_timeout=settings.trunk_setup_timeout,
+                plan_ttl=settings.route_cache_seconds,
+            ),
+        )
+        self.b2bua.register(self.sip_requests)
+
     async def _start_sip(self) -> None:
         """UDP and TCP on the SIP address (fatal if busy); TLS and WS when configured (a busy
         optional port is logged, not fatal, so a second instance on one host still starts)."""
@@ -158,6 +231,7 @@ class Server:
         udp = await self.sip_transports.listen_udp(address)
         await self.sip_transports.listen_stream(TransportKind.TCP, ListenAddress(sip.host, udp[1]))
         log.info("SIP listening on %s:%s (UDP, TCP)", udp[0], udp[1])
+        self.b2bua.local = LocalAddress(self.b2bua.local.host, udp[1])
         tls = self.sip_tls_endpoint
         if tls is not None and tls.port > 0:
             try:
@@ -186,13 +260,18 @@ class Server:
         """Start in dependency order; fails early (database behind) before opening any port."""
         await self.database.require_migrated()
         await self.registrar.start()
+        recovered = await CdrWriter(self.database).recover_open_cdrs(self.clock.utcnow())
+        if recovered:
+            log.warning("closed %d CDRs left open by a previous run", recovered)
         await self._start_sip()
+        self.ticker.start()
         app = create_app(
             self.database,
             clock=self.clock,
             events_bus=self.events,
             registrations=self.registrations,
-            secret_box=SecretBox.from_settings(self.settings.secret_key, self.settings.data_dir),
+            calls=self.live_calls,
+            secret_box=self.secret_box,
         )
         config = uvicorn.Config(
             app,
@@ -217,8 +296,11 @@ class Server:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._http_task
             self._http = None
+        await self.b2bua.close()
         await self.sip_transports.close()
         await self.sip_requests.drain()
+        self.ticker.stop()
+        await self.media.close()
         await self.registrar.stop()
         self.sip_driver.close()
         await self.database.dispose()

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
 
     rtp_port_min: int = 20000
     rtp_port_max: int = 29999
+    # "expected": latch RTP only from the SDP or signalling address; "any": first source wins
+    rtp_latch: str = "expected"
+
+    ring_timeout: float = 60.0
+    trunk_setup_timeout: float = 8.0
+    route_cache_seconds: float = 2.0
 
     smtp_url: str = ""
     log_level: str = "INFO"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -86,17 +85,6 @@ class DemoLine:
     password: str
 
 
-def _outward_address() -> str:
-    """The address other machines reach us at (no packet is sent by a UDP connect)."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routing lookup only
-            address: str = probe.getsockname()[0]
-            return address
-    except OSError:
-        return "127.0.0.1"
-
-
 async def _prepare_demo(state: CliState) -> tuple[list[DemoLine], str]:
     """Create or reuse the demo tenant; give its extensions and admin fresh passwords.
 
@@ -172,14 +160,14 @@ async def _demo_objects(state: CliState, session: AsyncSession) -> tuple[list[De
 @pass_state
 def demo(state: CliState, sip_addr: str, http_addr: str, as_json: bool) -> None:
     """Create (or reuse) a demo tenant with three extensions, print what a phone needs, serve."""
-    from centrex.server import Endpoint, Server
+    from centrex.server import Endpoint, Server, outward_address
 
     settings = state.settings
     configure_logging(settings.log_level)
     sip = Endpoint.parse(sip_addr, 5060)
     http = Endpoint.parse(http_addr, 8080)
     lines, admin_password = asyncio.run(_prepare_demo(state))
-    server_address = _outward_address() if sip.host in ("0.0.0.0", "::") else sip.host  # noqa: S104
+    server_address = outward_address() if sip.host in ("0.0.0.0", "::") else sip.host  # noqa: S104
     portal = f"http://{'127.0.0.1' if http.host in ('0.0.0.0', '::') else http.host}:{http.port}/"  # noqa: S104
     if as_json:
         click.echo(
