@@ -49,6 +49,7 @@ from enum import Enum
 
 from centrex.media.jitter import ReceiveStats
 from centrex.media.rtcp import (
+    Bye,
     ReceiverReport,
     ReportBlock,
     RtcpParseError,
@@ -477,7 +478,15 @@ class MediaLeg:
 
     # --- lifecycle and counters -----------------------------------------------------------------
 
-    def close(self) -> None:
+    def close(self, reason: str | None = None) -> None:
+        """Send an RTCP BYE (RFC 3550 §6.6) if the party ever heard from us, then close."""
+        if self.rtcp_transport is not None and self.rtcp_addr is not None and self.packets_out:
+            ssrc = self.out.ssrc
+            bye = build_compound(
+                (ReceiverReport(ssrc), Sdes.with_cname(ssrc, self.cname), Bye((ssrc,), reason))
+            )
+            self.rtcp_transport.sendto(bye, self.rtcp_addr)
+            self.rtcp_out += 1
         self.closed = True
         self.route = None
         self.taps.clear()

@@ -275,3 +275,26 @@ async def test_releasing_a_leg_finishes_its_recording(tmp_path: object) -> None:
     assert recorder.done.is_set()
     assert recorder.duration == 0.2
     await engine.close()
+
+
+async def test_release_sends_an_rtcp_bye(phones: tuple[Phone, Phone]) -> None:
+    from centrex.media.rtcp import Bye
+
+    engine, _ = make_engine()
+    pa, pb = phones
+    rtcp_b = await Phone.open()
+    try:
+        a, b = await bridged_call(engine, pa, pb)
+        b.rtcp_addr = rtcp_b.address  # as if B's SDP had a=rtcp pointing there
+        pa.send(rtp(0, 1, 160, 3, PAYLOAD), (LOOPBACK, a.rtp_port))
+        await pb.wait_for(1)
+        engine.release(b)
+        await wait_until(lambda: bool(rtcp_b.received))
+        packets = parse_compound(rtcp_b.received[0][0])
+        assert isinstance(packets[-1], Bye)
+        assert packets[-1].ssrcs == (b.out.ssrc,)
+        assert engine.bridges == {}
+        assert a.route is None
+    finally:
+        rtcp_b.close()
+        await engine.close()
