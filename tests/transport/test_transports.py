@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
 from centrex.registrar.dispatch import RequestDispatcher
@@ -210,12 +210,12 @@ async def test_websocket_round_trip_with_sip_subprotocol(stack: Stack) -> None:
 
 
 async def test_websocket_without_sip_subprotocol_is_refused(stack: Stack) -> None:
+    """RFC 7118 §4.1: the handshake must negotiate "sip"; without it the upgrade fails."""
     url = f"ws://{stack.ws[0]}:{stack.ws[1]}"
-    async with connect(url) as ws, asyncio.timeout(5):
-        with pytest.raises(ConnectionClosed) as closed:
-            await ws.recv()
-    assert closed.value.rcvd is not None
-    assert closed.value.rcvd.code == 1002
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url):
+            pass
+    assert refused.value.response.status_code == 400
 
 
 def test_source_guard_rate_limit_and_ban() -> None:
