@@ -42,6 +42,7 @@ SDES CNAME (RFC 3550 §6.1) for the engine's report timer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,10 +61,12 @@ from centrex.media.rtcp import (
     parse_compound,
     round_trip_seconds,
 )
-from centrex.media.rtp import is_rtcp, translate_payload
+from centrex.media.rtp import RtpParseError, is_rtcp, translate_payload
 from centrex.media.sdp_rewrite import PtRoute, StreamParams
 
 __all__ = ["LatchPolicy", "LegSnapshot", "MediaLeg", "OutStream", "RtpTap"]
+
+log = logging.getLogger(__name__)
 
 _FIXED = struct.Struct("!BBHII")
 _SEQ_TS_SSRC = struct.Struct("!HII")
@@ -167,58 +170,65 @@ class _RtpProtocol(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
         leg = self.leg
-        if addr != leg.latched and not leg._accept_source(data, addr):
-            return
-        if len(data) < 12 or data[0] & 0xC0 != 0x80:
-            leg.garbage += 1
-            return
-        _b0, b1, seq, ts, ssrc = _FIXED.unpack_from(data)
-        if 191 < b1 < 224:  # RFC 5761 §4: RTCP on the RTP port (rtcp-mux) never counts as RTP
-            leg.on_rtcp(data, addr)
-            return
-        now = leg._monotonic()
-        size = len(data)
-        leg.packets_in += 1
-        leg.bytes_in += size
-        leg.last_packet = now
-        stats = leg.stats
-        if ssrc != stats.ssrc:
-            stats = leg._new_source(ssrc)
-        stats.update(seq, ts, now, size - 12)
-        pt = b1 & 0x7F
-        if leg.taps:
-            for tap in leg.taps:
-                tap(data, pt, ts)
-        route = leg.route
-        if route is None:
-            return
-        how = route.get(pt)
-        if how is None:
-            leg._unrouted(data, addr)
-            return
-        peer: MediaLeg = leg.peer  # type: ignore[assignment]  # set whenever route is
-        buf = bytearray(data)
-        out_pt, table = how
-        if table is not None:
-            if data[0] == 0x80:  # no CSRC, extension or padding: the payload starts at 12
-                buf[12:] = data[12:].translate(table)
+        # Zero-cost in CPython 3.11 unless something raises: junk never kills the transport
+        # (asyncio closes a transport whose protocol raises), habit 5.
+        try:
+            if addr != leg.latched and not leg._accept_source(data, addr):
+                return
+            if len(data) < 12 or data[0] & 0xC0 != 0x80:
+                leg.garbage += 1
+                return
+            _b0, b1, seq, ts, ssrc = _FIXED.unpack_from(data)
+            if 191 < b1 < 224:  # RFC 5761 §4: RTCP on the RTP port (rtcp-mux) never counts as RTP
+                leg.on_rtcp(data, addr)
+                return
+            now = leg._monotonic()
+            size = len(data)
+            leg.packets_in += 1
+            leg.bytes_in += size
+            leg.last_packet = now
+            stats = leg.stats
+            if ssrc != stats.ssrc:
+                stats = leg._new_source(ssrc)
+            stats.update(seq, ts, now, size - 12)
+            pt = b1 & 0x7F
+            if leg.taps:
+                for tap in leg.taps:
+                    tap(data, pt, ts)
+            route = leg.route
+            if route is None:
+                return
+            how = route.get(pt)
+            if how is None:
+                leg._unrouted(data, addr)
+                return
+            peer: MediaLeg = leg.peer  # type: ignore[assignment]  # set whenever route is
+            buf = bytearray(data)
+            out_pt, table = how
+            if table is not None:
+                if data[0] == 0x80:  # no CSRC, extension or padding: the payload starts at 12
+                    buf[12:] = data[12:].translate(table)
+                    buf[1] = (b1 & 0x80) | out_pt
+                else:
+                    translate_payload(buf, table, out_pt)
+            elif out_pt != pt:
                 buf[1] = (b1 & 0x80) | out_pt
-            else:
-                translate_payload(buf, table, out_pt)
-        elif out_pt != pt:
-            buf[1] = (b1 & 0x80) | out_pt
-        out = peer.out
-        if ssrc != out.in_ssrc:
-            out.switch(buf, seq, ts, ssrc, now)
-        seq = (seq + out.seq_offset) & 0xFFFF
-        ts = (ts + out.ts_offset) & 0xFFFFFFFF
-        _SEQ_TS_SSRC.pack_into(buf, 2, seq, ts, out.ssrc)
-        out.seq = seq
-        out.ts = ts
-        out.arrival = now
-        peer.rtp_transport.sendto(buf, peer.send_addr)  # type: ignore[union-attr]
-        peer.packets_out += 1
-        peer.bytes_out += size
+            out = peer.out
+            if ssrc != out.in_ssrc:
+                out.switch(buf, seq, ts, ssrc, now)
+            seq = (seq + out.seq_offset) & 0xFFFF
+            ts = (ts + out.ts_offset) & 0xFFFFFFFF
+            _SEQ_TS_SSRC.pack_into(buf, 2, seq, ts, out.ssrc)
+            out.seq = seq
+            out.ts = ts
+            out.arrival = now
+            peer.rtp_transport.sendto(buf, peer.send_addr)  # type: ignore[union-attr]
+            peer.packets_out += 1
+            peer.bytes_out += size
+        except RtpParseError:
+            leg.garbage += 1  # header fields that contradict the datagram length
+        except Exception:  # noqa: BLE001 - logged with traceback, rate-limited, in _internal_error
+            leg._internal_error()
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable from a phone that went away: counted, the call goes on.
@@ -293,6 +303,7 @@ class MediaLeg:
         self.foreign = 0
         self.relatched = 0
         self.send_errors = 0
+        self.errors = 0
         self.rtcp_in = 0
         self.rtcp_out = 0
         self.rtcp_garbage = 0
@@ -363,6 +374,12 @@ class MediaLeg:
         self.send_addr = addr
         self._changed()
         return True
+
+    def _internal_error(self) -> None:
+        """A bug or a broken tap hit by one packet: count it, log the first few, keep going."""
+        self.errors += 1
+        if self.errors <= 3:
+            log.exception("media leg %s failed on a packet (%d so far)", self.leg_id, self.errors)
 
     def _new_source(self, ssrc: int) -> ReceiveStats:
         """The party's SSRC changed (re-INVITE, transfer): keep totals, restart §A.1 state."""
