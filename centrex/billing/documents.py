@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from centrex.billing.invoices import Invoice, InvoiceLine
@@ -218,6 +218,18 @@ def _money(amount: Decimal) -> str:
     return f"{amount:,.2f}".replace(",", "'")
 
 
+def _number(value: Decimal) -> str:
+    """At least 2 decimals, more only when the value has them (0.0123/min stays exact)."""
+    if value == value.quantize(Decimal("0.01")):
+        return f"{value:.2f}"
+    return f"{value.normalize():f}"
+
+
+def _period(doc: InvoiceDocument) -> str:
+    """The period as printed: last day inclusive, as customers read it."""
+    return f"{doc.period_start.isoformat()} to {(doc.period_end - timedelta(days=1)).isoformat()}"
+
+
 def text_table(doc: InvoiceDocument) -> str:
     """A plain-text rendering for terminals (`centrex demo-invoice`)."""
     width = 78
@@ -225,7 +237,7 @@ def text_table(doc: InvoiceDocument) -> str:
         f"{doc.title} {doc.number or 'DRAFT'}".ljust(width - 30) + doc.provider.name.rjust(30),
         f"Customer: {doc.customer.name}",
         *(f"          {line}" for line in doc.customer.lines),
-        f"Period: {doc.period_start} to {doc.period_end} (exclusive)   Issued: {doc.issued_on}"
+        f"Period: {_period(doc)}   Issued: {doc.issued_on}"
         + (f"   Due: {doc.due_on}" if doc.due_on else ""),
         "-" * width,
     ]
@@ -285,7 +297,7 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     dates = [
         [f"{doc.title} number", number],
         ["Issue date", doc.issued_on.isoformat()],
-        ["Period", f"{doc.period_start.isoformat()} to {doc.period_end.isoformat()} (exclusive)"],
+        ["Period", _period(doc)],
     ]
     if doc.due_on is not None:
         dates.append(["Payment due", doc.due_on.isoformat()])
@@ -296,8 +308,8 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
         rows.append(
             [
                 para(line.description, small),
-                f"{line.quantity.normalize():f}" if line.quantity else "",
-                f"{line.unit_price.normalize():f}" if line.unit_price else "",
+                _number(line.quantity) if line.quantity else "",
+                _number(line.unit_price) if line.unit_price else "",
                 _money(line.amount),
             ]
         )

@@ -39,13 +39,13 @@ _OVER = frozenset({TenantStatus.DEACTIVATED, TenantStatus.ARCHIVED})
 
 @dataclass(frozen=True, slots=True)
 class AppliedAction:
-    """One dunning step carried out now (`status` is the tenant's status afterwards)."""
+    """One dunning step carried out now (`tenant_status` is the tenant's status afterwards)."""
 
     tenant: str
     invoice: str
     action: str
     due_on: date
-    status: str
+    tenant_status: str
 
 
 def _policy_for(record: InvoiceRecord, policy: DunningPolicy) -> DunningPolicy:

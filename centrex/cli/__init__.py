@@ -6,6 +6,7 @@ import click
 
 from centrex import __version__
 from centrex.cli.billing import billing, rates
+from centrex.cli.billing_demo import demo_invoice
 from centrex.cli.registrations import registrations
 from centrex.cli.serve import demo, serve
 from centrex.cli.telephony import cdr, extension, number, route, trunk
@@ -35,6 +36,7 @@ for command in (
     admin,
     serve,
     demo,
+    demo_invoice,
 ):
     cli.add_command(command)
 

@@ -487,7 +487,7 @@ def dunning(
                     "invoice": a.invoice,
                     "action": a.action,
                     "on": a.due_on,
-                    "tenant_status": a.status,
+                    "tenant_status": a.tenant_status,
                 }
                 for a in applied
             ]

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from centrex.billing.decks import RateDeck, parse_deck_csv
 from centrex.cli.billing import billing, rates
-from centrex.cli.tenants import db, tenant
+from centrex.cli.tenants import db, partner, tenant
 
 HEADER = "prefix,destination,price_per_minute,connection_fee,increment,currency\n"
 
@@ -48,7 +48,7 @@ def cli_root() -> None:
     """The billing groups as the main CLI registers them, plus `db` and `tenant` for set-up."""
 
 
-for _group in (db, tenant, rates, billing):
+for _group in (db, partner, tenant, rates, billing):
     cli_root.add_command(_group)
 
 Runner = Callable[..., Result]

@@ -19,6 +19,18 @@ from centrex.data.models.apps import (
 )
 from centrex.data.models.auth import ApiToken, IdempotencyRecord, PortalSession, Role, StaffAccount
 from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
+from centrex.data.models.billing import (
+    BillingPlan,
+    CreditNoteRecord,
+    DocumentSequence,
+    DunningActionRecord,
+    IncidentRecord,
+    InvoiceLineRecord,
+    InvoiceRecord,
+    RateDeckRecord,
+    RateRecord,
+    TenantContract,
+)
 from centrex.data.models.cdr import Cdr, CdrLeg, Direction, Disposition, HangupSide
 from centrex.data.models.registrar import RegistrarBinding
 from centrex.data.models.telephony import (
@@ -49,20 +61,27 @@ __all__ = [
     "ApiToken",
     "AttachmentFormat",
     "Base",
+    "BillingPlan",
     "CallFlow",
     "CallRecording",
     "Cdr",
     "CdrLeg",
     "ContactKind",
+    "CreditNoteRecord",
     "Currency",
     "Direction",
     "Disposition",
+    "DocumentSequence",
+    "DunningActionRecord",
     "Extension",
     "FlowBinding",
     "GreetingKind",
     "HangupSide",
     "IdMixin",
     "IdempotencyRecord",
+    "IncidentRecord",
+    "InvoiceLineRecord",
+    "InvoiceRecord",
     "Language",
     "MailOutboxEntry",
     "MediaFile",
@@ -75,6 +94,8 @@ __all__ = [
     "OutboxStatus",
     "Partner",
     "PortalSession",
+    "RateDeckRecord",
+    "RateRecord",
     "RecordingLayout",
     "RegistrarBinding",
     "Role",
@@ -82,6 +103,7 @@ __all__ = [
     "StaffAccount",
     "Tenant",
     "TenantContact",
+    "TenantContract",
     "TenantOwned",
     "TenantStatus",
     "TenantStatusChange",
