@@ -6,13 +6,9 @@ up are signalling, so the call layer passes them in as callbacks; everything els
 media engine and the shared ticker, so every timeout here is a ticker timer and tests drive it
 with a manual clock.
 
-DTMF: a channel listens from the moment it exists, so digits pressed during a prompt are kept
-(type-ahead, as callers expect from an IVR). RFC 4733 telephone-events are decoded by
-`DtmfReceiver` (one digit per press, retransmitted end packets ignored, RFC 4733 §2.5.1.4).
-In-band tones are detected with Goertzel (`InbandDtmfDetector`, ITU-T Q.23/Q.24) only when the
-party did not negotiate telephone-event, unless `inband_dtmf=True`: a phone that sends RFC 4733
-often leaves the tone in the audio as well (RFC 4733 §2.6 allows it), and detecting both would
-report every key twice.
+DTMF: a channel listens from the moment it exists (`digits.DigitListener`: RFC 4733 events, and
+in-band Goertzel detection when the party negotiated no telephone-event), so digits pressed
+during a prompt are kept (type-ahead, as callers expect from an IVR).
 """
 
 from __future__ import annotations
@@ -23,11 +19,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from centrex.media.codecs import Codec
-from centrex.media.dtmf import DtmfReceiver, InbandDtmfDetector
+from centrex.media.digits import DigitListener
 from centrex.media.engine import MediaEngine
 from centrex.media.player import AudioSource
-from centrex.media.rtp import RtpParseError, payload_offset
 from centrex.media.session import MediaLeg
 
 __all__ = ["Channel", "ChannelClosed"]
@@ -55,17 +49,11 @@ class Channel:
         self.leg = leg
         self._on_answer = on_answer
         self._on_hangup = on_hangup
-        self._inband = inband_dtmf
         self.answered = False
         self.closed = False
         self._digits: deque[str] = deque()
         self._waiters: list[asyncio.Future[None]] = []
-        self._rfc4733 = DtmfReceiver()
-        self._detector = InbandDtmfDetector()
-        self._codecs: dict[int, Codec] = {}
-        self._te_pt: int | None = None
-        self._remote_seen: object = None
-        leg.taps.append(self._dtmf_tap)
+        self._listener = DigitListener(leg, engine.codecs, self._push, inband=inband_dtmf)
 
     @property
     def id(self) -> str:
@@ -86,51 +74,15 @@ class Channel:
             return
         self.closed = True
         self._wake()
-        if self._tap_installed:
-            self.leg.taps.remove(self._dtmf_tap)
+        self._listener.close()
         if self._on_hangup is not None:
             await self._on_hangup()
-
-    @property
-    def _tap_installed(self) -> bool:
-        return self._dtmf_tap in self.leg.taps
 
     def _check(self) -> None:
         if self.closed or self.leg.closed:
             raise ChannelClosed(f"channel {self.id} is closed")
 
     # --- DTMF -------------------------------------------------------------------------------------
-
-    def _refresh_remote(self) -> None:
-        remote = self.leg.remote
-        self._remote_seen = remote
-        self._codecs = {}
-        self._te_pt = None
-        if remote is None:
-            return
-        self._te_pt = remote.telephone_event
-        for rtpmap in remote.codecs:
-            codec = self.engine.codecs.get(rtpmap.encoding)
-            if codec is not None:
-                self._codecs[rtpmap.payload_type] = codec
-
-    def _dtmf_tap(self, data: bytes, pt: int, ts: int) -> None:
-        if self.leg.remote is not self._remote_seen:
-            self._refresh_remote()
-        try:
-            start = payload_offset(data)
-        except RtpParseError:
-            return
-        if pt == self._te_pt:
-            event = self._rfc4733.feed(ts, bool(data[1] & 0x80), data[start:])
-            if event is not None:
-                self._push(event.digit)
-            return
-        inband = self._inband if self._inband is not None else self._te_pt is None
-        codec = self._codecs.get(pt)
-        if inband and codec is not None:
-            for digit in self._detector.feed(codec.decode(data[start:])):
-                self._push(digit)
 
     def _push(self, digit: str) -> None:
         self._digits.append(digit)

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from centrex.clock import Clock
 from centrex.media.codecs import Codec, CodecRegistry
+from centrex.media.digits import DigitListener
 from centrex.media.player import AudioSource, Player, frame_source
 from centrex.media.ports import PortPair, PortPool, PortPoolExhausted
 from centrex.media.recorder import Recorder
@@ -340,6 +341,13 @@ class MediaEngine:
                 if codec is not None:
                     decoders[rtpmap.payload_type] = codec
         return Recorder(leg, self.ticker, path, decoders, max_seconds=max_seconds).start()
+
+    def watch_digits(
+        self, leg: MediaLeg, on_digit: Callable[[str], None], *, inband: bool | None = None
+    ) -> DigitListener:
+        """Report the party's key presses (RFC 4733, or in-band) on any leg, bridged or not:
+        in-call feature codes. `close()` the listener when done; release closes it too."""
+        return DigitListener(leg, self.codecs, on_digit, inband=inband)
 
     # --- counters --------------------------------------------------------------------------------
 

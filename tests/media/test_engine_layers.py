@@ -18,6 +18,7 @@ RUNTIME = [
     "channel.py",
     "player.py",
     "recorder.py",
+    "digits.py",
 ]
 PURE = ["ports.py", "sdp_rewrite.py", "relay.py"]
 IO = {"asyncio", "socket", "ssl", "time", "sqlalchemy", "uvloop", "selectors"}

@@ -298,3 +298,27 @@ async def test_release_sends_an_rtcp_bye(phones: tuple[Phone, Phone]) -> None:
     finally:
         rtcp_b.close()
         await engine.close()
+
+
+async def test_digits_on_a_bridged_leg_are_reported_and_still_relayed(
+    phones: tuple[Phone, Phone],
+) -> None:
+    from centrex.media.dtmf import telephone_event_packets
+
+    engine, _ = make_engine()
+    pa, pb = phones
+    a, _b = await bridged_call(engine, pa, pb)
+    seen: list[str] = []
+    listener = engine.watch_digits(a, seen.append)
+    seq = 0
+    for n, digit in enumerate("*2"):
+        for packet in telephone_event_packets(digit, 60):
+            data = rtp(101, seq, 8000 * (n + 1), 6, packet.payload, packet.marker)
+            pa.send(data, (LOOPBACK, a.rtp_port))
+            seq += 1
+    await pb.wait_for(seq)  # the events also reach B (RFC 4733 pass-through)
+    assert seen == ["*", "2"]
+    listener.close()
+    listener.close()
+    assert a.taps == []
+    await engine.close()
