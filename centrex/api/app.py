@@ -16,14 +16,17 @@ from centrex.api.routes import (
     cdrs,
     events,
     extensions,
+    flows,
     live,
     me,
     numbers,
     partners,
+    recordings,
     tenants,
     tokens,
     trunks,
     users,
+    voicemail,
 )
 from centrex.api.services import ApiServices, LoginLimiter
 from centrex.api.sources import LiveCalls, NoLiveCalls, NoRegistrations, RegistrationSource
@@ -31,8 +34,24 @@ from centrex.clock import Clock, SystemClock
 from centrex.data.db import Database
 from centrex.events import EventBus
 from centrex.provisioning.secrets_box import SecretBox
+from centrex.provisioning.storage import MediaStore
 
-ROUTERS = (me, partners, tenants, users, extensions, numbers, trunks, cdrs, live, tokens, events)
+ROUTERS = (
+    me,
+    partners,
+    tenants,
+    users,
+    extensions,
+    numbers,
+    trunks,
+    cdrs,
+    live,
+    tokens,
+    events,
+    flows,
+    voicemail,
+    recordings,
+)
 
 
 def create_app(
@@ -45,6 +64,7 @@ def create_app(
     secret_box: SecretBox | None = None,
     secure_cookies: bool = False,
     portal: bool = True,
+    media_store: MediaStore | None = None,
 ) -> FastAPI:
     """Build the HTTP application.
 
@@ -78,6 +98,7 @@ def create_app(
         secure_cookies=secure_cookies,
     )
     app.state.services = services
+    app.state.media_store = media_store  # audio files (voicemail, recordings); see routes/voicemail
     for module in ROUTERS:
         app.include_router(module.router)
     if portal:
