@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from centrex.data.models import (
     ContactKind,
     Extension,
+    Language,
     Number,
     NumberRange,
     NumberState,
@@ -74,7 +75,7 @@ async def update_tenant(session: AsyncSession, tenant: Tenant, **changes: Any) -
             raise ValidationFailed("tenant name is empty", error_id="invalid-name", field="name")
         tenant.name = str(changes["name"]).strip()
     if changes.get("language") is not None:
-        tenant.language = check_language(str(changes["language"]))  # type: ignore[assignment]
+        tenant.language = Language(check_language(str(changes["language"])))
     if changes.get("max_calls") is not None:
         tenant.max_calls = check_non_negative(int(changes["max_calls"]), "max_calls")
     if changes.get("storage_quota_mb") is not None:
