@@ -278,7 +278,20 @@ def _routes(sender: StreamParams, receiver: StreamParams) -> dict[int, PtRoute]:
     # receiver did not negotiate telephone-event they are dropped (counted by the relay).
     if sender.telephone_event is not None and receiver.telephone_event is not None:
         routes[sender.telephone_event] = (receiver.telephone_event, None)
+    # RFC 3389 comfort noise passes when both sides negotiated CN/8000; otherwise it is
+    # dropped (counted) and the receiver plays its own silence.
+    sender_cn = _comfort_noise(sender)
+    receiver_cn = _comfort_noise(receiver)
+    if sender_cn is not None and receiver_cn is not None:
+        routes[sender_cn] = (receiver_cn, None)
     return routes
+
+
+def _comfort_noise(params: StreamParams) -> int | None:
+    for rtpmap in params.extra:
+        if rtpmap.encoding.upper() == "CN" and rtpmap.clock_rate == 8000:
+            return rtpmap.payload_type
+    return None
 
 
 def plan_bridge(a: StreamParams, b: StreamParams) -> BridgePlan:

@@ -119,3 +119,15 @@ async def test_inactivity_is_reported_once_on_the_ticker() -> None:
     manual_ticks(engine, clock, 150)
     assert silent == ["quiet"]
     await engine.close()
+
+
+def test_comfort_noise_passes_only_when_both_sides_negotiated_it() -> None:
+    with_cn = stream_params(
+        sdp(1, (0,), te=101, extra="a=rtpmap:13 CN/8000").replace(b" 0 101", b" 0 13 101")
+    )
+    without = stream_params(sdp(2, (8,), te=101))
+    assert with_cn is not None
+    assert without is not None
+    assert with_cn.extra[0].encoding == "CN"
+    assert plan_bridge(with_cn, with_cn).a_to_b[13] == (13, None)
+    assert 13 not in plan_bridge(with_cn, without).a_to_b
