@@ -3,10 +3,11 @@
 Why on the ticker: the file must have the call's real duration even when packets are lost or
 the party sends nothing (a muted phone, silence suppression with RFC 3551 comfort noise): each
 tick writes exactly one frame, the next received one or silence. Packets are decoded in the
-leg's tap (`centrex.media.codecs`, G.711 tables) into a short queue; a sender whose clock runs
-faster than ours fills the queue, and frames beyond `max_queue` are dropped (counted) so the
-recording neither drifts nor grows a backlog. Reordering is not repaired (no jitter buffer yet):
-a late packet is written in arrival order.
+leg's tap (`centrex.media.codecs`, G.711 tables) into a short buffer ordered by RTP timestamp
+(RFC 3550 §5.1), so packets reordered by the network are written in send order; a packet whose
+slot was already written is dropped (`late`). A sender whose clock runs faster than ours fills
+the buffer, and frames beyond `max_queue` are dropped (`overflow`) so the recording neither
+drifts nor grows a backlog. This is a minimal jitter buffer: no loss concealment.
 
 Output is 8 kHz mono pcm16 WAV (`centrex.media.audio` conventions); frames are written to the
 open file once per second so a crash loses at most a second and memory stays O(1).
@@ -15,13 +16,13 @@ open file once per second so a crash loses at most a second and memory stays O(1
 from __future__ import annotations
 
 import asyncio
+import bisect
 import wave
-from collections import deque
 from pathlib import Path
 
 from centrex.media.codecs import Codec
 from centrex.media.pcm import FRAME_BYTES, SAMPLE_RATE
-from centrex.media.rtp import RtpParseError, payload_offset
+from centrex.media.rtp import RtpParseError, payload_offset, ts_delta
 from centrex.media.session import MediaLeg
 from centrex.media.ticker import Ticker
 
@@ -29,6 +30,7 @@ __all__ = ["Recorder"]
 
 _FLUSH_TICKS = 50
 _SILENCE = bytes(FRAME_BYTES)
+_REANCHOR = 8000 * 60  # a timestamp jump of more than a minute is a new stream
 
 
 class Recorder:
@@ -51,7 +53,11 @@ class Recorder:
         self._codecs = codecs
         self._max_ticks = round(max_seconds * 50) if max_seconds is not None else None
         self._max_queue = max_queue
-        self._queue: deque[bytes] = deque()
+        # (timestamp offset from the anchor, pcm16), kept sorted: a 5-frame reorder buffer.
+        self._queue: list[tuple[int, bytes]] = []
+        self._anchor: int | None = None
+        self._written: int | None = None
+        self.late = 0
         self._pending: list[bytes] = []
         self._wav: wave.Wave_write | None = None
         self._key: int | None = None
@@ -82,17 +88,26 @@ class Recorder:
             start = payload_offset(data)
         except RtpParseError:
             return
-        pcm = codec.decode(data[start:])
-        if len(self._queue) >= self._max_queue:
-            self._queue.popleft()
+        if self._anchor is None or abs(ts_delta(ts, self._anchor)) > _REANCHOR:
+            # First packet, or a new timestamp base (re-INVITE, new SSRC): order from here.
+            self._anchor = ts
+            self._written = None
+        key = ts_delta(ts, self._anchor)
+        if self._written is not None and key <= self._written:
+            self.late += 1  # its slot was already written (as silence or a later frame)
+            return
+        bisect.insort(self._queue, (key, codec.decode(data[start:])))
+        if len(self._queue) > self._max_queue:
+            self._queue.pop(0)
             self.overflow += 1
-        self._queue.append(pcm)
 
     def _on_tick(self, now: float) -> None:
         if self.leg.closed:  # the call ended under us: finish the file
             self.stop()
             return
-        frame = self._queue.popleft() if self._queue else _SILENCE
+        frame = _SILENCE
+        if self._queue:
+            self._written, frame = self._queue.pop(0)
         if len(frame) != FRAME_BYTES:
             frame = frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")
         self._pending.append(frame)

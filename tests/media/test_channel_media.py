@@ -240,3 +240,22 @@ async def test_bridge_two_channels(env: Env) -> None:
         assert engine.bridges == {}
     finally:
         other_phone.close()
+
+
+async def test_recorder_puts_reordered_packets_back_in_order(env: Env, tmp_path: Path) -> None:
+    engine, clock, phone, channel = env
+    leg = channel.leg
+    path = tmp_path / "ordered.wav"
+    recorder = engine.record(leg, path, max_seconds=1.0)
+    frames = [bytes([0x80 + i]) * 160 for i in range(4)]  # four distinct µ-law levels
+    for i in (1, 0, 3, 2):  # swapped pairs
+        phone.send(rtp(0, i, 160 * i, 1, frames[i]), (LOOPBACK, leg.rtp_port))
+    await wait_until(lambda: leg.packets_in == 4)
+    manual_ticks(engine, clock, 10)
+    phone.send(rtp(0, 0, 0, 1, frames[0]), (LOOPBACK, leg.rtp_port))  # a duplicate, too late
+    await wait_until(lambda: leg.packets_in == 5)
+    assert recorder.late == 1
+    recorder.stop()
+    with wave.open(str(path), "rb") as wav:
+        pcm = wav.readframes(wav.getnframes())
+    assert [pcm[320 * i : 320 * (i + 1)] for i in range(4)] == [ulaw_decode(f) for f in frames]
