@@ -239,8 +239,10 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 def install_portal(app: FastAPI) -> None:
     """Mount the portal pages, their static files and the login redirect."""
     from centrex.web.pages import router as pages_router
+    from centrex.web.tokens_page import router as tokens_router
 
     app.include_router(router)
     app.include_router(pages_router)
+    app.include_router(tokens_router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.add_exception_handler(LoginRequired, _login_required)

@@ -165,3 +165,25 @@ def test_user_page_shows_own_line_and_changes_sip_password(
     expect(page.locator(".flash")).to_contain_text("Nouveau mot de passe SIP")
     expect(page.locator("table.devices")).to_contain_text("Paul's desk phone")
     _save(page, tmp_path, "user-page-phone-fr.png")
+
+
+def test_api_token_from_the_portal_opens_the_api(
+    portal_server: PortalServer, browser: Browser, tmp_path: Path
+) -> None:
+    import httpx
+
+    base = portal_server.base_url
+    page = browser.new_page()
+    _log_in(page, base, "admin@acme.example.com", ADMIN_PASSWORD)
+    page.goto(f"{base}/tokens")
+    page.fill("#create-token input[name=name]", "crm integration")
+    page.click("#create-token button[type=submit]")
+    flash = page.locator(".flash").inner_text()
+    token = next(word for word in flash.split() if word.startswith("cx_"))
+    expect(page.locator("#tokens")).to_contain_text("crm integration")
+    response = httpx.get(f"{base}/api/v1/extensions", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    page.locator("#tokens button", has_text="Revoke").click()
+    expect(page.locator("#tokens .badge")).to_have_text("revoked")
+    again = httpx.get(f"{base}/api/v1/extensions", headers={"Authorization": f"Bearer {token}"})
+    assert again.status_code == 401

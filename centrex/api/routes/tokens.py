@@ -50,7 +50,7 @@ class TokenCreated(TokenOut):
     token: str
 
 
-async def _reachable_tenant_ids(session: Any, caller: Principal) -> list[int] | None:
+async def reachable_tenant_ids(session: Any, caller: Principal) -> list[int] | None:
     if caller.role == Role.PLATFORM_ADMIN:
         return None
     if caller.role == Role.PARTNER:
@@ -64,7 +64,7 @@ async def _reachable_tenant_ids(session: Any, caller: Principal) -> list[int] | 
 @router.get("", response_model=Page[TokenOut])
 async def list_tokens(session: Session, caller: Caller, query: Listing) -> dict[str, Any]:
     require_tenant_admin(caller)
-    tenant_ids = await _reachable_tenant_ids(session, caller)
+    tenant_ids = await reachable_tenant_ids(session, caller)
     partner = caller.partner_id if caller.role == Role.PARTNER else None
     tokens = await service.list_tokens(session, partner_id=partner, tenant_ids=tenant_ids)
     return paginate(
@@ -80,6 +80,15 @@ async def create_token(
     body: TokenIn, session: Session, caller: Caller, now: Now, response: Response
 ) -> dict[str, Any]:
     """A new token for `role`; nobody can mint a token with more reach than their own."""
+    created = await mint_token(session, caller, body, now)
+    response.headers["Location"] = f"/api/v1/tokens/{created.token.id}"
+    return {**service.token_view(created.token), "token": created.secret}
+
+
+async def mint_token(
+    session: AsyncSession, caller: Principal, body: TokenIn, now: datetime
+) -> service.CreatedToken:
+    """Create a token within the caller's reach (shared by the API and the portal)."""
     require_tenant_admin(caller)
     role = Role(body.role)
     if role == Role.PLATFORM_ADMIN and caller.role != Role.PLATFORM_ADMIN:
@@ -107,7 +116,7 @@ async def create_token(
             if user is None:
                 raise NotFound("no such user", error_id="user-not-found", field="user_email")
             user_id = user.id
-    created = await service.create_token(
+    return await service.create_token(
         session,
         role=role,
         now=now,
@@ -117,13 +126,11 @@ async def create_token(
         user_id=user_id,
         expires_at=body.expires_at,
     )
-    response.headers["Location"] = f"/api/v1/tokens/{created.token.id}"
-    return {**service.token_view(created.token), "token": created.secret}
 
 
-async def _get(session: AsyncSession, caller: Principal, token_id: int) -> ApiToken:
+async def reachable_token(session: AsyncSession, caller: Principal, token_id: int) -> ApiToken:
     token = await session.get(ApiToken, token_id)
-    tenant_ids = await _reachable_tenant_ids(session, caller)
+    tenant_ids = await reachable_tenant_ids(session, caller)
     reachable = token is not None and (
         tenant_ids is None
         or token.tenant_id in tenant_ids
@@ -138,13 +145,13 @@ async def _get(session: AsyncSession, caller: Principal, token_id: int) -> ApiTo
 @router.get("/{token_id}", response_model=TokenOut)
 async def get_token(token_id: IdPath, session: Session, caller: Caller) -> dict[str, Any]:
     require_tenant_admin(caller)
-    return service.token_view(await _get(session, caller, token_id))
+    return service.token_view(await reachable_token(session, caller, token_id))
 
 
 @router.delete("/{token_id}", status_code=204)
 async def revoke_token(token_id: IdPath, session: Session, caller: Caller, now: Now) -> Response:
     """Revoke: the token stops working at once; the record stays for the audit trail."""
     require_tenant_admin(caller)
-    token = await _get(session, caller, token_id)
+    token = await reachable_token(session, caller, token_id)
     await service.revoke_token(session, token.id, now=now)
     return Response(status_code=204)
