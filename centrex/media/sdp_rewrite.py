@@ -54,7 +54,21 @@ __all__ = [
 PtRoute = tuple[int, bytes | None]
 
 _DROPPED_ATTRIBUTES = frozenset(
-    {"rtcp", "candidate", "remote-candidates", "ice-ufrag", "ice-pwd", "ice-options", "rtcp-mux"}
+    {
+        "rtcp",
+        "candidate",
+        "remote-candidates",
+        "ice-ufrag",
+        "ice-pwd",
+        "ice-options",
+        "rtcp-mux",
+        # SRTP keys (RFC 4568) are end-to-end secrets between two parties; the relay rewrites
+        # SSRC and sequence numbers, which would break SRTP authentication, and does not
+        # terminate SRTP yet. The other leg gets a plain RTP/AVP offer.
+        "crypto",
+        "fingerprint",
+        "setup",
+    }
 )
 _TE = "telephone-event"
 
@@ -167,11 +181,13 @@ def rewrite_sdp(
         if used or media.media != "audio" or media.port == 0:
             if media.port != 0:
                 media.port = 0  # RFC 3264 §8.2: disable streams we do not anchor
-            media.attributes = [(k, v) for k, v in media.attributes if k not in ("candidate",)]
+            media.attributes = [(k, v) for k, v in media.attributes if k not in _DROPPED_ATTRIBUTES]
             continue
         used = True
         media.port = port
         media.port_count = None
+        if media.proto in ("RTP/SAVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVP", "UDP/TLS/RTP/SAVPF"):
+            media.proto = "RTP/AVP"
         media.attributes = [(k, v) for k, v in media.attributes if k not in _DROPPED_ATTRIBUTES]
         if add_transcodable:
             _add_transcodable(media)

@@ -131,3 +131,12 @@ def test_comfort_noise_passes_only_when_both_sides_negotiated_it() -> None:
     assert with_cn.extra[0].encoding == "CN"
     assert plan_bridge(with_cn, with_cn).a_to_b[13] == (13, None)
     assert 13 not in plan_bridge(with_cn, without).a_to_b
+
+
+def test_srtp_keys_never_cross_to_the_other_leg() -> None:
+    offer = ICE_OFFER.replace(b"RTP/AVP 0 101", b"RTP/SAVP 0 101") + (
+        b"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n"
+    )
+    out = rewrite_sdp(offer, address="127.0.0.1", port=30000)
+    assert out.media[0].proto == "RTP/AVP"
+    assert b"crypto" not in out.serialize()
