@@ -244,6 +244,11 @@ class MediaEngine:
         app call) the first offered codec of the registry is used. Raises `NoCommonCodecError`.
         """
         source = offer if isinstance(offer, SessionDescription) else parse_sdp(offer)
+        audio = [m for m in source.media if m.media == "audio" and m.port != 0]
+        if audio and all("SAVP" in m.proto for m in audio):
+            # SRTP is not terminated yet; answering RTP/SAVP without keys would be invalid
+            # (RFC 4568 §5.1). The call layer answers 488 and the phone may retry with RTP/AVP.
+            raise NoCommonCodecError("SRTP-only offer (RTP/SAVP) is not supported yet")
         origin = self._origin(leg)
         if peer is not None and peer.remote is not None:
             peer_params = peer.remote

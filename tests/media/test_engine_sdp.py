@@ -140,3 +140,11 @@ def test_srtp_keys_never_cross_to_the_other_leg() -> None:
     out = rewrite_sdp(offer, address="127.0.0.1", port=30000)
     assert out.media[0].proto == "RTP/AVP"
     assert b"crypto" not in out.serialize()
+
+
+async def test_an_srtp_only_offer_is_refused_for_a_488() -> None:
+    engine, _ = make_engine()
+    leg = await engine.allocate()
+    with pytest.raises(NoCommonCodecError, match="SRTP"):
+        engine.answer_for(leg, sdp(4000).replace(b"RTP/AVP", b"RTP/SAVP"))
+    await engine.close()
