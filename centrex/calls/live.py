@@ -22,7 +22,7 @@ class LiveCallView:
         for side in (call.a, call.b):
             if side is not None and side.media is not None:
                 snap = self._b2bua.engine.snapshot(side.media)
-                legs.append({"side": side.label, **_plain(snap)})
+                legs.append({"side": "a" if side is call.a else "b", **_plain(snap)})
         return legs
 
     async def list(self, tenant_id: int) -> list[dict[str, Any]]:

@@ -33,6 +33,23 @@ class RegistrationOut(BaseModel):
     extension: str | None = None
 
 
+class MediaLegOut(BaseModel):
+    """RTP counters of one side of a live call (Centrex's view of that party)."""
+
+    side: str
+    codec: str | None = None
+    direction: str | None = None
+    latched: bool | None = None
+    packets_in: int = 0
+    bytes_in: int = 0
+    packets_out: int = 0
+    bytes_out: int = 0
+    lost: int = 0
+    loss_ratio: float = 0.0
+    jitter_ms: float = 0.0
+    last_packet: float | None = None
+
+
 class CallOut(BaseModel):
     call_id: str
     caller: str
@@ -41,6 +58,7 @@ class CallOut(BaseModel):
     state: str
     started_at: str | None = None
     answered_at: str | None = None
+    media: list[MediaLegOut] = []
 
 
 def aor_user(aor: str) -> str:
@@ -95,6 +113,7 @@ async def calls_of(
             "state": str(call.get("state", "")),
             "started_at": _iso(call.get("started_at")),
             "answered_at": _iso(call.get("answered_at")),
+            "media": list(call.get("media") or []),
         }
         if mine is not None and not ({item["caller"], item["callee"]} & mine):
             continue
