@@ -288,7 +288,17 @@ class MediaEngine:
     # --- bridging --------------------------------------------------------------------------------
 
     def bridge(self, a: MediaLeg, b: MediaLeg) -> Bridge:
-        """Relay A <-> B (plain, renumbered or transcoded per `plan_bridge`)."""
+        """Relay A <-> B (plain, renumbered or transcoded per `plan_bridge`).
+
+        Idempotent for the same pair (the plan is refreshed); a leg bridged elsewhere is moved
+        (early media from one fork, then the 200 OK from another; a transfer).
+        """
+        existing = self.bridges.get(a.leg_id)
+        if existing is not None and existing.other(a) is b:
+            existing.replan()
+            return existing
+        self.unbridge(a)
+        self.unbridge(b)
         bridge = Bridge(a, b)
         bridge.start()
         self.bridges[a.leg_id] = bridge

@@ -19,6 +19,7 @@ from tests.media.phones import (
     make_engine,
     manual_ticks,
     rtp,
+    sdp,
     wait_until,
 )
 
@@ -146,3 +147,25 @@ async def test_relay_keeps_working_between_many_packets(
     assert 0 < snap.loss_ratio < 0.05
     assert snap.last_packet is not None
     await wait_until(lambda: engine.snapshots()["b"].packets_out == len(sent))
+
+
+async def test_bridge_is_idempotent_and_moves_a_leg_between_forks(
+    env: tuple[MediaEngine, Phone, Phone],
+) -> None:
+    engine, pa, pb = env
+    a, b = await bridged_call(engine, pa, pb)
+    assert engine.bridge(a, b) is engine.bridges["a"]
+    fork = await Phone.open()
+    try:
+        c = await engine.allocate("c")
+        engine.set_remote(c, sdp(fork.port))
+        engine.bridge(a, c)  # the 200 OK came from another fork than the early media
+        assert engine.bridges["a"].other(a) is c
+        assert "b" not in engine.bridges
+        assert b.peer is None
+        pa.send(rtp(0, 1, 160, 1, payload(1)), (LOOPBACK, a.rtp_port))
+        got = await fork.wait_for(1)
+        assert got[0].payload == payload(1)
+        assert pb.received == []
+    finally:
+        fork.close()
