@@ -19,6 +19,7 @@ from centrex.api.routes import (
     flows,
     live,
     me,
+    media,
     numbers,
     partners,
     recordings,
@@ -51,6 +52,7 @@ ROUTERS = (
     flows,
     voicemail,
     recordings,
+    media,
 )
 
 

@@ -22,7 +22,7 @@ from centrex.apps.ivr.graph import (
     media_references,
     transfer_targets,
 )
-from centrex.data.models import CallFlow, Extension, FlowBinding, MediaFile, Number
+from centrex.data.models import CallFlow, Extension, FlowBinding, MediaFile, Number, Tenant
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Conflict, NotFound, ValidationFailed
 from centrex.provisioning.storage import MediaStore
@@ -154,10 +154,16 @@ async def delete_flow(scope: TenantScope, flow_id: int) -> None:
 
 
 async def bind_number(
-    scope: TenantScope, flow_id: int, e164: str, country: str = "CH"
+    scope: TenantScope, flow_id: int, e164: str, country: str | None = None
 ) -> FlowBinding:
-    """Point one of the tenant's DIDs at a flow (replacing an earlier flow of that number)."""
+    """Point one of the tenant's DIDs at a flow (replacing an earlier flow of that number).
+
+    National formats are read in the tenant's country unless `country` is given.
+    """
     flow = await get_flow(scope, flow_id)
+    if country is None:
+        tenant = await scope.session.get(Tenant, scope.tenant_id)
+        country = tenant.country if tenant is not None else "CH"
     number = await scope.first(Number, Number.e164 == normalise_e164(e164, country))
     if number is None:
         raise NotFound(f"number {e164} not found", error_id="number-not-found")
@@ -222,4 +228,39 @@ def flow_view(flow: CallFlow) -> dict[str, Any]:
         "graph": flow.graph,
         "created_at": flow.created_at.isoformat(),
         "updated_at": flow.updated_at.isoformat() if flow.updated_at else None,
+    }
+
+
+async def list_bindings(scope: TenantScope, flow_id: int) -> list[dict[str, Any]]:
+    """The numbers and extensions that point at a flow, as JSON views."""
+    flow = await get_flow(scope, flow_id)
+    views: list[dict[str, Any]] = []
+    for binding in await scope.list(FlowBinding, FlowBinding.flow_id == flow.id):
+        views.append(await binding_view(scope, binding))
+    return views
+
+
+async def get_binding(scope: TenantScope, flow_id: int, binding_id: int) -> FlowBinding:
+    binding = await scope.first(
+        FlowBinding, FlowBinding.id == binding_id, FlowBinding.flow_id == flow_id
+    )
+    if binding is None:
+        raise NotFound(f"binding {binding_id} not found", error_id="binding-not-found")
+    return binding
+
+
+async def binding_view(scope: TenantScope, binding: FlowBinding) -> dict[str, Any]:
+    number = (
+        await scope.first(Number, Number.id == binding.number_id) if binding.number_id else None
+    )
+    ext = (
+        await scope.first(Extension, Extension.id == binding.extension_id)
+        if binding.extension_id
+        else None
+    )
+    return {
+        "id": binding.id,
+        "flow_id": binding.flow_id,
+        "number": number.e164 if number else None,
+        "extension": ext.number if ext else None,
     }

@@ -333,3 +333,83 @@ async def test_recording_routes_and_isolation(
     assert (await c.get("/api/v1/recordings", headers=world.auth("user_a"))).status_code == 403
     assert (await c.delete(f"/api/v1/recordings/{recording_id}", headers=admin)).status_code == 204
     _not_found(await c.get(f"/api/v1/recordings/{recording_id}", headers=admin))
+
+
+async def test_media_routes_and_isolation(api: tuple[World, MediaStore], tmp_path: Path) -> None:
+    world, _ = api
+    c, admin, other = world.client, world.auth("admin_a"), world.auth("admin_b")
+    wav = write_wav(tmp_path / "moh.wav", tone(2.0, 440.0)).read_bytes()
+    created = await c.post(
+        "/api/v1/media",
+        data={"kind": "moh", "name": "Jingle"},
+        files={"file": ("moh.wav", wav, "audio/wav")},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    media = created.json()
+    assert created.headers["Location"] == f"/api/v1/media/{media['id']}"
+    assert (media["kind"], media["duration_ms"]) == ("moh", 2000)
+    broken = await c.post(
+        "/api/v1/media",
+        data={"kind": "prompt", "name": "x"},
+        files={"file": ("x.wav", b"RIFF\x10\0\0\0WAVEjunkjunkjunk", "audio/wav")},
+        headers=admin,
+    )
+    assert broken.status_code == 422
+    assert broken.json()["error_id"] == "audio-broken"
+    assert (await c.get("/api/v1/media?kind=moh", headers=admin)).json()["total"] == 1
+    audio = await c.get(f"/api/v1/media/{media['id']}/audio", headers=admin)
+    assert audio.content[:4] == b"RIFF"
+    renamed = await c.patch(f"/api/v1/media/{media['id']}", json={"name": "Calm"}, headers=admin)
+    assert renamed.json()["name"] == "Calm"
+    # another tenant: list, get, use in a flow (create-with-reference), update, delete
+    assert (await c.get("/api/v1/media", headers=other)).json() == {"total": 0, "items": []}
+    _not_found(await c.get(f"/api/v1/media/{media['id']}", headers=other))
+    _not_found(await c.get(f"/api/v1/media/{media['id']}/audio", headers=other))
+    graph = tenant_flow()
+    graph["nodes"][1]["prompt"] = {"media": media["id"]}
+    stolen = await c.post("/api/v1/flows", json={"name": "x", "graph": graph}, headers=other)
+    assert stolen.status_code == 422
+    assert stolen.json()["errors"][0]["type"] == "flow-unknown-media"
+    _not_found(await c.patch(f"/api/v1/media/{media['id']}", json={"name": "x"}, headers=other))
+    _not_found(await c.delete(f"/api/v1/media/{media['id']}", headers=other))
+    assert (await c.delete(f"/api/v1/media/{media['id']}", headers=admin)).status_code == 204
+
+
+async def test_flow_bindings(api: tuple[World, MediaStore]) -> None:
+    world, _ = api
+    c, admin, other = world.client, world.auth("admin_a"), world.auth("admin_b")
+    flow = (
+        await c.post("/api/v1/flows", json={"name": "main", "graph": tenant_flow()}, headers=admin)
+    ).json()
+    to_ext = await c.post(
+        f"/api/v1/flows/{flow['id']}/bindings", json={"extension": "101"}, headers=admin
+    )
+    assert to_ext.status_code == 201, to_ext.text
+    assert to_ext.json()["extension"] == "101"
+    both = await c.post(
+        f"/api/v1/flows/{flow['id']}/bindings",
+        json={"extension": "101", "number": "+41215550100"},
+        headers=admin,
+    )
+    assert both.status_code == 422
+    assert both.json()["error_id"] == "binding-target"
+    _not_found(
+        await c.post(
+            f"/api/v1/flows/{flow['id']}/bindings", json={"number": "+41215550100"}, headers=admin
+        )
+    )  # not a number of the tenant
+    listing = (await c.get(f"/api/v1/flows/{flow['id']}/bindings", headers=admin)).json()
+    assert listing["total"] == 1
+    binding_id = listing["items"][0]["id"]
+    _not_found(await c.get(f"/api/v1/flows/{flow['id']}/bindings", headers=other))
+    _not_found(
+        await c.post(
+            f"/api/v1/flows/{flow['id']}/bindings", json={"extension": "101"}, headers=other
+        )
+    )
+    _not_found(await c.delete(f"/api/v1/flows/{flow['id']}/bindings/{binding_id}", headers=other))
+    assert (
+        await c.delete(f"/api/v1/flows/{flow['id']}/bindings/{binding_id}", headers=admin)
+    ).status_code == 204
+    assert (await c.get(f"/api/v1/flows/{flow['id']}/bindings", headers=admin)).json()["total"] == 0

@@ -18,8 +18,9 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from centrex.api.auth import Caller, Now, Scope, require_tenant_admin
 from centrex.api.errors import PROBLEM_RESPONSES, problem_response
 from centrex.api.pagination import Listing, Page, paginate
-from centrex.api.schemas import IdPath, Strict
+from centrex.api.schemas import IdPath, Phone, Strict
 from centrex.apps.ivr import FlowInvalid, FlowIssue, Hangup, Simulation, parse_flow, simulate
+from centrex.errors import ValidationFailed
 from centrex.provisioning import flows as service
 
 router = APIRouter(prefix="/api/v1/flows", tags=["flows"], responses=PROBLEM_RESPONSES)
@@ -28,6 +29,7 @@ FlowName = Annotated[
     str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")
 ]
 Description = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
+ExtNumber = Annotated[str, StringConstraints(min_length=2, max_length=5, pattern=r"^[0-9]+$")]
 Key = Annotated[str, StringConstraints(max_length=9, pattern=r"^[0-9*#]*$")]
 
 
@@ -52,6 +54,18 @@ class SimulateIn(Strict):
     digits: Annotated[list[Key], Field(max_length=100, default_factory=list)]
     language: Literal["de", "fr", "en", "it"] = "en"
     graph: dict[str, Any] | None = None
+
+
+class BindingIn(Strict):
+    number: Phone | None = None
+    extension: ExtNumber | None = None
+
+
+class BindingOut(BaseModel):
+    id: int
+    flow_id: int
+    number: str | None
+    extension: str | None
 
 
 class FlowOut(BaseModel):
@@ -224,4 +238,41 @@ async def update_flow(
 async def delete_flow(flow_id: IdPath, scope: Scope, caller: Caller) -> Response:
     require_tenant_admin(caller)
     await service.delete_flow(scope, flow_id)
+    return Response(status_code=204)
+
+
+@router.get("/{flow_id}/bindings", response_model=Page[BindingOut])
+async def list_bindings(flow_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
+    """The DIDs and extensions whose calls this flow answers."""
+    require_tenant_admin(caller)
+    items = await service.list_bindings(scope, flow_id)
+    return {"total": len(items), "items": items}
+
+
+@router.post("/{flow_id}/bindings", status_code=201, response_model=BindingOut)
+async def create_binding(
+    flow_id: IdPath, body: BindingIn, scope: Scope, caller: Caller, response: Response
+) -> dict[str, Any]:
+    """Point a DID (`number`) or an extension (`extension`) of the tenant at this flow."""
+    require_tenant_admin(caller)
+    if (body.number is None) == (body.extension is None):
+        raise ValidationFailed(
+            "give exactly one of number and extension", error_id="binding-target", field="number"
+        )
+    if body.number is not None:
+        binding = await service.bind_number(scope, flow_id, body.number)
+    else:
+        assert body.extension is not None
+        binding = await service.bind_extension(scope, flow_id, body.extension)
+    response.headers["Location"] = f"/api/v1/flows/{flow_id}/bindings/{binding.id}"
+    return await service.binding_view(scope, binding)
+
+
+@router.delete("/{flow_id}/bindings/{binding_id}", status_code=204)
+async def delete_binding(
+    flow_id: IdPath, binding_id: IdPath, scope: Scope, caller: Caller
+) -> Response:
+    require_tenant_admin(caller)
+    binding = await service.get_binding(scope, flow_id, binding_id)
+    await service.unbind(scope, binding.id)
     return Response(status_code=204)
