@@ -35,9 +35,9 @@ class ListQuery(BaseModel):
 def list_query(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    order: Annotated[str | None, Query(max_length=50)] = None,
+    order: Annotated[str | None, Query(max_length=50, pattern=r"^[a-z_]+$")] = None,
     direction: Annotated[Literal["asc", "desc"], Query()] = "asc",
-    search: Annotated[str | None, Query(max_length=200)] = None,
+    search: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
 ) -> ListQuery:
     return ListQuery(limit=limit, offset=offset, order=order, direction=direction, search=search)
 

@@ -65,6 +65,18 @@ async def test_revoked_and_expired_tokens(world: World) -> None:
     assert (
         await c.delete(f"/api/v1/tokens/{other.json()['id']}", headers=world.auth("admin_b"))
     ).status_code == 404
+    naive = await c.post(
+        "/api/v1/tokens",
+        json={"role": "tenant-admin", "expires_at": "2030-01-01T00:00:00"},
+        headers=world.auth("admin_a"),
+    )
+    assert naive.status_code == 422
+    assert naive.json()["field"] == "expires_at"
+    control = await c.get(
+        "/api/v1/cdrs", params={"search": "a\x00b"}, headers=world.auth("admin_a")
+    )
+    assert control.status_code == 422
+    assert control.json()["field"] == "search"
     # nobody mints more reach than they have
     escalate = await c.post(
         "/api/v1/tokens", json={"role": "platform-admin"}, headers=world.auth("admin_a")
