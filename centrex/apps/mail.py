@@ -32,6 +32,7 @@ from sqlalchemy import select
 from centrex.clock import Clock
 from centrex.data.db import Database
 from centrex.data.models import MailOutboxEntry, OutboxStatus
+from centrex.data.tenancy import TenantScope
 
 log = logging.getLogger(__name__)
 
@@ -141,14 +142,13 @@ class Mailer:
             return path
         async with self.database.transaction() as session:
             entry = MailOutboxEntry(
-                tenant_id=tenant_id,
                 recipient=str(message["To"]),
                 sender=str(message["From"]),
                 subject=str(message["Subject"] or "")[:500],
                 message=raw,
                 next_attempt_at=self.clock.utcnow(),
             )
-            session.add(entry)
+            TenantScope(session, tenant_id, "").add(entry)  # the queuing tenant owns the row
             await session.flush()
             entry_id = entry.id
         await self.deliver(entry_id)

@@ -116,9 +116,16 @@ class VoicemailApp:
             await goodbye(channel, s.prompts, lang)
             return DepositResult("mailbox-full" if isinstance(exc, vm.MailboxFull) else "quota")
         await goodbye(channel, s.prompts, lang)
+        # The message is stored; a failing notification is logged and must not end the app.
         if email:
-            await send_voicemail_email(
-                s, tenant=tenant, box=box, extension=extension, recipient=email, message=message
-            )
-        await s.notify_mwi(tenant_id, extension)
+            try:
+                await send_voicemail_email(
+                    s, tenant=tenant, box=box, extension=extension, recipient=email, message=message
+                )
+            except Exception:
+                log.exception("voicemail e-mail for message %s could not be queued", message.id)
+        try:
+            await s.notify_mwi(tenant_id, extension)
+        except Exception:
+            log.exception("MWI for %s@%s failed", extension, tenant.domain)
         return DepositResult("stored", message.id)

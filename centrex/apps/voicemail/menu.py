@@ -13,7 +13,7 @@ Menu keys are collected one at a time without a terminator, so "#" and "*" arriv
 
 from __future__ import annotations
 
-import contextlib
+import logging
 
 from centrex.apps.channel import AppChannel, ChannelClosed
 from centrex.apps.common import goodbye, record_after_tone, say
@@ -22,6 +22,8 @@ from centrex.apps.voicemail.services import VoicemailServices
 from centrex.data.models import GreetingKind, VoicemailMessage
 from centrex.provisioning import media_files
 from centrex.provisioning import voicemail as vm
+
+log = logging.getLogger(__name__)
 
 PIN_ATTEMPTS = 3
 KEY_TIMEOUT_S = 8.0
@@ -150,8 +152,10 @@ class VoicemailMenu:
             else:
                 await vm.update_message(scope, message_id, heard=heard, saved=saved)
             extension = (await vm.mailbox_extension(scope, box)).number
-        with contextlib.suppress(OSError):
+        try:
             await s.notify_mwi(tenant_id, extension)
+        except Exception:  # MWI is a courtesy: the owner's menu goes on without it
+            log.exception("MWI for mailbox %s failed", mailbox_id)
 
     async def _greetings(
         self, channel: AppChannel, tenant_id: int, mailbox_id: int, lang: str
