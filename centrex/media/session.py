@@ -320,8 +320,20 @@ class MediaLeg:
     def set_remote(self, params: StreamParams, *, extra_hosts: tuple[str, ...] = ()) -> None:
         """Apply the party's SDP: where to send before latching, direction, codecs.
 
-        A hold SDP with `c=0.0.0.0` (RFC 2543 style) keeps the previous address.
+        A hold SDP with `c=0.0.0.0` (RFC 2543 style) keeps the previous address. A new address
+        or port (a re-INVITE after a transfer or a network change) drops the latch: the party is
+        a new one, and waiting for the old source to fall silent would cost seconds of one-way
+        audio; the new party's first packet latches again (RFC 4961).
         """
+        old = self.remote
+        moved = (
+            old is not None
+            and params.address not in _HOLD_ADDRESSES
+            and (params.address, params.port) != (old.address, old.port)
+        )
+        if moved:
+            self.latched = None
+            self.rtcp_latched = False
         self.remote = params
         if params.address and params.address not in _HOLD_ADDRESSES:
             self.expected_hosts.add(params.address)

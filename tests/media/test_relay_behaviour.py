@@ -322,3 +322,28 @@ async def test_digits_on_a_bridged_leg_are_reported_and_still_relayed(
     listener.close()
     assert a.taps == []
     await engine.close()
+
+
+async def test_a_reinvite_to_a_new_address_drops_the_latch(phones: tuple[Phone, Phone]) -> None:
+    """After a transfer the leg's party is another device: no 2 s wait for the old one."""
+    engine, _ = make_engine()
+    pa, pb = phones
+    transferred = await Phone.open()
+    try:
+        a, b = await bridged_call(engine, pa, pb)
+        pa.send(rtp(0, 1, 160, 3, PAYLOAD), (LOOPBACK, a.rtp_port))
+        await wait_until(lambda: a.latched == pa.address)
+        engine.set_remote(a, sdp(transferred.port))
+        assert a.latched is None
+        assert a.send_addr == transferred.address
+        transferred.send(rtp(0, 9, 900, 4, PAYLOAD), (LOOPBACK, a.rtp_port))
+        await wait_until(lambda: a.latched == transferred.address)
+        pb.send(rtp(0, 1, 160, 5, PAYLOAD), (LOOPBACK, b.rtp_port))
+        await transferred.wait_for(1)
+        assert a.relatched == 0
+        # A hold re-INVITE (c=0.0.0.0) keeps the latch.
+        engine.set_remote(a, sdp(transferred.port, address="0.0.0.0"))
+        assert a.latched == transferred.address
+    finally:
+        transferred.close()
+        await engine.close()
