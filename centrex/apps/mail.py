@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from centrex.clock import Clock
 from centrex.data.db import Database
@@ -176,6 +176,7 @@ class Mailer:
                 entry.status = OutboxStatus.SENT
                 entry.sent_at = now
                 entry.last_error = None
+                entry.message = b""  # the audio is in the mailbox already; keep only the record
             else:
                 entry.last_error = error[:2000]
                 entry.next_attempt_at = now + backoff(entry.attempts)
@@ -212,6 +213,17 @@ class Mailer:
         for entry_id in due:
             sent += int(await self.deliver(entry_id))
         return sent
+
+
+async def purge_sent(database: Database, older_than: datetime) -> int:
+    """Delete records of mail sent before `older_than` (retention); returns how many."""
+    async with database.transaction() as session:
+        result = await session.execute(
+            delete(MailOutboxEntry).where(
+                MailOutboxEntry.status == OutboxStatus.SENT, MailOutboxEntry.sent_at < older_than
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _write(path: Path, data: bytes) -> None:

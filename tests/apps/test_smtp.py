@@ -15,7 +15,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from centrex.apps.mail import Mailer, OutboxWorker, SmtpTarget, SmtpUrlError, backoff, new_message
+from centrex.apps.mail import (
+    Mailer,
+    OutboxWorker,
+    SmtpTarget,
+    SmtpUrlError,
+    backoff,
+    new_message,
+    purge_sent,
+)
 from centrex.apps.voicemail import VoicemailApp, VoicemailServices
 from centrex.clock import ManualClock
 from centrex.data.db import Database
@@ -219,6 +227,11 @@ async def test_smtp_down_keeps_mail_then_retry_loop_delivers(
         server.stop()
     (entry,) = await _outbox(db)
     assert (entry.status, entry.attempts, entry.last_error) == (OutboxStatus.SENT, 2, None)
+    assert entry.message == b""  # payload dropped once delivered
+    assert await purge_sent(db, clock.utcnow()) == 0  # sent just now
+    clock.advance(86400)
+    assert await purge_sent(db, clock.utcnow()) == 1
+    assert await _outbox(db) == []
 
 
 async def test_without_smtp_mail_goes_to_eml_folder(
