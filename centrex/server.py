@@ -16,10 +16,15 @@ from pathlib import Path
 import uvicorn
 
 from centrex.api.app import create_app
+from centrex.apps.launcher import AppLauncher
+from centrex.apps.mail import Mailer, OutboxWorker
+from centrex.apps.prompts.library import PromptLibrary
+from centrex.apps.voicemail.services import VoicemailServices
 from centrex.calls.b2bua import B2BUA, CallSettings
 from centrex.calls.cdr import CdrWriter
 from centrex.calls.limits import CallLimits
 from centrex.calls.live import LiveCallView
+from centrex.calls.mwi import MwiNotifier
 from centrex.calls.signalling import LocalAddress
 from centrex.calls.trunks import TrunkDirectory
 from centrex.clock import Clock, SystemClock
@@ -31,6 +36,7 @@ from centrex.media.ports import PortPool
 from centrex.media.session import LatchPolicy
 from centrex.media.ticker import Ticker
 from centrex.provisioning.secrets_box import SecretBox
+from centrex.provisioning.storage import MediaStore
 from centrex.registrar import (
     AuthFailureTracker,
     BindingStore,
@@ -201,9 +207,28 @@ class Server:
             else LatchPolicy.EXPECTED_HOSTS,
         )
         self.call_limits = CallLimits()
+        local = LocalAddress(advertised, self.sip_endpoint.port)
+        self.mwi = MwiNotifier(self.registrar, self.sip_driver, local)
+        self.mailer = Mailer(
+            self.database,
+            smtp_url=settings.smtp_url,
+            outbox_dir=settings.data_dir / "outbox",
+            clock=self.clock,
+        )
+        self.voicemail = VoicemailServices(
+            self.database,
+            store=MediaStore(settings.data_dir),
+            prompts=PromptLibrary(settings.data_dir / "prompts"),
+            mailer=self.mailer,
+            mwi=self.mwi,
+            clock=self.clock,
+            work_dir=settings.data_dir / "tmp",
+        )
+        self._outbox_stop = asyncio.Event()
+        self._outbox_task: asyncio.Task[None] | None = None
         self.b2bua = B2BUA(
             driver=self.sip_driver,
-            local=LocalAddress(advertised, self.sip_endpoint.port),
+            local=local,
             database=self.database,
             directory=self.registrar.directory,
             registrar=self.registrar,
@@ -220,6 +245,7 @@ class Server:
                 trunk_setup_timeout=settings.trunk_setup_timeout,
                 plan_ttl=settings.route_cache_seconds,
             ),
+            apps=AppLauncher(self.voicemail),
         )
         self.b2bua.register(self.sip_requests)
 
@@ -232,6 +258,7 @@ class Server:
         await self.sip_transports.listen_stream(TransportKind.TCP, ListenAddress(sip.host, udp[1]))
         log.info("SIP listening on %s:%s (UDP, TCP)", udp[0], udp[1])
         self.b2bua.local = LocalAddress(self.b2bua.local.host, udp[1])
+        self.mwi.local = self.b2bua.local
         tls = self.sip_tls_endpoint
         if tls is not None and tls.port > 0:
             try:
@@ -265,6 +292,7 @@ class Server:
             log.warning("closed %d CDRs left open by a previous run", recovered)
         await self._start_sip()
         self.ticker.start()
+        self._outbox_task = asyncio.create_task(OutboxWorker(self.mailer).run(self._outbox_stop))
         app = create_app(
             self.database,
             clock=self.clock,
@@ -297,6 +325,10 @@ class Server:
                 await self._http_task
             self._http = None
         await self.b2bua.close()
+        self._outbox_stop.set()
+        if self._outbox_task is not None:
+            await self._outbox_task
+            self._outbox_task = None
         await self.sip_transports.close()
         await self.sip_requests.drain()
         self.ticker.stop()

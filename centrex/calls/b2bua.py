@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from centrex.calls import signalling as sig
+from centrex.calls.app_host import AppContext, AppHost
 from centrex.calls.call import Call, CallState, SipSide
 from centrex.calls.cdr import CdrWriter
 from centrex.calls.limits import CallLimits
@@ -53,6 +54,7 @@ from centrex.clock import Clock
 from centrex.data.db import Database
 from centrex.data.models import Direction, Disposition, HangupSide, Tenant
 from centrex.events import CallEvent, Event
+from centrex.media.channel import Channel
 from centrex.media.engine import MediaEngine, NoCommonCodecError, PortPoolExhausted
 from centrex.registrar import AuthFailureTracker, Directory, Registrar, RequestDispatcher
 from centrex.sip.builders import build_cancel, generate_branch, generate_tag
@@ -126,8 +128,10 @@ class B2BUA:
         clock: Clock,
         publish: Callable[[Event], None],
         settings: CallSettings | None = None,
+        apps: AppHost | None = None,
     ) -> None:
         self._driver = driver
+        self.apps = apps
         self.local = local
         self._db = database
         self._directory = directory
@@ -147,6 +151,8 @@ class B2BUA:
         self._by_server: dict[ServerKey, Call] = {}
         self._plans: dict[int, tuple[float, TenantPlan]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._channels: dict[str, Channel] = {}
+        self._tenants: dict[int, tuple[str, str]] = {}
 
     # ---- wiring ---------------------------------------------------------------------------
     def register(self, dispatcher: RequestDispatcher) -> None:
@@ -365,10 +371,13 @@ class B2BUA:
                 headers=[sig.warning_header(destination.reason)],
             )
             return
-        if isinstance(destination, ToApp):
-            unavailable = sig.warning_header(f"{destination.app} is not available yet")
+        if isinstance(destination, ToApp) and (
+            self.apps is None or not self.apps.has(destination.app)
+        ):
+            unavailable = sig.warning_header(f"{destination.app} is not available")
             self._reply(request, event.transaction, 501, headers=[unavailable])
             return
+        self._tenants[tenant.id] = (tenant.language.value, tenant.timezone)
         emergency = isinstance(destination, ToTrunks) and destination.emergency
         if not emergency:
             refusal = self.limits.acquire_tenant(tenant.id, tenant.max_calls)
@@ -428,7 +437,9 @@ class B2BUA:
             status = 503 if isinstance(exc, PortPoolExhausted) else 488
             await self._fail(call, status, str(exc))
             return
-        if isinstance(destination, ToExtension):
+        if isinstance(destination, ToApp):
+            await self._run_app(call, destination.app, extension=caller)
+        elif isinstance(destination, ToExtension):
             await self._ring_extension(call, destination.number)
         else:
             assert isinstance(destination, ToTrunks)
@@ -440,6 +451,9 @@ class B2BUA:
     async def _ring_extension(self, call: Call, number: str) -> None:
         bindings = self._registrar.lookup(call.tenant_id, number)
         if not bindings:
+            if self._voicemail_available():
+                await self._run_app(call, "voicemail", extension=number, reason="unavailable")
+                return
             await self._fail(call, 480, f"extension {number} is not registered")
             return
         call.state = CallState.RINGING
@@ -551,6 +565,9 @@ class B2BUA:
             return
         for side in list(call.forks):
             self._cancel_side(call, side)
+        if call.direction is not Direction.OUTBOUND and self._voicemail_available():
+            await self._run_app(call, "voicemail", extension=call.callee, reason="no-answer")
+            return
         await self._fail(call, 480, "no answer", disposition=Disposition.NO_ANSWER)
 
     def _cancel_side(self, call: Call, side: SipSide) -> None:
@@ -747,9 +764,89 @@ class B2BUA:
             await self._fail(call, status if status >= 300 else 503, f"carrier answered {status}")
             return
         statuses = [s.last_response.status for s in call.forks if s.last_response is not None]
+        if all(f.ended for f in call.forks) and self._voicemail_available():
+            busy = any(code in (486, 600) for code in statuses)
+            await self._run_app(
+                call, "voicemail", extension=call.callee, reason="busy" if busy else "no-answer"
+            )
+            return
         if all(f.ended for f in call.forks):
             await self._fail(call, sig.caller_status([s for s in statuses if s >= 300]),
                              f"callee answered {status}")  # fmt: skip
+
+    # ---- applications -----------------------------------------------------------------------
+    def _voicemail_available(self) -> bool:
+        return self.apps is not None and self.apps.has("voicemail")
+
+    async def _run_app(
+        self, call: Call, app: str, *, extension: str | None, reason: str = ""
+    ) -> None:
+        """Hand the caller's leg to an app; the app answers (200) and hangs up (BYE) through
+        the channel's callbacks."""
+        assert self.apps is not None
+        media = call.a.media
+        if media is None or call.state is CallState.ENDED:
+            return
+        call.state = CallState.RINGING
+        language, timezone = self._tenants.get(call.tenant_id, ("en", "UTC"))
+        from_ = call.a.invite.from_
+        context = AppContext(
+            tenant_id=call.tenant_id,
+            caller=call.caller,
+            caller_name=(from_.display_name or "") if from_ is not None else "",
+            extension=extension,
+            language=language,
+            timezone=timezone,
+            reason=reason,
+        )
+
+        async def answer() -> None:
+            await self._app_answer(call)
+
+        async def hangup() -> None:
+            await self._app_hangup(call)
+
+        channel = Channel(self.engine, media, on_answer=answer, on_hangup=hangup)
+        self._channels[call.call_id] = channel
+        apps = self.apps
+
+        async def run() -> None:
+            try:
+                await apps.run(app, channel, context)
+            except Exception:
+                log.exception("app %s failed on call %s", app, call.call_id)
+            finally:
+                await channel.hangup()
+
+        self._spawn(run())
+
+    async def _app_answer(self, call: Call) -> None:
+        if call.state is not CallState.RINGING or call.a.media is None:
+            raise NoCommonCodecError("the call is gone")
+        sdp = self.engine.answer_for(call.a.media, call.a.invite.body).serialize()
+        call.state = CallState.ANSWERED
+        call.answered_at = self._now()
+        ok = self._reply(
+            call.a.invite, call.a.server_key, 200, tag=call.a.local_tag, sdp=sdp,
+            transport=call.a.transport,
+        )  # fmt: skip
+        call.response_to_a = ok
+        call.a.dialog = Dialog.from_uas(call.a.invite, ok)
+        call.a.answered = True
+        if call.a.transport == "UDP":
+            self._retransmit_2xx(call, ok, T1)
+        if call.cdr_id is not None:
+            await self._cdrs.answered(call.cdr_id, call.answered_at, None)
+        self._event(call, "answered")
+
+    async def _app_hangup(self, call: Call) -> None:
+        if call.state is CallState.ENDED:
+            return
+        if call.state is CallState.ANSWERED:
+            await self._bye(call, call.a)
+            await self._finish(call, Disposition.ANSWERED, "app-hangup", HangupSide.SYSTEM)
+        else:
+            await self._fail(call, 480, "application ended before answering")
 
     # ---- ending -----------------------------------------------------------------------------
     async def _fail(
@@ -801,6 +898,9 @@ class B2BUA:
             return
         call.state = CallState.ENDED
         call.cancel_timers()
+        channel = self._channels.pop(call.call_id, None)
+        if channel is not None and not channel.closed:
+            await channel.hangup()
         for leg in (call.a, *call.forks):
             if leg.media is not None:
                 self.engine.release(leg.media)

@@ -10,7 +10,7 @@ from centrex.data.models import Extension, Number, Tenant, Trunk
 from centrex.data.tenancy import TenantScope
 from centrex.provisioning.trunks import list_routes
 
-DEFAULT_FEATURE_CODES = {"*43": "echo", "*44": "speaking-clock", "*97": "voicemail"}
+DEFAULT_FEATURE_CODES = {"*43": "echo", "*44": "speaking-clock", "*97": "voicemail-menu"}
 
 
 async def load_tenant_plan(session: AsyncSession, tenant: Tenant) -> TenantPlan:

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 DEMO_DOMAIN = "demo.centrex.test"
 DEMO_EXTENSIONS = (("101", "Alice Demo"), ("102", "Bob Demo"), ("103", "Carol Demo"))
 DEMO_ADMIN_EMAIL = "admin@demo.centrex.test"
+DEMO_VOICEMAIL_PIN = "1234"
 
 
 def _run_loop(coro: Coroutine[Any, Any, None]) -> None:
@@ -136,6 +137,14 @@ async def _demo_objects(state: CliState, session: AsyncSession) -> tuple[list[De
             password = await extension_service.set_sip_password(scope, existing)
             assert password is not None
             lines.append(DemoLine(number, name, password))
+    from centrex.data.models.apps import VoicemailBox
+    from centrex.provisioning import voicemail as voicemail_service
+
+    for number, _name in DEMO_EXTENSIONS:
+        ext = await scope.first(Extension, Extension.number == number)
+        assert ext is not None
+        if await scope.first(VoicemailBox, VoicemailBox.extension_id == ext.id) is None:
+            await voicemail_service.create_mailbox(scope, extension=number, pin=DEMO_VOICEMAIL_PIN)
     admin_password = generate_password(16)
     admin = await scope.first(User, User.email == DEMO_ADMIN_EMAIL)
     if admin is None:
@@ -207,6 +216,13 @@ def demo(state: CliState, sip_addr: str, http_addr: str, as_json: bool) -> None:
             )
         click.echo("")
         click.echo(f"Portal: {portal}   login {DEMO_ADMIN_EMAIL} / {admin_password}")
+        click.echo(
+            f"Voicemail: unanswered calls go to the mailbox; dial *97 (PIN {DEMO_VOICEMAIL_PIN})"
+            " to listen. Echo test: *43. Speaking clock: *44."
+        )
+        outbox = settings.data_dir / "outbox"
+        if not settings.smtp_url:
+            click.echo(f"No CENTREX_SMTP_URL: voicemail e-mails are written to {outbox}")
         click.echo("Passwords are new on every start (only their hashes are stored).")
         click.echo("Press Ctrl-C to stop.")
         click.echo("")
