@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Table, bindparam, delete, insert, or_, select
 
 from centrex.data.db import Database
 from centrex.data.models import Extension, RegistrarBinding, SipCredential, Tenant, TenantStatus
@@ -73,23 +73,48 @@ class CredentialInfo:
 
 
 class _TtlCache(Generic[_V]):
-    def __init__(self, clock: Callable[[], float], ttl: float, negative_ttl: float) -> None:
+    """TTL cache with single-flight loading: concurrent misses of one key share one query, so
+    a burst of registrations after a restart cannot stampede the database."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        ttl: float,
+        negative_ttl: float,
+        limiter: asyncio.Semaphore,
+    ) -> None:
         self._clock = clock
         self._ttl = ttl
         self._negative_ttl = negative_ttl
-        self._items: dict[object, tuple[float, _V]] = {}
+        self._limiter = limiter
+        self._items: dict[Hashable, tuple[float, _V]] = {}
+        self._loading: dict[Hashable, asyncio.Future[_V]] = {}
 
-    def get(self, key: object) -> tuple[bool, _V | None]:
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[_V]]) -> _V:
         item = self._items.get(key)
-        if item is None or item[0] <= self._clock():
-            return False, None
-        return True, item[1]
+        if item is not None and item[0] > self._clock():
+            return item[1]
+        pending = self._loading.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._load(key, load))
+            self._loading[key] = pending
+        return await asyncio.shield(pending)
 
-    def put(self, key: object, value: _V, negative: bool = False) -> None:
+    def forget(self, key: Hashable) -> None:
+        """Drop a cached value (the next `get` loads it again)."""
+        self._items.pop(key, None)
+
+    async def _load(self, key: Hashable, load: Callable[[], Awaitable[_V]]) -> _V:
+        try:
+            async with self._limiter:
+                value = await load()
+        finally:
+            del self._loading[key]
         if len(self._items) > 200_000:
             self._items.clear()
-        ttl = self._negative_ttl if negative else self._ttl
-        self._items[key] = (self._clock() + ttl, value)
+        empty = value is None or value == []
+        self._items[key] = (self._clock() + (self._negative_ttl if empty else self._ttl), value)
+        return value
 
 
 class Directory:
@@ -101,82 +126,106 @@ class Directory:
         clock: Callable[[], float],
         ttl: float = 30.0,
         negative_ttl: float = 5.0,
+        max_queries: int = 4,
     ) -> None:
         self._database = database
-        self._tenants: _TtlCache[TenantInfo | None] = _TtlCache(clock, ttl, negative_ttl)
-        self._users: _TtlCache[list[int]] = _TtlCache(clock, ttl, negative_ttl)
-        self._credentials: _TtlCache[CredentialInfo | None] = _TtlCache(clock, ttl, negative_ttl)
-        self._by_id: dict[int, TenantInfo] = {}
+        self._limiter = asyncio.Semaphore(max_queries)
+        self._tenants: _TtlCache[TenantInfo | None] = _TtlCache(
+            clock, ttl, negative_ttl, self._limiter
+        )
+        self._users: _TtlCache[list[int]] = _TtlCache(clock, ttl, negative_ttl, self._limiter)
+        self._credentials: _TtlCache[_CredentialTable] = _TtlCache(
+            clock, ttl, negative_ttl, self._limiter
+        )
+        self._clock = clock
+        self._negative_ttl = negative_ttl
+        self._domains: dict[int, str] = {}
 
     async def tenant_by_domain(self, domain: str) -> TenantInfo | None:
         """The tenant whose SIP domain is `domain` (case-insensitive), or None."""
         domain = domain.lower()
-        hit, value = self._tenants.get(domain)
-        if hit:
-            return value
-        async with self._database.session() as session:
-            row = (await session.execute(select(Tenant).where(Tenant.domain == domain))).scalar()
-            info = TenantInfo(row.id, row.domain, str(row.status)) if row is not None else None
-        if info is not None:
-            self._by_id[info.id] = info
-        self._tenants.put(domain, info, negative=info is None)
-        return info
+
+        async def load() -> TenantInfo | None:
+            stmt = select(Tenant.id, Tenant.domain, Tenant.status).where(Tenant.domain == domain)
+            async with self._database.session() as session:
+                row = (await session.execute(stmt)).first()
+            if row is None:
+                return None
+            self._domains[row.id] = row.domain
+            return TenantInfo(row.id, row.domain, str(row.status))
+
+        return await self._tenants.get(domain, load)
 
     async def tenant_by_id(self, tenant_id: int) -> TenantInfo | None:
         """A tenant by id (for the fallback when the To host is not a domain)."""
-        known = self._by_id.get(tenant_id)
-        if known is not None:
-            return await self.tenant_by_domain(known.domain)
-        async with self._database.session() as session:
-            row = await session.get(Tenant, tenant_id)
-            if row is None:
+        domain = self._domains.get(tenant_id)
+        if domain is None:
+            async with self._database.session() as session:
+                domain = await session.scalar(select(Tenant.domain).where(Tenant.id == tenant_id))
+            if domain is None:
                 return None
-            domain = row.domain
         return await self.tenant_by_domain(domain)
 
     async def tenants_with_user(self, user: str) -> list[int]:
         """Ids of the tenants having a SIP username or extension number `user` (at most 2:
         the caller only needs to know whether the answer is unique)."""
-        hit, value = self._users.get(user)
-        if hit and value is not None:
-            return value
-        stmt = (
-            select(SipCredential.tenant_id)
-            .join(Extension, Extension.id == SipCredential.extension_id)
-            .where(or_(SipCredential.username == user, Extension.number == user))
-            .distinct()
-            .limit(2)
-        )
-        async with self._database.session() as session:
-            ids = [int(x) for x in (await session.scalars(stmt)).all()]
-        self._users.put(user, ids, negative=not ids)
-        return ids
+
+        async def load() -> list[int]:
+            stmt = (
+                select(SipCredential.tenant_id)
+                .join(Extension, Extension.id == SipCredential.extension_id)
+                .where(or_(SipCredential.username == user, Extension.number == user))
+                .distinct()
+                .limit(2)
+            )
+            async with self._database.session() as session:
+                return [int(x) for x in (await session.scalars(stmt)).all()]
+
+        return await self._users.get(user, load)
 
     async def credential(self, tenant_id: int, user: str) -> CredentialInfo | None:
-        """The credential whose username, or whose extension's number, is `user`."""
-        key = (tenant_id, user)
-        hit, value = self._credentials.get(key)
-        if hit:
-            return value
-        stmt = (
-            select(SipCredential, Extension.number)
-            .join(Extension, Extension.id == SipCredential.extension_id)
-            .where(
-                SipCredential.tenant_id == tenant_id,
-                or_(SipCredential.username == user, Extension.number == user),
+        """The credential whose username, or whose extension's number, is `user`.
+
+        A tenant's credentials are loaded in one query and kept for `ttl` seconds: one query
+        per tenant instead of one per registration (measured: ~10 ms per single lookup through
+        the async ORM on SQLite). An unknown user reloads the table once it is older than
+        `negative_ttl`, so a new extension can register within seconds.
+        """
+        table = await self._credentials.get(tenant_id, lambda: self._load_credentials(tenant_id))
+        info = table.by_user.get(user)
+        if info is None and table.loaded_at + self._negative_ttl <= self._clock():
+            self._credentials.forget(tenant_id)
+            table = await self._credentials.get(
+                tenant_id, lambda: self._load_credentials(tenant_id)
             )
-            .limit(1)
+            info = table.by_user.get(user)
+        return info
+
+    async def _load_credentials(self, tenant_id: int) -> _CredentialTable:
+        stmt = (
+            select(
+                SipCredential.username,
+                Extension.number,
+                SipCredential.ha1_md5,
+                SipCredential.ha1_sha256,
+            )
+            .join(Extension, Extension.id == SipCredential.extension_id)
+            .where(SipCredential.tenant_id == tenant_id)
         )
         async with self._database.session() as session:
-            found = (await session.execute(stmt)).first()
-        info = None
-        if found is not None:
-            cred, number = found
-            info = CredentialInfo(
-                cred.tenant_id, cred.username, number, cred.ha1_md5, cred.ha1_sha256
-            )
-        self._credentials.put(key, info, negative=info is None)
-        return info
+            rows = (await session.execute(stmt)).all()
+        by_user: dict[str, CredentialInfo] = {}
+        for username, number, md5, sha256 in rows:
+            info = CredentialInfo(tenant_id, username, number, md5, sha256)
+            by_user.setdefault(number, info)
+            by_user[username] = info  # a username wins over another extension's number
+        return _CredentialTable(by_user, self._clock())
+
+
+@dataclass(frozen=True, slots=True)
+class _CredentialTable:
+    by_user: dict[str, CredentialInfo]
+    loaded_at: float
 
 
 class BindingStore:
@@ -191,71 +240,71 @@ class BindingStore:
             await session.execute(
                 delete(RegistrarBinding).where(RegistrarBinding.expires_at <= _to_datetime(now))
             )
-            rows = (await session.scalars(select(RegistrarBinding))).all()
+            table = cast(Table, RegistrarBinding.__table__)
+            rows = (await session.execute(select(table))).mappings().all()
             return [_from_row(row) for row in rows]
 
     async def save(self, written: list[Binding], removed: list[Binding]) -> None:
-        """Replace the rows of `written` and delete those of `removed`, in one transaction."""
+        """Replace the rows of `written` and delete those of `removed`, in one transaction.
+
+        Two executemany statements (compiled once, cached by SQLAlchemy) keep a flush of a
+        few hundred bindings to a few milliseconds of event-loop time.
+        """
         keys = {(b.tenant_id, b.user, b.contact_key) for b in [*written, *removed]}
         if not keys:
             return
+        table = cast(Table, RegistrarBinding.__table__)
         async with self._database.transaction() as session:
-            key_list = list(keys)
-            for start in range(0, len(key_list), 200):
-                chunk = key_list[start : start + 200]
-                await session.execute(
-                    delete(RegistrarBinding).where(
-                        or_(
-                            *(
-                                and_(
-                                    RegistrarBinding.tenant_id == t,
-                                    RegistrarBinding.user == u,
-                                    RegistrarBinding.contact_key == c,
-                                )
-                                for t, u, c in chunk
-                            )
-                        )
-                    )
-                )
-            session.add_all([_to_row(b) for b in written])
+            await session.execute(
+                delete(table).where(
+                    table.c.tenant_id == bindparam("k_tenant"),
+                    table.c.user == bindparam("k_user"),
+                    table.c.contact_key == bindparam("k_contact"),
+                ),
+                [{"k_tenant": t, "k_user": u, "k_contact": c} for t, u, c in keys],
+            )
+            if written:
+                await session.execute(insert(table), [_to_values(b) for b in written])
 
 
-def _to_row(binding: Binding) -> RegistrarBinding:
-    return RegistrarBinding(
-        tenant_id=binding.tenant_id,
-        user=binding.user,
-        aor=binding.aor,
-        contact=binding.contact[:1000],
-        contact_key=binding.contact_key[:255],
-        q=binding.q,
-        expires_at=_to_datetime(binding.expires_at),
-        call_id=binding.call_id[:255],
-        cseq=binding.cseq,
-        source_host=binding.source[0][:64],
-        source_port=binding.source[1],
-        transport=binding.transport[:8],
-        user_agent=binding.user_agent[:255],
-        instance=binding.instance,
-        reg_id=binding.reg_id,
-    )
+def _to_values(binding: Binding) -> dict[str, object]:
+    return {
+        "tenant_id": binding.tenant_id,
+        "user": binding.user,
+        "aor": binding.aor,
+        "contact": binding.contact[:1000],
+        "contact_key": binding.contact_key[:255],
+        "q": binding.q,
+        "expires_at": _to_datetime(binding.expires_at),
+        "call_id": binding.call_id[:255],
+        "cseq": binding.cseq,
+        "source_host": binding.source[0][:64],
+        "source_port": binding.source[1],
+        "transport": binding.transport[:8],
+        "user_agent": binding.user_agent[:255],
+        "instance": binding.instance,
+        "reg_id": binding.reg_id,
+        "created_at": datetime.now(UTC),
+    }
 
 
-def _from_row(row: RegistrarBinding) -> Binding:
+def _from_row(row: Mapping[Any, Any]) -> Binding:
+    expires_at: datetime = row["expires_at"]
     return Binding(
-        tenant_id=row.tenant_id,
-        user=row.user,
-        aor=row.aor,
-        contact=row.contact,
-        contact_key=row.contact_key,
-        expires_at=row.expires_at.timestamp(),
-        call_id=row.call_id,
-        cseq=row.cseq,
-        source=(row.source_host, row.source_port),
-        transport=row.transport,
-        q=row.q,
-        user_agent=row.user_agent,
-        instance=row.instance,
-        reg_id=row.reg_id,
+        tenant_id=row["tenant_id"],
+        user=row["user"],
+        aor=row["aor"],
+        contact=row["contact"],
+        contact_key=row["contact_key"],
+        expires_at=expires_at.timestamp(),
+        call_id=row["call_id"],
+        cseq=row["cseq"],
+        source=(row["source_host"], row["source_port"]),
+        transport=row["transport"],
+        q=row["q"],
+        user_agent=row["user_agent"],
+        instance=row["instance"],
+        reg_id=row["reg_id"],
     )
 
 
