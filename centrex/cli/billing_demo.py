@@ -7,6 +7,7 @@ number), so it can run anywhere, even before `centrex db upgrade`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,14 +55,15 @@ def demo_invoice(
         return
     sample = sample_month(domain=DEMO_DOMAIN, period_start=start, period_end=end, issued_on=end)
     files: dict[str, str] = {}
-    for path, render in (
+    outputs: tuple[tuple[Path | None, Callable[[], bytes]], ...] = (
         (pdf_file, lambda: render_pdf(sample.document)),
         (xlsx_file, lambda: details_xlsx(sample.details)),
         (csv_file, lambda: details_csv(sample.details).encode("utf-8")),
-    ):
-        if path is not None:
-            path.write_bytes(render())
-            files[path.suffix.lstrip(".") or "file"] = str(path)
+    )
+    for target, render in outputs:
+        if target is not None:
+            target.write_bytes(render())
+            files[target.suffix.lstrip(".") or "file"] = str(target)
     doc = sample.document
     result: dict[str, Any] = {
         "tenant": DEMO_DOMAIN,

@@ -153,6 +153,18 @@ class Phone:
             time.sleep(0.1)
         return False
 
+    def wait_hung_up(self, timeout: float = 15.0) -> bool:
+        """The call ended: baresip's menu prints "... terminated" for most calls, but for a
+        call closed by a BYE within its first second it printed only "session closed: ..."
+        (ECONNRESET, its word for a received BYE)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.log()
+            if "terminated (duration" in log or "session closed: Connection reset" in log:
+                return True
+            time.sleep(0.1)
+        return False
+
     def recordings(self) -> list[Path]:
         """Decoded audio (what this phone heard) of each call, oldest first."""
         return sorted(self.directory.glob("dump-*-dec.wav"))

@@ -136,6 +136,22 @@ def test_provider_dashboard_creates_and_suspends_tenant(
     expect(page.locator("tr", has_text="beta.example.com").locator(".badge")).to_have_text(
         "suspended"
     )
+    acme = page.locator("tr", has_text="acme.example.com")
+    expect(acme.locator(".registrations")).to_have_text("0")
+    expect(page.locator("body.live")).to_have_count(1)
+    portal_server.calls.calls[portal_server.tenant_id] = [
+        {"call_id": "x", "caller": "202", "callee": "+41215550100", "state": "answered"}
+    ]
+    portal_server.publish(
+        RegistrationChanged(
+            tenant_id=portal_server.tenant_id,
+            aor="sip:202@acme.example.com",
+            contact="<sip:202@127.0.0.1:5070>",
+            expires=60,
+        )
+    )
+    expect(acme.locator(".registrations")).to_have_text("1")
+    expect(acme.locator(".live-calls")).to_have_text("1")
     _save(page, tmp_path, "provider-dashboard.png")
 
 
