@@ -326,9 +326,17 @@ class MediaEngine:
         raise NoCommonCodecError(f"leg {leg.leg_id} negotiated no codec Centrex can encode")
 
     def play(
-        self, leg: MediaLeg, source: AudioSource, *, max_seconds: float | None = None
+        self,
+        leg: MediaLeg,
+        source: AudioSource,
+        *,
+        max_seconds: float | None = None,
+        loop: bool = False,
     ) -> Player:
-        """Play to `leg` from the next tick (takes over its outgoing stream until done)."""
+        """Play to `leg` from the next tick (takes over its outgoing stream until done).
+
+        `loop` repeats the source until the player is stopped (music on hold).
+        """
         codec, pt = self.codec_for(leg)
         old = leg.source
         if isinstance(old, Player):
@@ -336,7 +344,7 @@ class MediaEngine:
         player = Player(
             leg,
             self.ticker,
-            frame_source(source, max_seconds=max_seconds),
+            frame_source(source, max_seconds=max_seconds, loop=loop),
             codec,
             pt,
             ssrc=self._rng.getrandbits(32),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import cycle, islice
 from pathlib import Path
 
 from centrex.media.audio import frames, read_wav
@@ -39,10 +39,14 @@ def _tone_frames(plan: TonePlan) -> Iterator[bytes]:
         yield generator.next_frame()
 
 
-def frame_source(source: AudioSource, *, max_seconds: float | None = None) -> Iterator[bytes]:
+def frame_source(
+    source: AudioSource, *, max_seconds: float | None = None, loop: bool = False
+) -> Iterator[bytes]:
     """20 ms pcm16 frames from raw pcm16 bytes, a WAV path, a tone plan or an iterable of frames.
 
     A repeating tone plan never ends on its own: pass `max_seconds` (or stop the player).
+    `loop` starts a finite source again at its end (music on hold plays until the resume); the
+    frames are kept after the first pass, which for a telephone WAV is 16 kB per second.
     """
     it: Iterator[bytes]
     if isinstance(source, bytes):
@@ -53,6 +57,8 @@ def frame_source(source: AudioSource, *, max_seconds: float | None = None) -> It
         it = _tone_frames(source)
     else:
         it = iter(source)
+    if loop:
+        it = cycle(it)
     if max_seconds is not None:
         it = islice(it, max(0, round(max_seconds * 50)))
     return it

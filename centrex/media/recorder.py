@@ -5,9 +5,13 @@ the party sends nothing (a muted phone, silence suppression with RFC 3551 comfor
 tick writes exactly one frame, the next received one or silence. Packets are decoded in the
 leg's tap (`centrex.media.codecs`, G.711 tables) into a short buffer ordered by RTP timestamp
 (RFC 3550 §5.1), so packets reordered by the network are written in send order; a packet whose
-slot was already written is dropped (`late`). A sender whose clock runs faster than ours fills
-the buffer, and frames beyond `max_queue` are dropped (`overflow`) so the recording neither
-drifts nor grows a backlog. This is a minimal jitter buffer: no loss concealment.
+slot was already written is dropped (`late`). Writing starts `playout_frames` frames after the
+first packet of a stream (a fixed 40 ms playout delay by default): without it, a packet that
+arrives a millisecond after its tick leaves a 20 ms hole of silence in the file and shifts the
+rest (bench/apps/apps_bench.py measured about one such gap per 1 000 frames on a loaded
+machine). A sender whose clock runs faster than ours fills the buffer, and frames beyond
+`max_queue` are dropped (`overflow`) so the recording neither drifts nor grows a backlog. This
+is a minimal jitter buffer: no loss concealment.
 
 Output is 8 kHz mono pcm16 WAV (`centrex.media.audio` conventions); frames are written to the
 open file once per second so a crash loses at most a second and memory stays O(1).
@@ -45,6 +49,7 @@ class Recorder:
         *,
         max_seconds: float | None = None,
         max_queue: int = 5,
+        playout_frames: int = 2,
     ) -> None:
         """`codecs` maps the payload types the leg negotiated to codecs for decoding."""
         self.leg = leg
@@ -58,6 +63,8 @@ class Recorder:
         self._anchor: int | None = None
         self._written: int | None = None
         self.late = 0
+        self._playout = max(1, min(playout_frames, max_queue))
+        self._primed = False
         self._pending: list[bytes] = []
         self._wav: wave.Wave_write | None = None
         self._key: int | None = None
@@ -92,6 +99,7 @@ class Recorder:
             # First packet, or a new timestamp base (re-INVITE, new SSRC): order from here.
             self._anchor = ts
             self._written = None
+            self._primed = False
         key = ts_delta(ts, self._anchor)
         if self._written is not None and key <= self._written:
             self.late += 1  # its slot was already written (as silence or a later frame)
@@ -106,7 +114,8 @@ class Recorder:
             self.stop()
             return
         frame = _SILENCE
-        if self._queue:
+        if self._queue and (self._primed or len(self._queue) >= self._playout):
+            self._primed = True
             self._written, frame = self._queue.pop(0)
         if len(frame) != FRAME_BYTES:
             frame = frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")

@@ -259,3 +259,31 @@ async def test_recorder_puts_reordered_packets_back_in_order(env: Env, tmp_path:
     with wave.open(str(path), "rb") as wav:
         pcm = wav.readframes(wav.getnframes())
     assert [pcm[320 * i : 320 * (i + 1)] for i in range(4)] == [ulaw_decode(f) for f in frames]
+
+
+async def test_recorder_playout_delay_absorbs_a_packet_just_after_its_tick(
+    env: Env, tmp_path: Path
+) -> None:
+    """Packet 1 arrives after the tick that would have written it without a playout delay: the
+    file must still hold frames 0, 1, 2 back to back, with no 20 ms hole of silence."""
+    engine, clock, phone, channel = env
+    leg = channel.leg
+    path = tmp_path / "jitter.wav"
+    recorder = engine.record(leg, path, max_seconds=1.0)
+    frames = [bytes([0x90 + i]) * 160 for i in range(3)]
+    phone.send(rtp(0, 0, 0, 1, frames[0]), (LOOPBACK, leg.rtp_port))
+    await wait_until(lambda: leg.packets_in == 1)
+    manual_ticks(engine, clock, 1)  # frame 0's slot (buffered: playout delay)
+    manual_ticks(engine, clock, 1)  # frame 1's slot: its packet is late
+    phone.send(rtp(0, 1, 160, 1, frames[1]), (LOOPBACK, leg.rtp_port))
+    phone.send(rtp(0, 2, 320, 1, frames[2]), (LOOPBACK, leg.rtp_port))
+    await wait_until(lambda: leg.packets_in == 3)
+    manual_ticks(engine, clock, 6)
+    recorder.stop()
+    with wave.open(str(path), "rb") as wav:
+        pcm = wav.readframes(wav.getnframes())
+    chunks = [pcm[320 * i : 320 * (i + 1)] for i in range(len(pcm) // 320)]
+    voiced = [i for i, c in enumerate(chunks) if c != bytes(320)]
+    assert [chunks[i] for i in voiced] == [ulaw_decode(f) for f in frames]
+    assert voiced == list(range(voiced[0], voiced[0] + 3))  # contiguous: no gap
+    assert recorder.late == 0
