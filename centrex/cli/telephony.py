@@ -9,7 +9,14 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.cli.common import CliState, emit, json_option, listing, pass_state, read_db, write_db
-from centrex.data.models import Direction, Disposition, Extension, SipCredential
+from centrex.data.models import (
+    Direction,
+    Disposition,
+    Extension,
+    RecordingLayout,
+    RecordingMode,
+    SipCredential,
+)
 from centrex.errors import ValidationFailed
 from centrex.provisioning import cdrs as cdr_service
 from centrex.provisioning import extensions as extension_service
@@ -26,6 +33,26 @@ from centrex.provisioning.views import (
 )
 
 tenant_option = click.option("--tenant", "domain", required=True, help="The tenant's domain.")
+record_option = click.option(
+    "--record",
+    "record_calls",
+    type=click.Choice([*(m.value for m in RecordingMode), "tenant"]),
+    help="Record this extension's calls: never, always, on-demand (feature code *1), or "
+    "tenant (follow the tenant's setting, the default).",
+)
+record_layout_option = click.option(
+    "--record-layout",
+    type=click.Choice([m.value for m in RecordingLayout]),
+    help="mixed: both parties in one WAV; per-party: one WAV per party.",
+)
+
+
+def _mode(value: str | None) -> RecordingMode | None:
+    return RecordingMode(value) if value and value != "tenant" else None
+
+
+def _layout(value: str | None) -> RecordingLayout | None:
+    return RecordingLayout(value) if value else None
 
 
 @click.group()
@@ -40,6 +67,8 @@ def extension() -> None:
 @click.option("--password", help="SIP password; generated and shown once when omitted.")
 @click.option("--email", help="Address for voicemail to e-mail.")
 @click.option("--caller-id", help="Outbound caller ID: one of the tenant's numbers.")
+@record_option
+@record_layout_option
 @json_option
 @pass_state
 def extension_create(
@@ -50,6 +79,8 @@ def extension_create(
     password: str | None,
     email: str | None,
     caller_id: str | None,
+    record_calls: str | None,
+    record_layout: str | None,
     as_json: bool,
 ) -> None:
     """Create an extension with SIP credentials."""
@@ -63,11 +94,56 @@ def extension_create(
             password=password,
             email=email,
             outbound_caller_id=caller_id,
+            record_calls=_mode(record_calls),
+            record_layout=_layout(record_layout),
         )
         view = extension_view(created.extension, created.credential)
         view["tenant"] = scope.domain
         if created.generated_password is not None:
             view["sip_password"] = created.generated_password
+        return view
+
+    emit(write_db(state, work), as_json)
+
+
+@extension.command("update")
+@tenant_option
+@click.option("--number", required=True)
+@click.option("--name")
+@click.option("--email", help="Address for voicemail to e-mail ('' clears it).")
+@click.option("--caller-id", help="Outbound caller ID: one of the tenant's numbers.")
+@record_option
+@record_layout_option
+@json_option
+@pass_state
+def extension_update(
+    state: CliState,
+    domain: str,
+    number: str,
+    name: str | None,
+    email: str | None,
+    caller_id: str | None,
+    record_calls: str | None,
+    record_layout: str | None,
+    as_json: bool,
+) -> None:
+    """Change an extension (options left out stay as they are)."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        scope = await scope_for(session, domain)
+        ext = await extension_service.get_extension(scope, number)
+        await extension_service.update_extension(
+            scope,
+            ext,
+            name=name,
+            email=email,
+            outbound_caller_id=caller_id,
+            record_calls=_mode(record_calls),
+            record_layout=_layout(record_layout),
+            inherit_recording=record_calls == "tenant",
+        )
+        view = extension_view(ext)
+        view["tenant"] = scope.domain
         return view
 
     emit(write_db(state, work), as_json)

@@ -18,7 +18,7 @@ from centrex.cli.common import (
     write_db,
 )
 from centrex.data.db import Database
-from centrex.data.models import TenantStatus
+from centrex.data.models import RecordingLayout, RecordingMode, TenantStatus
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning.views import partner_view, tenant_view
 
@@ -209,3 +209,41 @@ def _status_command(name: str, status: TenantStatus, help_text: str) -> None:
 _status_command("suspend", TenantStatus.SUSPENDED, "Suspend a tenant (emergency calls only).")
 _status_command("activate", TenantStatus.ACTIVE, "Activate a tenant.")
 _status_command("deactivate", TenantStatus.DEACTIVATED, "Deactivate a tenant.")
+
+
+@tenant.command("set-recording")
+@click.argument("domain")
+@click.option(
+    "--record",
+    "record_calls",
+    type=click.Choice([m.value for m in RecordingMode]),
+    help="Record the tenant's calls: never, always, or on demand (feature code *1).",
+)
+@click.option(
+    "--layout",
+    "record_layout",
+    type=click.Choice([m.value for m in RecordingLayout]),
+    help="mixed: both parties in one WAV; per-party: one WAV per party.",
+)
+@json_option
+@pass_state
+def tenant_set_recording(
+    state: CliState,
+    domain: str,
+    record_calls: str | None,
+    record_layout: str | None,
+    as_json: bool,
+) -> None:
+    """Set the tenant's call recording default (extensions may override it)."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        found = await tenant_service.get_tenant(session, domain)
+        await tenant_service.set_recording(
+            session,
+            found,
+            record_calls=RecordingMode(record_calls) if record_calls else None,
+            record_layout=RecordingLayout(record_layout) if record_layout else None,
+        )
+        return tenant_view(found)
+
+    emit(write_db(state, work), as_json)

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centrex.data.models import Extension, Number, SipCredential, Tenant, User
+from centrex.data.models import (
+    Extension,
+    Number,
+    RecordingLayout,
+    RecordingMode,
+    SipCredential,
+    Tenant,
+    User,
+)
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Conflict, NotFound, ValidationFailed
 from centrex.provisioning.credentials import generate_password, ha1
@@ -56,8 +64,13 @@ async def create_extension(
     user_id: int | None = None,
     outbound_caller_id: str | None = None,
     username: str | None = None,
+    record_calls: RecordingMode | None = None,
+    record_layout: RecordingLayout | None = None,
 ) -> CreatedExtension:
-    """A new extension with digest credentials (username defaults to the number)."""
+    """A new extension with digest credentials (username defaults to the number).
+
+    `record_calls` / `record_layout` left None follow the tenant's recording setting.
+    """
     tenant = await _tenant(scope)
     check_extension_number(number, tenant.extension_digits)
     if await scope.first(Extension, Extension.number == number) is not None:
@@ -88,6 +101,8 @@ async def create_extension(
             email=email,
             user_id=user_id,
             outbound_caller_id=caller_id,
+            record_calls=record_calls,
+            record_layout=record_layout,
         )
     )
     await scope.session.flush()
@@ -125,8 +140,15 @@ async def update_extension(
     email: str | None = None,
     user_id: int | None = None,
     outbound_caller_id: str | None = None,
+    record_calls: RecordingMode | None = None,
+    record_layout: RecordingLayout | None = None,
+    inherit_recording: bool = False,
 ) -> Extension:
-    """Change the editable fields of an extension (None leaves a field as it is)."""
+    """Change the editable fields of an extension (None leaves a field as it is).
+
+    `inherit_recording` clears both recording overrides (the tenant's setting applies again)
+    before `record_calls` / `record_layout` are applied.
+    """
     if extension.tenant_id != scope.tenant_id:
         raise NotFound("extension not found", error_id="extension-not-found")
     if name is not None:
@@ -141,6 +163,13 @@ async def update_extension(
         extension.outbound_caller_id = await _check_caller_id(
             scope, outbound_caller_id or None, tenant.country
         )
+    if inherit_recording:
+        extension.record_calls = None
+        extension.record_layout = None
+    if record_calls is not None:
+        extension.record_calls = record_calls
+    if record_layout is not None:
+        extension.record_layout = record_layout
     await scope.session.flush()
     return extension
 

@@ -14,6 +14,8 @@ from centrex.data.models import (
     Currency,
     Language,
     Partner,
+    RecordingLayout,
+    RecordingMode,
     Tenant,
     TenantStatus,
     TenantStatusChange,
@@ -174,6 +176,23 @@ async def set_status(
             TenantStatusChange(tenant_id=tenant.id, status=status, changed_at=now, reason=reason)
         )
         await session.flush()
+    return tenant
+
+
+async def set_recording(
+    session: AsyncSession,
+    tenant: Tenant,
+    *,
+    record_calls: RecordingMode | None = None,
+    record_layout: RecordingLayout | None = None,
+) -> Tenant:
+    """The tenant's call recording default (None leaves a field as it is); extensions may
+    override it."""
+    if record_calls is not None:
+        tenant.record_calls = record_calls
+    if record_layout is not None:
+        tenant.record_layout = record_layout
+    await session.flush()
     return tenant
 
 

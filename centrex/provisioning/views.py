@@ -53,6 +53,8 @@ def tenant_view(tenant: Tenant) -> dict[str, Any]:
         "credit": str(Decimal(tenant.credit).quantize(Decimal("0.0001"))),
         "currency": tenant.currency.value,
         "main_number": tenant.main_number,
+        "record_calls": tenant.record_calls.value,
+        "record_layout": tenant.record_layout.value,
         "created_at": _iso(tenant.created_at),
     }
 
@@ -69,6 +71,8 @@ def extension_view(
         "email": extension.email,
         "user_id": extension.user_id,
         "outbound_caller_id": extension.outbound_caller_id,
+        "record_calls": extension.record_calls.value if extension.record_calls else None,
+        "record_layout": extension.record_layout.value if extension.record_layout else None,
     }
     if credential is not None:
         view["sip_username"] = credential.username

@@ -6,7 +6,7 @@ stored. A plain user sees its own extensions and may change their SIP password, 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, StringConstraints
@@ -16,7 +16,7 @@ from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import Email, IdPath, OptName, Password, Phone, RefId, Strict
 from centrex.api.services import ApiServices
-from centrex.data.models import Extension, SipCredential
+from centrex.data.models import Extension, RecordingLayout, RecordingMode, SipCredential
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound
 from centrex.provisioning import extensions as service
@@ -26,6 +26,9 @@ from centrex.provisioning.views import extension_view
 router = APIRouter(prefix="/api/v1/extensions", tags=["extensions"], responses=PROBLEM_RESPONSES)
 
 ExtNumber = Annotated[str, StringConstraints(min_length=2, max_length=5, pattern=r"^[0-9]+$")]
+# null: follow the tenant's recording setting
+RecordCalls = Literal["never", "always", "on-demand"]
+RecordLayout = Literal["mixed", "per-party"]
 SipUser = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 ]
@@ -39,6 +42,8 @@ class ExtensionIn(Strict):
     outbound_caller_id: Phone | None = None
     password: Password | None = None
     username: SipUser | None = None
+    record_calls: RecordCalls | None = None
+    record_layout: RecordLayout | None = None
 
 
 class ExtensionPatch(Strict):
@@ -46,6 +51,8 @@ class ExtensionPatch(Strict):
     email: Email | None = None
     user_id: RefId | None = None
     outbound_caller_id: Phone | None = None
+    record_calls: RecordCalls | None = None
+    record_layout: RecordLayout | None = None
 
 
 class PasswordIn(Strict):
@@ -59,6 +66,8 @@ class ExtensionOut(BaseModel):
     email: str | None
     user_id: int | None
     outbound_caller_id: str | None
+    record_calls: str | None = None
+    record_layout: str | None = None
     sip_username: str | None = None
     sip_realm: str | None = None
     numbers: list[str] = []
@@ -148,6 +157,8 @@ async def create_extension(
         user_id=body.user_id,
         outbound_caller_id=body.outbound_caller_id,
         username=body.username,
+        record_calls=RecordingMode(body.record_calls) if body.record_calls else None,
+        record_layout=RecordingLayout(body.record_layout) if body.record_layout else None,
     )
     view = await _view(scope, created.extension)
     view["sip_password"] = created.generated_password
@@ -180,6 +191,8 @@ async def update_extension(
         email=body.email,
         user_id=body.user_id,
         outbound_caller_id=body.outbound_caller_id,
+        record_calls=RecordingMode(body.record_calls) if body.record_calls else None,
+        record_layout=RecordingLayout(body.record_layout) if body.record_layout else None,
     )
     return await _view(scope, extension)
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.data.models.base import Base, TenantOwned, UtcDateTime
-from centrex.data.models.tenancy import _enum
+from centrex.data.models.tenancy import RecordingLayout, _enum
 
 
 class GreetingKind(StrEnum):
@@ -51,13 +51,6 @@ class AttachmentFormat(StrEnum):
 
     WAV = "wav"
     MP3 = "mp3"
-
-
-class RecordingLayout(StrEnum):
-    """A recording is either both parties mixed into one file, or one file per party."""
-
-    MIXED = "mixed"
-    PER_PARTY = "per-party"
 
 
 class OutboxStatus(StrEnum):

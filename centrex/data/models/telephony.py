@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
-from centrex.data.models.tenancy import _enum
+from centrex.data.models.tenancy import RecordingLayout, RecordingMode, _enum
 
 
 class NumberState(StrEnum):
@@ -37,6 +37,13 @@ class Extension(TenantOwned, Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     email: Mapped[str | None] = mapped_column(String(254))
     outbound_caller_id: Mapped[str | None] = mapped_column(String(20))
+    # None: the tenant's setting applies (Tenant.record_calls / record_layout).
+    record_calls: Mapped[RecordingMode | None] = mapped_column(
+        _enum(RecordingMode, "extension_record_calls")
+    )
+    record_layout: Mapped[RecordingLayout | None] = mapped_column(
+        _enum(RecordingLayout, "extension_record_layout")
+    )
 
 
 class SipCredential(TenantOwned, Base):

@@ -51,6 +51,21 @@ class UserRole(StrEnum):
     SUPERVISOR = "supervisor"
 
 
+class RecordingMode(StrEnum):
+    """Whether calls are recorded: never, always, or when a party dials the feature code."""
+
+    NEVER = "never"
+    ALWAYS = "always"
+    ON_DEMAND = "on-demand"
+
+
+class RecordingLayout(StrEnum):
+    """A recording is either both parties mixed into one file, or one file per party."""
+
+    MIXED = "mixed"
+    PER_PARTY = "per-party"
+
+
 class ContactKind(StrEnum):
     IT_ADMIN = "it-admin"
     FIREWALL_ADMIN = "firewall-admin"
@@ -94,6 +109,17 @@ class Tenant(IdMixin, Base):
     credit: Mapped[Decimal] = mapped_column(Numeric(14, 4), default=Decimal("0"))
     currency: Mapped[Currency] = mapped_column(_enum(Currency, "currency"), default=Currency.CHF)
     main_number: Mapped[str | None] = mapped_column(String(20))
+    # Call recording default of the tenant; an extension may override it (0007 migration).
+    record_calls: Mapped[RecordingMode] = mapped_column(
+        _enum(RecordingMode, "tenant_record_calls"),
+        default=RecordingMode.NEVER,
+        server_default=RecordingMode.NEVER.value,
+    )
+    record_layout: Mapped[RecordingLayout] = mapped_column(
+        _enum(RecordingLayout, "tenant_record_layout"),
+        default=RecordingLayout.MIXED,
+        server_default=RecordingLayout.MIXED.value,
+    )
 
 
 class TenantStatusChange(TenantOwned, Base):
