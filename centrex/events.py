@@ -41,7 +41,7 @@ class RegistrationChanged(Event):
 @dataclass(frozen=True, slots=True)
 class CallEvent(Event):
     call_id: str = ""
-    state: str = ""  # started, ringing, answered, ended
+    state: str = ""  # started, ringing, answered, transferred, ended
     caller: str = ""
     callee: str = ""
     direction: str = ""

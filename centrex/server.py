@@ -16,6 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from centrex.api.app import create_app
+from centrex.apps.call_media import CallMediaServices
 from centrex.apps.launcher import AppLauncher
 from centrex.apps.mail import Mailer, OutboxWorker
 from centrex.apps.prompts.library import PromptLibrary
@@ -246,6 +247,7 @@ class Server:
                 plan_ttl=settings.route_cache_seconds,
             ),
             apps=AppLauncher(self.voicemail),
+            call_media=CallMediaServices(self.voicemail, settings.data_dir),
         )
         self.b2bua.register(self.sip_requests)
 

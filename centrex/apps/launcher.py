@@ -5,10 +5,16 @@ Why a launcher: the B2BUA knows apps only by name ("voicemail", "voicemail-menu"
 layer never imports an app. The context it receives is typed structurally (`LaunchContext`),
 which the call layer's frozen `AppContext` satisfies.
 
-"ivr" runs the flow an extension points at (`context.extension`); `run_flow_for_number` does the
-same for a DID. A flow's final transfer goes to `transfer` when the call layer provides one;
-without it, a transfer to voicemail runs the voicemail app on the same channel and any other
-target is refused politely (goodbye) and logged.
+"ivr" runs the flow an extension points at (`context.extension`), or the flow of a DID when
+`context.extension` is an E.164 number (`run_flow_for_number`). A flow's final transfer:
+
+- voicemail: the voicemail app runs on the same channel;
+- extension, external: handed to the call layer's `CallControl` (the call is rung and bridged
+  there, see centrex.calls.transfer). When the extension could not be reached (busy, no answer,
+  not registered) its voicemail takes a message if it has an enabled mailbox, else goodbye;
+  an external number that could not be reached gets goodbye;
+- ring_group, queue (not features yet), or no `CallControl` (a test, a call layer without
+  transfers): refused politely (goodbye) and logged.
 """
 
 from __future__ import annotations
@@ -19,15 +25,26 @@ from typing import Protocol
 from centrex.apps.channel import AppChannel
 from centrex.apps.common import goodbye
 from centrex.apps.echo import EchoTest
-from centrex.apps.ivr import FlowRunner, TransferHandler, TransferTarget, parse_flow
+from centrex.apps.ivr import FlowRunner, TransferTarget, parse_flow
 from centrex.apps.speaking_clock import SpeakingClock
 from centrex.apps.voicemail import VoicemailApp, VoicemailMenu, VoicemailServices
+from centrex.calls.app_host import CallControl, TransferKind, TransferOutcome
 from centrex.data.models import CallFlow, GreetingKind
 from centrex.provisioning import flows
+from centrex.provisioning import voicemail as vm
 
 log = logging.getLogger(__name__)
 
 APPS = frozenset({"voicemail", "voicemail-menu", "echo", "speaking-clock", "ivr"})
+
+# flow transfer kinds the call layer can ring (graph.TRANSFER_KINDS names)
+CALL_TRANSFERS = {"extension": TransferKind.EXTENSION, "external": TransferKind.EXTERNAL}
+# an extension that could not be reached: its voicemail, with the matching greeting
+VOICEMAIL_AFTER = {
+    TransferOutcome.BUSY: GreetingKind.BUSY,
+    TransferOutcome.NO_ANSWER: GreetingKind.NO_ANSWER,
+    TransferOutcome.UNAVAILABLE: GreetingKind.UNAVAILABLE,
+}
 
 
 class LaunchContext(Protocol):
@@ -60,20 +77,24 @@ def greeting_for(reason: str) -> GreetingKind:
 class AppLauncher:
     """Runs a named app on a channel until it finishes (implements the call layer's AppHost)."""
 
-    def __init__(
-        self, services: VoicemailServices, *, transfer: TransferHandler | None = None
-    ) -> None:
+    def __init__(self, services: VoicemailServices) -> None:
         self.services = services
         self.voicemail = VoicemailApp(services)
         self.menu = VoicemailMenu(services)
         self.echo = EchoTest(services.prompts, services.work_dir)
         self.clock_app = SpeakingClock(services.prompts)
-        self._transfer = transfer
 
     def has(self, app: str) -> bool:
         return app in APPS
 
-    async def run(self, app: str, channel: AppChannel, context: LaunchContext) -> None:
+    async def run(
+        self,
+        app: str,
+        channel: AppChannel,
+        context: LaunchContext,
+        control: CallControl | None = None,
+    ) -> None:
+        """Run `app` until it ends; `control` lets a flow transfer the call (None: it cannot)."""
         if app == "voicemail":
             if context.extension is None:
                 await goodbye(channel, self.services.prompts, context.language)
@@ -104,24 +125,37 @@ class AppLauncher:
                 language=context.language,
             )
         elif app == "ivr":
+            # the router names what the flow is bound to: an extension, or a DID (E.164)
+            target = context.extension
+            if target is not None and target.startswith("+"):
+                await self.run_flow_for_number(channel, context, target, control)
+                return
             flow = None
-            if context.extension is not None:
+            if target is not None:
                 async with self.services.scope(context.tenant_id) as (scope, _tenant):
-                    flow = await flows.flow_for_extension(scope, context.extension)
-            await self._run_flow(channel, context, flow)
+                    flow = await flows.flow_for_extension(scope, target)
+            await self._run_flow(channel, context, flow, control)
         else:
             raise ValueError(f"unknown app {app!r}")
 
     async def run_flow_for_number(
-        self, channel: AppChannel, context: LaunchContext, e164: str
+        self,
+        channel: AppChannel,
+        context: LaunchContext,
+        e164: str,
+        control: CallControl | None = None,
     ) -> None:
         """Run the flow a DID points at (goodbye when none does)."""
         async with self.services.scope(context.tenant_id) as (scope, _tenant):
             flow = await flows.flow_for_number(scope, e164)
-        await self._run_flow(channel, context, flow)
+        await self._run_flow(channel, context, flow, control)
 
     async def _run_flow(
-        self, channel: AppChannel, context: LaunchContext, flow: CallFlow | None
+        self,
+        channel: AppChannel,
+        context: LaunchContext,
+        flow: CallFlow | None,
+        control: CallControl | None,
     ) -> None:
         s = self.services
         if flow is None:
@@ -131,9 +165,8 @@ class AppLauncher:
             media = await flows.media_paths(scope, s.store, flow)
 
         async def transfer(channel: AppChannel, target: TransferTarget, language: str) -> None:
-            if self._transfer is not None:
-                await self._transfer(channel, target, language)
-            elif target.kind == "voicemail":
+            kind = CALL_TRANSFERS.get(target.kind)
+            if target.kind == "voicemail":
                 await self.voicemail.leave_message(
                     channel,
                     tenant_id=context.tenant_id,
@@ -142,9 +175,11 @@ class AppLauncher:
                     caller_name=context.caller_name,
                     language=language,
                 )
+            elif kind is not None and control is not None:
+                await self._transfer(channel, context, control, kind, target.value, language)
             else:
                 log.warning(
-                    "flow %s: transfer to %s %s not wired", flow.id, target.kind, target.value
+                    "flow %s: transfer to %s %s not available", flow.id, target.kind, target.value
                 )
                 await goodbye(channel, s.prompts, language)
 
@@ -155,3 +190,35 @@ class AppLauncher:
             language=context.language,
             media=media,
         )
+
+    async def _transfer(
+        self,
+        channel: AppChannel,
+        context: LaunchContext,
+        control: CallControl,
+        kind: TransferKind,
+        value: str,
+        language: str,
+    ) -> None:
+        """Have the call layer ring `value`; when it cannot be reached, the extension's
+        voicemail (its usual no-answer behaviour) or goodbye."""
+        outcome = await control.transfer(kind, value)
+        if outcome in (TransferOutcome.CONNECTED, TransferOutcome.CALLER_GONE):
+            return
+        greeting = VOICEMAIL_AFTER.get(outcome)
+        if kind is TransferKind.EXTENSION and greeting is not None:
+            async with self.services.scope(context.tenant_id) as (scope, _tenant):
+                box = await vm.mailbox_for_extension(scope, value)
+            if box is not None and box.enabled:
+                await self.voicemail.leave_message(
+                    channel,
+                    tenant_id=context.tenant_id,
+                    extension=value,
+                    caller=context.caller,
+                    caller_name=context.caller_name,
+                    reason=greeting,
+                    language=language,
+                )
+                return
+        log.info("transfer to %s %s: %s, goodbye", kind.value, value, outcome.value)
+        await goodbye(channel, self.services.prompts, language)

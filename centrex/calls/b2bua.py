@@ -17,6 +17,9 @@ Theory of operation (RFC 3261 §13, §15, §9, RFC 3264, DESIGN.md §2):
    and resume (the SDP of each side is re-applied to its media leg), INFO is answered.
 6. At the end both sides are released, the media legs freed, the licence slot returned and the
    CDR closed with disposition, cause and side.
+7. An app that answered the caller (an IVR flow) may hand the call on through its
+   `CallControl`: the target is rung with the same forking/failover code while the caller hears
+   ringback, and bridged on answer (`transfer.py`). `call.alerting` covers both ringing phases.
 """
 
 from __future__ import annotations
@@ -30,11 +33,14 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from centrex.calls import signalling as sig
-from centrex.calls.app_host import AppContext, AppHost
+from centrex.calls.app_host import AppContext, AppHost, TransferKind, TransferOutcome
 from centrex.calls.call import Call, CallState, SipSide
+from centrex.calls.call_media import CallMediaHost
 from centrex.calls.cdr import CdrWriter
+from centrex.calls.hold import HOLD_OFFER_DIRECTION, HoldMusic, is_hold
 from centrex.calls.limits import CallLimits
 from centrex.calls.plans import load_routing, load_tenant_plan, tenant_of_number
+from centrex.calls.recording import CallRecorder, Party
 from centrex.calls.router import (
     CallRequest,
     Destination,
@@ -49,6 +55,13 @@ from centrex.calls.router import (
     route,
     should_fail_over,
 )
+from centrex.calls.transfer import (
+    AppTransfer,
+    TransferControl,
+    failure_outcome,
+    play_ringback,
+    resolve_target,
+)
 from centrex.calls.trunks import TrunkDirectory, TrunkInfo
 from centrex.clock import Clock
 from centrex.data.db import Database
@@ -56,6 +69,7 @@ from centrex.data.models import Direction, Disposition, HangupSide, Tenant
 from centrex.events import CallEvent, Event
 from centrex.media.channel import Channel
 from centrex.media.engine import MediaEngine, NoCommonCodecError, PortPoolExhausted
+from centrex.media.relay import BridgeError
 from centrex.registrar import AuthFailureTracker, Directory, Registrar, RequestDispatcher
 from centrex.sip.builders import build_cancel, generate_branch, generate_tag
 from centrex.sip.dialog import Dialog
@@ -129,9 +143,15 @@ class B2BUA:
         publish: Callable[[Event], None],
         settings: CallSettings | None = None,
         apps: AppHost | None = None,
+        call_media: CallMediaHost | None = None,
     ) -> None:
+        """`call_media` brings music on hold and call recording (None: neither)."""
         self._driver = driver
         self.apps = apps
+        self._hold = HoldMusic(engine, call_media) if call_media is not None else None
+        self._recorder = (
+            CallRecorder(engine, call_media, clock.utcnow) if call_media is not None else None
+        )
         self.local = local
         self._db = database
         self._directory = directory
@@ -438,7 +458,7 @@ class B2BUA:
             await self._fail(call, status, str(exc))
             return
         if isinstance(destination, ToApp):
-            await self._run_app(call, destination.app, extension=caller)
+            await self._run_app(call, destination.app, extension=destination.argument or caller)
         elif isinstance(destination, ToExtension):
             await self._ring_extension(call, destination.number)
         else:
@@ -451,14 +471,20 @@ class B2BUA:
     async def _ring_extension(self, call: Call, number: str) -> None:
         bindings = self._registrar.lookup(call.tenant_id, number)
         if not bindings:
+            if call.transferring:
+                self._transfer_failed(call, TransferOutcome.UNAVAILABLE)
+                return
             if self._voicemail_available():
                 await self._run_app(call, "voicemail", extension=number, reason="unavailable")
                 return
             await self._fail(call, 480, f"extension {number} is not registered")
             return
-        call.state = CallState.RINGING
+        if not call.transferring:
+            call.state = CallState.RINGING
         display = call.a.invite.from_.display_name if call.a.invite.from_ else None
-        for index, binding in enumerate(bindings, start=1):
+        for index, binding in enumerate(bindings, start=len(call.forks) + 1):
+            if call.state is CallState.ENDED:
+                return  # the caller left while we were forking: ring no more phones
             media = await self.engine.allocate()
             assert call.a.media is not None
             offer = self.engine.offer_for(media, call.a.invite.body).serialize()
@@ -543,7 +569,8 @@ class B2BUA:
                 call, invite, target, info.transport, info.ref.name, media, len(call.forks) + 1,
                 info,
             )  # fmt: skip
-            call.state = CallState.RINGING
+            if not call.transferring:
+                call.state = CallState.RINGING
             call.timers.append(
                 asyncio.get_running_loop().call_later(
                     self.settings.trunk_setup_timeout,
@@ -551,20 +578,26 @@ class B2BUA:
                 )
             )
             return
+        if call.transferring:
+            self._transfer_failed(call, TransferOutcome.FAILED)
+            return
         await self._fail(call, 503, "no trunk could take the call")
 
     async def _trunk_setup_timeout(self, call: Call, side: SipSide) -> None:
         """No provisional answer from a carrier in time: cancel it and fail over."""
-        if call.state is not CallState.RINGING or side.ended or side.last_response is not None:
+        if not call.alerting or side.ended or side.last_response is not None:
             return
         self._cancel_side(call, side)
         await self._side_failed(call, side, 408)
 
     async def _ring_timeout(self, call: Call) -> None:
-        if call.state is not CallState.RINGING:
+        if not call.alerting:
             return
         for side in list(call.forks):
             self._cancel_side(call, side)
+        if call.transferring:
+            self._transfer_failed(call, TransferOutcome.NO_ANSWER)
+            return
         if call.direction is not Direction.OUTBOUND and self._voicemail_available():
             await self._run_app(call, "voicemail", extension=call.callee, reason="no-answer")
             return
@@ -600,7 +633,7 @@ class B2BUA:
     async def _client_failed(self, pending: _Pending) -> None:
         if pending.future is not None and not pending.future.done():
             pending.future.set_result(None)
-        if pending.purpose == "invite" and pending.call.state is CallState.RINGING:
+        if pending.purpose == "invite" and pending.call.alerting:
             pending.side.ended = True
             await self._side_failed(pending.call, pending.side, 408)
 
@@ -643,12 +676,12 @@ class B2BUA:
         status = response.status
         side.last_response = response
         if status < 200:
-            if side.ended or call.state is not CallState.RINGING or status == 100:
+            if side.ended or not call.alerting or status == 100:
                 return
             await self._provisional(call, side, response)
             return
         if status < 300:
-            if side.ended or call.state is not CallState.RINGING:
+            if side.ended or not call.alerting:
                 # a late 2xx from a cancelled fork: confirm then end that dialog at once
                 self._ack(call, side, response)
                 await self._bye(call, side)
@@ -674,6 +707,8 @@ class B2BUA:
         await self._side_failed(call, side, status)
 
     async def _provisional(self, call: Call, side: SipSide, response: Response) -> None:
+        if call.transferring:
+            return  # the caller is answered already and hears our ringback (transfer.py)
         sdp = b""
         if response.body and side.media is not None and call.a.media is not None:
             try:
@@ -692,6 +727,9 @@ class B2BUA:
             self._event(call, "ringing")
 
     async def _answered(self, call: Call, side: SipSide, response: Response) -> None:
+        if call.transferring:
+            await self._transfer_answered(call, side, response)
+            return
         call.state = CallState.ANSWERED
         call.b = side
         side.answered = True
@@ -731,6 +769,24 @@ class B2BUA:
                 call.cdr_id, call.answered_at, side.trunk.id if side.trunk else None
             )
         self._event(call, "answered")
+        if self._recorder is not None and side.media is not None and call.a.media is not None:
+            self._spawn(self._record(call, side))
+
+    async def _record(self, call: Call, b: SipSide) -> None:
+        """Start recording (or arm *1) per the settings of the call's extensions."""
+        assert self._recorder is not None
+        assert b.media is not None
+        assert call.a.media is not None
+        extensions = [
+            number
+            for number, internal in (
+                (call.caller, call.direction is not Direction.INBOUND),
+                (call.callee, call.direction is not Direction.OUTBOUND),
+            )
+            if internal and number
+        ]
+        parties = (Party(call.caller, call.a.media), Party(call.callee or b.peer, b.media))
+        await self._recorder.answered(call.tenant_id, call.call_id, extensions, parties)
 
     def _retransmit_2xx(self, call: Call, ok: Response, interval: float) -> None:
         """RFC 3261 §13.3.1.4: resend the 2xx with T1 doubling to T2 until the ACK (64*T1)."""
@@ -753,7 +809,7 @@ class B2BUA:
                 disposition=Disposition(sig.disposition_for(status)),
                 cause=f"sip-{status}",
             )
-        if call.state is not CallState.RINGING:
+        if not call.alerting:
             return
         if side.trunk is not None:
             if should_fail_over(status) and call.pending_trunks:
@@ -761,9 +817,15 @@ class B2BUA:
                          side.trunk.name, status)  # fmt: skip
                 await self._try_next_trunk(call)
                 return
+            if call.transferring:
+                self._transfer_failed(call, TransferOutcome.FAILED)
+                return
             await self._fail(call, status if status >= 300 else 503, f"carrier answered {status}")
             return
         statuses = [s.last_response.status for s in call.forks if s.last_response is not None]
+        if all(f.ended for f in call.forks) and call.transferring:
+            self._transfer_failed(call, failure_outcome(statuses))
+            return
         if all(f.ended for f in call.forks) and self._voicemail_available():
             busy = any(code in (486, 600) for code in statuses)
             await self._run_app(
@@ -806,13 +868,16 @@ class B2BUA:
         async def hangup() -> None:
             await self._app_hangup(call)
 
+        async def transfer(kind: TransferKind, value: str) -> TransferOutcome:
+            return await self._transfer(call, kind, value)
+
         channel = Channel(self.engine, media, on_answer=answer, on_hangup=hangup)
         self._channels[call.call_id] = channel
         apps = self.apps
 
         async def run() -> None:
             try:
-                await apps.run(app, channel, context)
+                await apps.run(app, channel, context, TransferControl(transfer))
             except Exception:
                 log.exception("app %s failed on call %s", app, call.call_id)
             finally:
@@ -840,13 +905,104 @@ class B2BUA:
         self._event(call, "answered")
 
     async def _app_hangup(self, call: Call) -> None:
-        if call.state is CallState.ENDED:
-            return
+        if call.state is CallState.ENDED or (call.transfer is not None and call.transfer.connected):
+            return  # ended, or handed on by the app: a bridged call now
         if call.state is CallState.ANSWERED:
             await self._bye(call, call.a)
             await self._finish(call, Disposition.ANSWERED, "app-hangup", HangupSide.SYSTEM)
         else:
             await self._fail(call, 480, "application ended before answering")
+
+    # ---- an app's transfer (theory in transfer.py) ------------------------------------------
+    async def _transfer(self, call: Call, kind: TransferKind, value: str) -> TransferOutcome:
+        """`CallControl.transfer` of an app's call: ring `value`, bridge on answer."""
+        if call.state is not CallState.ANSWERED or call.a.media is None or call.b is not None:
+            return TransferOutcome.FAILED  # not answered by the app yet, or handed on already
+        if call.transferring:
+            return TransferOutcome.FAILED
+        async with self._db.session() as session:
+            tenant = await session.get(Tenant, call.tenant_id)
+        if tenant is None:
+            return TransferOutcome.FAILED
+        plan = await self._plan(tenant)
+        routes, trunk_refs = await self._routing()
+        target = resolve_target(plan, kind, value, call.caller, self._now(), routes, trunk_refs)
+        if isinstance(target, Reject):
+            log.info("call %s: transfer to %s %s refused: %s", call.call_id, kind.value, value,
+                     target.reason)  # fmt: skip
+            return TransferOutcome.FAILED
+        if call.state is not CallState.ANSWERED or call.a.media is None:
+            return TransferOutcome.CALLER_GONE  # hung up while we looked the target up
+        transfer = AppTransfer(kind, target.number)
+        call.transfer = transfer
+        transfer.ringback = play_ringback(self.engine, call.a.media, plan.country)
+        if isinstance(target, ToExtension):
+            await self._ring_extension(call, target.number)
+        else:
+            call.pending_trunks = list(target.trunks)
+            call.dialled_number = target.number
+            call.caller_id = target.caller_id
+            await self._try_next_trunk(call)
+        return await transfer.done
+
+    def _transfer_failed(self, call: Call, outcome: TransferOutcome) -> None:
+        """Nobody took the transfer: the caller stays with the app (voicemail, goodbye)."""
+        for timer in call.timers:
+            timer.cancel()
+        call.timers.clear()
+        for side in call.forks:
+            self._cancel_side(call, side)
+        call.pending_trunks = []
+        if call.transfer is not None:
+            log.info("call %s: transfer to %s ended %s", call.call_id, call.transfer.callee,
+                     outcome.value)  # fmt: skip
+            call.transfer.finish(outcome)
+
+    async def _transfer_answered(self, call: Call, side: SipSide, response: Response) -> None:
+        """The transfer's target answered: ACK it, CANCEL the other forks, bridge it with the
+        caller's leg (the engine transcodes between G.711 laws), keep the CDR honest."""
+        transfer = call.transfer
+        assert transfer is not None
+        for timer in call.timers:
+            timer.cancel()
+        call.timers.clear()
+        for other in call.forks:
+            if other is not side:
+                self._cancel_side(call, other)
+        self._ack(call, side, response)
+        try:
+            assert side.media is not None
+            assert call.a.media is not None
+            self.engine.set_remote(side.media, response.body, signalling_host=side.target[0])
+            self.engine.bridge(call.a.media, side.media)
+        except (NoCommonCodecError, SipParseError, ValueError, AssertionError, BridgeError) as exc:
+            log.warning("call %s: transfer media failed: %s", call.call_id, exc)
+            await self._bye(call, side)
+            side.ended = True
+            if side.trunk is not None:
+                self.limits.release_trunk(side.trunk.id)
+            if side.media is not None:
+                self.engine.release(side.media)
+                side.media = None
+            self._transfer_failed(call, TransferOutcome.FAILED)
+            return
+        call.b = side
+        side.answered = True
+        side.answered_at = self._now()
+        call.callee = transfer.callee
+        if side.trunk is not None:
+            call.direction = Direction.OUTBOUND
+        transfer.finish(TransferOutcome.CONNECTED)  # ringback off: the relay takes A's stream
+        if call.cdr_id is not None:
+            await self._cdrs.transferred(
+                call.cdr_id,
+                callee=call.callee,
+                direction=call.direction,
+                trunk_id=side.trunk.id if side.trunk is not None else None,
+            )
+        self._event(call, "transferred")
+        if self._recorder is not None and side.media is not None:
+            self._spawn(self._record(call, side))
 
     # ---- ending -----------------------------------------------------------------------------
     async def _fail(
@@ -898,10 +1054,18 @@ class B2BUA:
             return
         call.state = CallState.ENDED
         call.cancel_timers()
+        for fork in call.forks:
+            if fork is not call.b:
+                self._cancel_side(call, fork)  # an app's transfer still ringing: CANCEL it
+        if call.transfer is not None:
+            call.transfer.finish(TransferOutcome.CALLER_GONE)
         channel = self._channels.pop(call.call_id, None)
         if channel is not None and not channel.closed:
             await channel.hangup()
+        recording = self._recorder.stop(call.call_id) if self._recorder is not None else None
         for leg in (call.a, *call.forks):
+            if leg.media is not None and self._hold is not None:
+                self._hold.stop(leg.media)
             if leg.media is not None:
                 self.engine.release(leg.media)
                 leg.media = None
@@ -929,6 +1093,8 @@ class B2BUA:
                 side=side,
                 trunk_id=call.b.trunk.id if call.b is not None and call.b.trunk else None,
             )
+        if recording is not None and self._recorder is not None:
+            self._spawn(self._recorder.keep(recording, call.cdr_id))
         self._event(call, "ended")
 
     async def hangup(self, call_id: str, tenant_id: int) -> bool:
@@ -1009,11 +1175,18 @@ class B2BUA:
                         transport=event.transport)  # fmt: skip
             return
         try:
+            # RFC 3264 §8.4 hold: the held party gets a sendonly offer and music on hold
+            holding = self._hold is not None and is_hold(request.body)
             self.engine.set_remote(side.media, request.body, signalling_host=event.source[0])
-            offer = self.engine.offer_for(other.media, request.body).serialize()
+            direction = HOLD_OFFER_DIRECTION if holding else None
+            offer = self.engine.offer_for(
+                other.media, request.body, direction=direction
+            ).serialize()
         except (NoCommonCodecError, SipParseError, ValueError):
             self._reply(request, event.transaction, 488, tag=side.local_tag)
             return
+        if self._hold is not None and not holding:
+            self._hold.stop(other.media)  # resume: the relay takes the stream back
         relayed = other.dialog.create_request(
             request.method,
             self.local.via(other.transport),
@@ -1041,6 +1214,8 @@ class B2BUA:
             return
         self._reply(request, event.transaction, 200, tag=side.local_tag, sdp=ours,
                     transport=side.transport)  # fmt: skip
+        if holding and self._hold is not None and other.media is not None:
+            await self._hold.start(call.tenant_id, other.media)
 
     async def close(self) -> None:
         """End every call (server shutdown): BYE answered ones, close their CDRs."""

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import Enum
 
 from centrex.calls.router import TrunkRef
+from centrex.calls.transfer import AppTransfer
 from centrex.data.models import Direction
 from centrex.media.session import MediaLeg
 from centrex.sip.dialog import Dialog
@@ -78,6 +79,17 @@ class Call:
     ack_waiter: asyncio.TimerHandle | None = None
     response_to_a: Response | None = None
     hangup_side: str | None = None
+    transfer: AppTransfer | None = None  # an app handing its answered caller on (transfer.py)
+
+    @property
+    def transferring(self) -> bool:
+        """An app's transfer is ringing its target (the caller's side is already answered)."""
+        return self.transfer is not None and self.transfer.ringing
+
+    @property
+    def alerting(self) -> bool:
+        """Outbound sides are being rung: the call's own setup, or an app's transfer."""
+        return self.state is CallState.RINGING or self.transferring
 
     def cancel_timers(self) -> None:
         for timer in self.timers:

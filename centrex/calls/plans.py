@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.calls.router import OutboundRoutePlan, TenantPlan, TrunkRef
-from centrex.data.models import Extension, Number, Tenant, Trunk
+from centrex.data.models import Extension, FlowBinding, Number, Tenant, Trunk
 from centrex.data.tenancy import TenantScope
 from centrex.provisioning.trunks import list_routes
 
@@ -21,6 +21,8 @@ async def load_tenant_plan(session: AsyncSession, tenant: Tenant) -> TenantPlan:
     numbers = await scope.list(Number)
     dids = {n.e164: by_id[n.extension_id] for n in numbers if n.extension_id in by_id}
     caller_ids = {e.number: e.outbound_caller_id for e in extensions if e.outbound_caller_id}
+    bindings = await scope.list(FlowBinding)
+    e164_by_id = {n.id: n.e164 for n in numbers}
     return TenantPlan(
         tenant_id=tenant.id,
         domain=tenant.domain,
@@ -33,6 +35,12 @@ async def load_tenant_plan(session: AsyncSession, tenant: Tenant) -> TenantPlan:
         caller_ids=caller_ids,
         main_number=tenant.main_number or (min(n.e164 for n in numbers) if numbers else None),
         feature_codes=DEFAULT_FEATURE_CODES,
+        flow_extensions=frozenset(
+            by_id[b.extension_id] for b in bindings if b.extension_id in by_id
+        ),
+        flow_numbers=frozenset(
+            e164_by_id[b.number_id] for b in bindings if b.number_id in e164_by_id
+        ),
     )
 
 

@@ -79,6 +79,9 @@ class TenantPlan:
     caller_ids: Mapping[str, str] = field(default_factory=dict)  # extension → chosen E.164
     main_number: str | None = None
     feature_codes: Mapping[str, str] = field(default_factory=dict)  # "*43" → app name
+    # extensions and DIDs pointed at an IVR call flow: the flow answers, not a phone
+    flow_extensions: frozenset[str] = frozenset()
+    flow_numbers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +101,14 @@ class ToExtension:
 
 @dataclass(frozen=True, slots=True)
 class ToApp:
+    """Hand the call to an application; `argument` is what it is about (the extension or DID
+    of an IVR flow), empty for feature codes (they concern the caller)."""
+
     app: str
     argument: str = ""
+
+
+IVR_APP = "ivr"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +194,15 @@ def route(
     """Decide where `call` goes. Pure: same inputs, same answer."""
     dialled = _dial_digits(call.dialled)
     if call.from_trunk is not None:
-        e164 = normalise_outbound(dialled, plan.country)
-        target = plan.dids.get(e164 or dialled)
-        if target is None:
+        did = normalise_outbound(dialled, plan.country) or dialled
+        target = plan.dids.get(did)
+        if target is None and did not in plan.flow_numbers:
             return Reject(404, f"number {dialled} is not in service")
         if plan.status not in CALLING_STATUSES:
             return Reject(480, "tenant suspended")
-        return ToExtension(target)
+        if did in plan.flow_numbers:
+            return ToApp(IVR_APP, did)
+        return _to_extension(plan, target or "")
 
     if dialled in emergency_numbers(plan.country):
         return ToTrunks(
@@ -206,17 +217,26 @@ def route(
         return ToApp(plan.feature_codes[dialled])
     if dialled.isdigit() and len(dialled) == plan.extension_digits:
         if dialled in plan.extensions:
-            return ToExtension(dialled)
+            return _to_extension(plan, dialled)
         return Reject(404, f"extension {dialled} does not exist")
     e164 = normalise_outbound(dialled, plan.country)
     if e164 is None:
         return Reject(484, f"{call.dialled!r} is not a dialable number")
-    if e164 in plan.dids:  # one of our own numbers: stay inside
-        return ToExtension(plan.dids[e164])
+    if e164 in plan.flow_numbers:  # one of our own numbers: stay inside
+        return ToApp(IVR_APP, e164)
+    if e164 in plan.dids:
+        return _to_extension(plan, plan.dids[e164])
     chosen = select_trunks(e164, routes, trunks)
     if not chosen:
         return Reject(503, "no trunk available for this destination")
     return ToTrunks(number=e164, trunks=chosen, caller_id=choose_caller_id(plan, call.caller))
+
+
+def _to_extension(plan: TenantPlan, number: str) -> ToExtension | ToApp:
+    """An extension pointed at a call flow runs the flow; any other rings its phones."""
+    if number in plan.flow_extensions:
+        return ToApp(IVR_APP, number)
+    return ToExtension(number)
 
 
 def _emergency_trunks(

@@ -159,3 +159,22 @@ def test_router_never_raises(dialled: str) -> None:
     assert isinstance(result, ToExtension | ToApp | ToTrunks | Reject)
     if isinstance(result, ToTrunks) and not result.emergency:
         assert result.number == normalise_outbound(dialled, "CH")
+
+
+def test_extension_and_did_bound_to_a_flow_run_the_ivr() -> None:
+    flows = plan(
+        numbers=frozenset({"+41215550100", "+41215550101", "+41215550199"}),
+        flow_extensions=frozenset({"102"}),
+        flow_numbers=frozenset({"+41215550199"}),
+    )
+    assert route(flows, call("102")) == ToApp("ivr", "102")
+    assert route(flows, call("101")) == ToExtension("101")
+    # a DID assigned to a flow-bound extension, and a DID bound to a flow directly
+    assert route(flows, call("+41215550101", trunk=PRIMARY)) == ToApp("ivr", "102")
+    assert route(flows, call("0215550199", trunk=PRIMARY)) == ToApp("ivr", "+41215550199")
+    # dialled from inside, the tenant's own flow number stays inside
+    assert route(flows, call("0215550199")) == ToApp("ivr", "+41215550199")
+    # not in service, and suspended, as for any DID
+    assert route(flows, call("+41215550198", trunk=PRIMARY)).status == 404  # type: ignore[union-attr]
+    suspended = plan(status="suspended", flow_numbers=frozenset({"+41215550199"}))
+    assert route(suspended, call("+41215550199", trunk=PRIMARY)) == Reject(480, "tenant suspended")
