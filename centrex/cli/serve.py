@@ -186,6 +186,9 @@ def demo(state: CliState, sip_addr: str, http_addr: str, as_json: bool) -> None:
                     "sip_server": server_address,
                     "sip_port": sip.port,
                     "database": Database(settings.effective_database_url).safe_url,
+                    "data_dir": str(settings.data_dir),
+                    "voicemail_pin": DEMO_VOICEMAIL_PIN,
+                    "mail_outbox": None if settings.smtp_url else str(settings.data_dir / "outbox"),
                     "extensions": [
                         {
                             "number": x.number,

@@ -33,6 +33,7 @@ from centrex.provisioning.secrets_box import SecretBox
 from tests.helpers import free_port
 from tests.peers.phone import Phone, dominant_frequency, write_tone
 from tests.peers.raw import udp_options_ok
+from tests.peers.rtp_capture import RtpCapture
 
 pytestmark = pytest.mark.e2e
 
@@ -148,8 +149,9 @@ class CallPbx:
     def cli(self, *args: str) -> Any:
         done = subprocess.run(
             [sys.executable, "-m", "centrex", *args, "--json"],
-            env=self.env, capture_output=True, text=True, timeout=60, check=True,
+            env=self.env, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
+        assert done.returncode == 0, f"centrex {' '.join(args)}: {done.stderr}{done.stdout}"
         return json.loads(done.stdout)
 
     def cdrs(self, domain: str) -> list[dict[str, Any]]:
@@ -268,12 +270,35 @@ def media_counters(pbx: CallPbx, token: str, domain: str) -> dict[str, dict[str,
     return {leg["side"]: leg for leg in calls[0]["media"]}
 
 
+def spectrum_windows(data: Any) -> list[tuple[float, float]]:
+    """(peak frequency in Hz, RMS) of each whole second of 8 kHz samples, in order."""
+    import numpy as np
+
+    windows = []
+    for start in range(0, len(data) - 8000 + 1, 8000):
+        chunk = data[start : start + 8000]
+        peak = float(np.argmax(np.abs(np.fft.rfft(chunk))))  # 1 Hz bins for 8000 samples
+        windows.append((peak, float(np.sqrt(np.mean(chunk**2)))))
+    return windows
+
+
+def is_moh(window: tuple[float, float]) -> bool:
+    """The generated default MOH: arpeggios of 175-392 Hz notes, well above silence."""
+    frequency, level = window
+    return 150 < frequency < 450 and level > 300
+
+
+def is_tone(window: tuple[float, float], hz: float) -> bool:
+    return abs(window[0] - hz) < 20 and window[1] > 1000
+
+
 def test_hold_resume_and_callee_hangs_up(pbx: CallPbx, tmp_path: Path) -> None:
     before = len(pbx.wait_cdr(ACME, 0))
     token = pbx.cli("token", "create", "--role", "platform-admin")["token"]
     with (
         phone(pbx, tmp_path, "102", ACME, 1500, answer=True) as callee,
         phone(pbx, tmp_path, "103", ACME, 1000) as caller,
+        RtpCapture(*callee.rtp_ports) as to_callee,
     ):
         registered(callee)
         registered(caller)
@@ -292,6 +317,9 @@ def test_hold_resume_and_callee_hangs_up(pbx: CallPbx, tmp_path: Path) -> None:
         # held: the callee answered recvonly, nothing is relayed toward the caller
         assert held_2["a"]["packets_out"] == held_1["a"]["packets_out"], (held_1, held_2)
         assert held_1["a"]["direction"] == "sendonly", held_1
+        # ... and the held callee gets music on hold (offered sendonly, it answered recvonly)
+        assert held_1["b"]["direction"] == "recvonly", held_1
+        assert held_2["b"]["packets_out"] > held_1["b"]["packets_out"] + 40, (held_1, held_2)
         caller.command("resume")
         time.sleep(2.5)
         resumed = media_counters(pbx, token, ACME)
@@ -301,6 +329,15 @@ def test_hold_resume_and_callee_hangs_up(pbx: CallPbx, tmp_path: Path) -> None:
         assert resumed["a"]["loss_ratio"] < 0.05
         callee.command("hangup")
         assert caller.wait_log("terminated", timeout=15), caller.log()
+    # What the callee received, second by second (captured on lo: baresip's own dump stops at
+    # the first re-INVITE): the caller's 1000 Hz, then the default music on hold (never the
+    # caller's tone, nor silence), then the caller again after the resume.
+    heard = spectrum_windows(to_callee.audio())
+    moh = [i for i, w in enumerate(heard) if is_moh(w)]
+    assert len(moh) >= 2, heard
+    assert any(is_tone(w, 1000) for w in heard[: moh[0]]), heard
+    assert any(is_tone(w, 1000) for w in heard[moh[-1] + 1 :]), heard
+    assert not any(is_tone(w, 1000) for w in heard[moh[0] : moh[-1] + 1]), heard
     cdr = pbx.wait_cdr(ACME, before + 1)[0]
     assert (cdr["caller"], cdr["callee"], cdr["disposition"], cdr["hangup_side"]) == (
         "103",
