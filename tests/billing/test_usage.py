@@ -246,8 +246,10 @@ def test_usage_properties(raw: list[tuple[str, int, int, int, bool]], flagged: b
         assert usage.total == 4 * usage.usage_amount
     else:
         assert usage.penalty_amount == 0
-        per_user: dict[str, set[str]] = {}
+        # fair use counts distinct numbers per user *per month*; the calls span two months
+        month = {c.call_id: (c.start.year, c.start.month) for c in calls}
+        per_user: dict[tuple[str, tuple[int, int]], set[str]] = {}
         for call in usage.calls:
             if call.in_bundle:
-                per_user.setdefault(call.user, set()).add(call.called)
+                per_user.setdefault((call.user, month[call.call_id]), set()).add(call.called)
         assert all(len(numbers) <= 5 for numbers in per_user.values())
