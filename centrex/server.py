@@ -247,7 +247,9 @@ class Server:
                 plan_ttl=settings.route_cache_seconds,
             ),
             apps=AppLauncher(self.voicemail),
-            call_media=CallMediaServices(self.voicemail, settings.data_dir),
+            call_media=CallMediaServices(
+                self.voicemail, settings.data_dir, cache_seconds=settings.route_cache_seconds
+            ),
         )
         self.b2bua.register(self.sip_requests)
 

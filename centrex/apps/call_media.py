@@ -43,15 +43,33 @@ def strongest(plans: Sequence[RecordingPlan]) -> RecordingPlan:
 class CallMediaServices:
     """The call layer's view of MOH files, recording settings and the recording store."""
 
-    def __init__(self, services: VoicemailServices, data_dir: Path) -> None:
+    def __init__(
+        self, services: VoicemailServices, data_dir: Path, *, cache_seconds: float = 0.0
+    ) -> None:
         self.services = services
         self.data_dir = data_dir
+        # Recording settings are read for every answered call: cached as long as the call
+        # layer caches a tenant's routing plan, so a burst of calls costs no query each.
+        self._cache_seconds = cache_seconds
+        self._plans: dict[tuple[int, tuple[str, ...]], tuple[float, RecordingPlan]] = {}
 
     async def hold_music(self, tenant_id: int) -> Path | None:
         async with self.services.scope(tenant_id) as (scope, _tenant):
             return await moh_file(scope, self.services.store, self.data_dir)
 
     async def recording_plan(self, tenant_id: int, extensions: Sequence[str]) -> RecordingPlan:
+        key = (tenant_id, tuple(sorted(e for e in extensions if e)))
+        now = self.services.clock.monotonic()
+        cached = self._plans.get(key)
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        plan = await self._load_plan(tenant_id, extensions)
+        if len(self._plans) > 50_000:
+            self._plans.clear()
+        self._plans[key] = (now, plan)
+        return plan
+
+    async def _load_plan(self, tenant_id: int, extensions: Sequence[str]) -> RecordingPlan:
         async with self.services.scope(tenant_id) as (scope, tenant):
             default = RecordingPlan(tenant.record_calls, tenant.record_layout)
             numbers = [e for e in extensions if e]

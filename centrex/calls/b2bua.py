@@ -36,7 +36,7 @@ from centrex.calls import signalling as sig
 from centrex.calls.app_host import AppContext, AppHost, TransferKind, TransferOutcome
 from centrex.calls.call import Call, CallState, SipSide
 from centrex.calls.call_media import CallMediaHost
-from centrex.calls.cdr import CdrWriter
+from centrex.calls.cdr import CdrWriter, EndedLeg
 from centrex.calls.hold import HOLD_OFFER_DIRECTION, HoldMusic, is_hold
 from centrex.calls.limits import CallLimits
 from centrex.calls.plans import load_routing, load_tenant_plan, tenant_of_number
@@ -170,6 +170,7 @@ class B2BUA:
         self._pending: dict[ClientKey, _Pending] = {}
         self._by_server: dict[ServerKey, Call] = {}
         self._plans: dict[int, tuple[float, TenantPlan]] = {}
+        self._number_tenants: dict[str, tuple[float, Tenant | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._channels: dict[str, Channel] = {}
         self._tenants: dict[int, tuple[str, str]] = {}
@@ -354,13 +355,27 @@ class B2BUA:
         assert tenant is not None
         return tenant, credential.number
 
+    async def _tenant_of_number(self, number: str) -> Tenant | None:
+        """The tenant a DID belongs to, cached for `plan_ttl` like the tenant plans (a carrier
+        burst must not cost one query per INVITE; a number moved to another tenant is seen
+        after at most that long, as a changed plan is)."""
+        now = self._clock.monotonic()
+        cached = self._number_tenants.get(number)
+        if cached is not None and now - cached[0] < self.settings.plan_ttl:
+            return cached[1]
+        async with self._db.session() as session:
+            tenant = await tenant_of_number(session, number)
+        if len(self._number_tenants) > 100_000:
+            self._number_tenants.clear()
+        self._number_tenants[number] = (now, tenant)
+        return tenant
+
     async def _inbound_from_trunk(self, event: RequestReceived, trunk: TrunkInfo) -> None:
         request = event.request
         to = request.to
         user = request.uri.user or (to.uri.user if to is not None else None) or ""
         number = normalise_outbound(unescape(user), "CH") or unescape(user)
-        async with self._db.session() as session:
-            tenant = await tenant_of_number(session, number)
+        tenant = await self._tenant_of_number(number)
         if tenant is None:
             self._reply(request, event.transaction, 404, reason="Not Found (number not in service)")
             return
@@ -1080,10 +1095,9 @@ class B2BUA:
         if call.a.server_key is not None:
             self._by_server.pop(call.a.server_key, None)
         ended = self._now()
+        b_leg = None
         if call.b is not None and call.b.cdr_leg_id is not None:
-            await self._cdrs.end_leg(call.b.cdr_leg_id, ended_at=ended,
-                                     disposition=Disposition.ANSWERED, cause=cause,
-                                     answered_at=call.b.answered_at)  # fmt: skip
+            b_leg = EndedLeg(call.b.cdr_leg_id, Disposition.ANSWERED, call.b.answered_at)
         if call.cdr_id is not None:
             await self._cdrs.end(
                 call.cdr_id,
@@ -1092,7 +1106,11 @@ class B2BUA:
                 cause=cause,
                 side=side,
                 trunk_id=call.b.trunk.id if call.b is not None and call.b.trunk else None,
+                leg=b_leg,
             )
+        elif b_leg is not None:
+            await self._cdrs.end_leg(b_leg.leg_id, ended_at=ended, disposition=b_leg.disposition,
+                                     cause=cause, answered_at=b_leg.answered_at)  # fmt: skip
         if recording is not None and self._recorder is not None:
             self._spawn(self._recorder.keep(recording, call.cdr_id))
         self._event(call, "ended")

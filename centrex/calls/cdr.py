@@ -9,10 +9,11 @@ every call, with a `hangup_cause` that says what happened.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, Update, insert, select, update
 
 from centrex.data.db import Database
 from centrex.data.models import Cdr, CdrLeg, Direction, Disposition, HangupSide
@@ -29,6 +30,32 @@ def billable_seconds(answered_at: datetime | None, ended_at: datetime) -> int:
     if answered_at is None or ended_at <= answered_at:
         return 0
     return math.ceil((ended_at - answered_at).total_seconds() - 1e-6)
+
+
+@dataclass(frozen=True, slots=True)
+class EndedLeg:
+    """A leg to close together with its call (`CdrWriter.end`)."""
+
+    leg_id: int
+    disposition: Disposition
+    answered_at: datetime | None = None
+
+
+def _end_leg(
+    leg_id: int,
+    ended_at: datetime,
+    disposition: Disposition,
+    cause: str,
+    answered_at: datetime | None,
+) -> Update:
+    values: dict[str, object] = {
+        "ended_at": ended_at,
+        "disposition": disposition,
+        "hangup_cause": cause,
+    }
+    if answered_at is not None:
+        values["answered_at"] = answered_at
+    return update(_LEGS).where(_LEGS.c.id == leg_id).values(**values)
 
 
 class CdrWriter:
@@ -101,15 +128,8 @@ class CdrWriter:
         cause: str,
         answered_at: datetime | None = None,
     ) -> None:
-        values: dict[str, object] = {
-            "ended_at": ended_at,
-            "disposition": disposition,
-            "hangup_cause": cause,
-        }
-        if answered_at is not None:
-            values["answered_at"] = answered_at
         async with self._db.engine.begin() as conn:
-            await conn.execute(update(_LEGS).where(_LEGS.c.id == leg_id).values(**values))
+            await conn.execute(_end_leg(leg_id, ended_at, disposition, cause, answered_at))
 
     async def answered(self, cdr_id: int, answered_at: datetime, trunk_id: int | None) -> None:
         values: dict[str, object] = {"answered_at": answered_at}
@@ -146,10 +166,16 @@ class CdrWriter:
         cause: str,
         side: HangupSide,
         trunk_id: int | None = None,
+        leg: EndedLeg | None = None,
     ) -> None:
-        """Complete the row: end time, billable seconds, disposition, cause and side."""
+        """Complete the row: end time, billable seconds, disposition, cause and side; `leg` (the
+        answered leg) is closed in the same transaction, one round of commits less per call."""
         current = select(_CDRS.c.answered_at, _CDRS.c.ended_at).where(_CDRS.c.id == cdr_id)
         async with self._db.engine.begin() as conn:
+            if leg is not None:
+                await conn.execute(
+                    _end_leg(leg.leg_id, ended_at, leg.disposition, cause, leg.answered_at)
+                )
             row = (await conn.execute(current)).first()
             if row is None or row.ended_at is not None:
                 return

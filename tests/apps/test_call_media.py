@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from centrex.apps.call_media import CallMediaServices, strongest
 from centrex.apps.voicemail import VoicemailServices
 from centrex.calls.call_media import RecordedTrack, RecordingPlan
+from centrex.clock import ManualClock
 from centrex.data.models import RecordingLayout, RecordingMode
 from centrex.media.audio import write_wav
 from centrex.provisioning import extensions, recordings, tenants
@@ -69,3 +70,19 @@ async def test_moh_default_and_kept_recordings_are_per_tenant(
     assert sorted(i.party or "" for i in items) == ["101", "102"]
     async with scopes(DOMAINS[1]) as scope:
         assert (await recordings.list_recordings(scope))[0] == 0
+
+
+async def test_recording_settings_are_cached_for_the_plan_lifetime(
+    services: VoicemailServices, two_tenants: dict[str, int]
+) -> None:
+    """The call layer asks on every answered call: a change is seen once the cache expires."""
+    host = CallMediaServices(services, services.store.data_dir, cache_seconds=30)
+    a = two_tenants[DOMAINS[0]]
+    assert await host.recording_plan(a, ["101"]) == RecordingPlan()
+    async with services.database.transaction() as session:
+        tenant = await tenants.get_tenant(session, DOMAINS[0])
+        await tenants.set_recording(session, tenant, record_calls=RecordingMode.ALWAYS)
+    assert await host.recording_plan(a, ["101"]) == RecordingPlan()  # still cached
+    assert isinstance(services.clock, ManualClock)
+    services.clock.advance(31)
+    assert await host.recording_plan(a, ["101"]) == RecordingPlan(RecordingMode.ALWAYS)

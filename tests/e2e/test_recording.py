@@ -140,3 +140,48 @@ def test_record_always_per_party(pbx: CallPbx, tmp_path: Path) -> None:
         voice = samples(audio)
         assert level_at(voice, hz) == 1.0, party  # its own tone is the peak...
         assert level_at(voice, other) < 0.05, party  # ...and the other party is not in it
+
+
+def small_call(pbx: CallPbx, tmp_path: Path, *, star_one: bool) -> dict[str, Any]:
+    """201 (1000 Hz) calls 202 (1500 Hz) of the SMALL tenant for about five seconds, pressing
+    *1 (RFC 4733, baresip `sndcode`) two seconds in when `star_one`; returns the CDR."""
+    before = len(pbx.wait_cdr(SMALL, 0))
+    with (
+        phone(pbx, tmp_path, "202", SMALL, 1500, answer=True) as callee,
+        phone(pbx, tmp_path, "201", SMALL, 1000) as caller,
+    ):
+        registered(callee)
+        registered(caller)
+        caller.command("dial", f"sip:202@{SMALL}")
+        established(caller, callee)
+        time.sleep(2)
+        if star_one:
+            caller.command("sndcode", "*")
+            time.sleep(0.3)
+            caller.command("sndcode", "1")
+        time.sleep(3)
+        caller.command("hangup")
+        assert callee.wait_hung_up(timeout=15), callee.log()
+    cdr: dict[str, Any] = pbx.wait_cdr(SMALL, before + 1)[0]
+    assert (cdr["caller"], cdr["callee"], cdr["disposition"]) == ("201", "202", "answered")
+    return cdr
+
+
+def test_record_on_demand_starts_with_star_one(pbx: CallPbx, tmp_path: Path) -> None:
+    pbx.cli("extension", "update", "--tenant", SMALL, "--number", "201", "--record",
+            "on-demand")  # fmt: skip
+    token = pbx.cli("token", "create", "--role", "platform-admin")["token"]
+    # without *1 nothing is recorded
+    quiet = small_call(pbx, tmp_path / "quiet", star_one=False)
+    time.sleep(3)  # a recording is registered shortly after the BYE when there is one
+    assert recordings(pbx, token, SMALL, quiet["id"], 0) == []
+    # with *1 two seconds in, the recording covers the rest of the call only, both parties
+    cdr = small_call(pbx, tmp_path / "asked", star_one=True)
+    items = recordings(pbx, token, SMALL, cdr["id"], 1)
+    assert len(items) == 1, items
+    assert items[0]["duration_ms"] < cdr["billsec"] * 1000 - 1000, (items[0], cdr)
+    status, audio = api(pbx, token, SMALL, f"/api/v1/recordings/{items[0]['id']}/audio")
+    assert status == 200
+    mixed = samples(audio)
+    assert level_at(mixed, 1000) > 0.3
+    assert level_at(mixed, 1500) > 0.3
