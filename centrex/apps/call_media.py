@@ -40,6 +40,9 @@ def strongest(plans: Sequence[RecordingPlan]) -> RecordingPlan:
     return best
 
 
+NOTICE_PROMPT = "common.recording_notice"
+
+
 class CallMediaServices:
     """The call layer's view of MOH files, recording settings and the recording store."""
 
@@ -71,14 +74,22 @@ class CallMediaServices:
 
     async def _load_plan(self, tenant_id: int, extensions: Sequence[str]) -> RecordingPlan:
         async with self.services.scope(tenant_id) as (scope, tenant):
-            default = RecordingPlan(tenant.record_calls, tenant.record_layout)
+            announce = tenant.record_announce
+            default = RecordingPlan(tenant.record_calls, tenant.record_layout, announce)
             numbers = [e for e in extensions if e]
             rows = await scope.list(Extension, Extension.number.in_(numbers)) if numbers else []
         plans = [
-            RecordingPlan(row.record_calls or default.mode, row.record_layout or default.layout)
+            RecordingPlan(
+                row.record_calls or default.mode, row.record_layout or default.layout, announce
+            )
             for row in rows
         ]
         return strongest(plans or [default])
+
+    async def recording_notice(self, tenant_id: int) -> Path | None:
+        async with self.services.scope(tenant_id) as (_scope, tenant):
+            language = tenant.language.value
+        return await self.services.prompts.get(NOTICE_PROMPT, language)
 
     def recording_file(self, tenant_id: int) -> Path:
         _relative, absolute = self.services.store.new_file(tenant_id, RECORDINGS_AREA)

@@ -24,6 +24,7 @@ class RecordingPlan:
 
     mode: RecordingMode = RecordingMode.NEVER
     layout: RecordingLayout = RecordingLayout.MIXED
+    announce: bool = False  # both parties hear a notice when the recording starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,11 @@ class CallMediaHost(Protocol):
 
     async def recording_plan(self, tenant_id: int, extensions: Sequence[str]) -> RecordingPlan:
         """How a call involving these extensions of the tenant is recorded."""
+        ...
+
+    async def recording_notice(self, tenant_id: int) -> Path | None:
+        """The prompt telling the parties that the call is recorded, in the tenant's language
+        (None: nothing to play)."""
         ...
 
     def recording_file(self, tenant_id: int) -> Path:

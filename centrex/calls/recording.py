@@ -2,7 +2,9 @@
 
 When a call is answered the B2BUA asks the host (`CallMediaHost.recording_plan`) how the call's
 extensions want it recorded. "always" starts at once; "on-demand" watches both parties' keys
-(RFC 4733 telephone-events, `engine.watch_digits`) and starts when either dials `*1`.
+(RFC 4733 telephone-events, `engine.watch_digits`) and starts when either dials `*1`. A tenant
+that must tell the parties (`record_announce`) has the notice prompt played to both when the
+recording starts.
 
 Each party is recorded from its own leg (`engine.record`: what that party sends). Both recorders
 are started in the same synchronous step, so they join the media ticker on the same tick and
@@ -72,6 +74,7 @@ class CallRecorder:
         self._host = host
         self._now = now
         self.calls: dict[str, CallRecording] = {}
+        self._announcing: set[asyncio.Future[None]] = set()
 
     async def answered(
         self,
@@ -110,6 +113,24 @@ class CallRecorder:
         for party in state.parties:
             path = self._host.recording_file(state.tenant_id)
             state.recorders.append((party, self._engine.record(party.leg, path)))
+        if state.plan.announce:
+            task = asyncio.ensure_future(self._announce(state))
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
+
+    async def _announce(self, state: CallRecording) -> None:
+        """Both parties hear that the call is recorded (where the law requires it): the notice
+        takes over each party's incoming stream while it plays, then the relay resumes (the
+        player hands the stream back on the same SSRC, as after music on hold)."""
+        try:
+            notice = await self._host.recording_notice(state.tenant_id)
+            if notice is None or self.calls.get(state.call_id) is not state:
+                return
+            for party in state.parties:
+                if not party.leg.closed:
+                    self._engine.play(party.leg, notice)
+        except Exception:
+            log.exception("call %s: recording notice not played", state.call_id)
 
     @staticmethod
     def _close_listeners(state: CallRecording) -> None:

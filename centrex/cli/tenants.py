@@ -225,6 +225,11 @@ _status_command("deactivate", TenantStatus.DEACTIVATED, "Deactivate a tenant.")
     type=click.Choice([m.value for m in RecordingLayout]),
     help="mixed: both parties in one WAV; per-party: one WAV per party.",
 )
+@click.option(
+    "--announce/--no-announce",
+    default=None,
+    help="Tell both parties when a recording starts (where the law requires it).",
+)
 @json_option
 @pass_state
 def tenant_set_recording(
@@ -232,6 +237,7 @@ def tenant_set_recording(
     domain: str,
     record_calls: str | None,
     record_layout: str | None,
+    announce: bool | None,
     as_json: bool,
 ) -> None:
     """Set the tenant's call recording default (extensions may override it)."""
@@ -242,6 +248,7 @@ def tenant_set_recording(
             session,
             found,
             record_calls=RecordingMode(record_calls) if record_calls else None,
+            announce=announce,
             record_layout=RecordingLayout(record_layout) if record_layout else None,
         )
         return tenant_view(found)

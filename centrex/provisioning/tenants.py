@@ -185,13 +185,16 @@ async def set_recording(
     *,
     record_calls: RecordingMode | None = None,
     record_layout: RecordingLayout | None = None,
+    announce: bool | None = None,
 ) -> Tenant:
     """The tenant's call recording default (None leaves a field as it is); extensions may
-    override it."""
+    override it. `announce`: both parties hear a notice when a recording starts."""
     if record_calls is not None:
         tenant.record_calls = record_calls
     if record_layout is not None:
         tenant.record_layout = record_layout
+    if announce is not None:
+        tenant.record_announce = announce
     await session.flush()
     return tenant
 

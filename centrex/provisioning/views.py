@@ -55,6 +55,7 @@ def tenant_view(tenant: Tenant) -> dict[str, Any]:
         "main_number": tenant.main_number,
         "record_calls": tenant.record_calls.value,
         "record_layout": tenant.record_layout.value,
+        "record_announce": tenant.record_announce,
         "created_at": _iso(tenant.created_at),
     }
 

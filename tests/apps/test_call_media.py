@@ -86,3 +86,23 @@ async def test_recording_settings_are_cached_for_the_plan_lifetime(
     assert isinstance(services.clock, ManualClock)
     services.clock.advance(31)
     assert await host.recording_plan(a, ["101"]) == RecordingPlan(RecordingMode.ALWAYS)
+
+
+async def test_recording_notice_setting_and_prompt(
+    services: VoicemailServices, two_tenants: dict[str, int]
+) -> None:
+    host = CallMediaServices(services, services.store.data_dir)
+    a, b = (two_tenants[d] for d in DOMAINS)
+    async with services.database.transaction() as session:
+        tenant = await tenants.get_tenant(session, DOMAINS[0])
+        await tenants.set_recording(
+            session, tenant, record_calls=RecordingMode.ALWAYS, announce=True
+        )
+    assert await host.recording_plan(a, ["101"]) == RecordingPlan(
+        RecordingMode.ALWAYS, announce=True
+    )
+    assert (await host.recording_plan(b, ["101"])).announce is False
+    notice = await host.recording_notice(a)
+    assert notice is not None
+    assert notice.exists()
+    assert notice.stat().st_size > 8000  # a spoken sentence, not an empty file

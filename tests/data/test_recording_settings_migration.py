@@ -1,5 +1,6 @@
-"""The 0007_call_recording migration adds exactly the recording columns the models declare, with
-their CHECKs, on SQLite and PostgreSQL, without touching existing rows."""
+"""The 0007_call_recording and 0008_recording_notice migrations add exactly the recording columns
+the models declare, with their CHECKs, on SQLite and PostgreSQL, without touching existing
+rows."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ async def test_tenants_and_extensions_match_the_models(db: Database) -> None:
     async with db.engine.connect() as connection:
         diffs = await connection.run_sync(compare)
     assert [d for d in diffs if _touches(d)] == []
-    assert "0007_call_recording" in (await db.current_revision() or "")
+    # 0008_recording_notice builds on 0007 and is the head of this branch
+    assert "0008_recording_notice" in (await db.current_revision() or "")
 
 
 async def test_defaults_and_checks(db: Database) -> None:
@@ -54,6 +56,12 @@ async def test_defaults_and_checks(db: Database) -> None:
         created = await extension_service.create_extension(scope, number="101", password=None)
     assert tenant.record_calls is RecordingMode.NEVER
     assert tenant.record_layout is RecordingLayout.MIXED
+    assert tenant.record_announce is False
+    async with db.session() as session:  # the server default, as the migration wrote it
+        announce = await session.scalar(
+            text("SELECT record_announce FROM tenants WHERE domain = 'rec.test'")
+        )
+    assert announce in (False, 0)
     assert created.extension.record_calls is None
     assert created.extension.record_layout is None
     for table in ("tenants", "extensions"):

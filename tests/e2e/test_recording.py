@@ -185,3 +185,35 @@ def test_record_on_demand_starts_with_star_one(pbx: CallPbx, tmp_path: Path) -> 
     mixed = samples(audio)
     assert level_at(mixed, 1000) > 0.3
     assert level_at(mixed, 1500) > 0.3
+
+
+def test_recording_notice_is_heard_by_both_parties(pbx: CallPbx, tmp_path: Path) -> None:
+    """A tenant that must tell the parties: both hear the notice when the recording starts,
+    then each other."""
+    pbx.cli("extension", "update", "--tenant", ACME, "--number", "101", "--record", "always")
+    shown = pbx.cli("tenant", "set-recording", ACME, "--announce")
+    assert shown["record_announce"] is True
+    try:
+        with (
+            phone(pbx, tmp_path, "102", ACME, 1500, answer=True) as callee,
+            phone(pbx, tmp_path, "101", ACME, 1000) as caller,
+        ):
+            registered(callee)
+            registered(caller)
+            caller.command("dial", f"sip:102@{ACME}")
+            established(caller, callee)
+            time.sleep(6)
+            caller.command("hangup")
+            assert callee.wait_hung_up(timeout=15), callee.log()
+    finally:
+        pbx.cli("tenant", "set-recording", ACME, "--no-announce")
+    for heard, other_hz in ((callee.recordings()[-1], 1000), (caller.recordings()[-1], 1500)):
+        with wave.open(str(heard), "rb") as source:
+            data = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2")
+        # the notice replaces the other party for a while within the first three seconds
+        # (it starts once the prompt is looked up, a fraction of a second after the answer)
+        halves = [data[i : i + 4000].astype(float) for i in range(0, 8000 * 3, 4000)]
+        spoken = [h for h in halves if np.sqrt(np.mean(h**2)) > 300 and level_at(h, other_hz) < 0.5]
+        assert len(spoken) >= 2, (heard, [level_at(h, other_hz) for h in halves])
+        last = data[-8000 * 2 : -8000].astype(float)  # a second near the end: the other party
+        assert level_at(last, other_hz) == 1.0, heard

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
@@ -120,6 +120,8 @@ class Tenant(IdMixin, Base):
         default=RecordingLayout.MIXED,
         server_default=RecordingLayout.MIXED.value,
     )
+    # Tell both parties when a recording starts (where the law requires it; 0008 migration).
+    record_announce: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TenantStatusChange(TenantOwned, Base):
