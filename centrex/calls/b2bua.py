@@ -770,20 +770,7 @@ class B2BUA:
             await self._bye(call, side)
             await self._fail(call, 488, "no common codec")
             return
-        ok = self._reply(
-            call.a.invite, call.a.server_key, 200, tag=call.a.local_tag, sdp=sdp,
-            transport=call.a.transport,
-        )  # fmt: skip
-        call.response_to_a = ok
-        call.a.dialog = Dialog.from_uas(call.a.invite, ok)
-        call.a.answered = True
-        if call.a.transport == "UDP":
-            self._retransmit_2xx(call, ok, T1)
-        if call.cdr_id is not None:
-            await self._cdrs.answered(
-                call.cdr_id, call.answered_at, side.trunk.id if side.trunk else None
-            )
-        self._event(call, "answered")
+        await self._answer_a(call, sdp, side.trunk.id if side.trunk else None)
         if self._recorder is not None and side.media is not None and call.a.media is not None:
             self._spawn(self._record(call, side))
 
@@ -906,6 +893,11 @@ class B2BUA:
         sdp = self.engine.answer_for(call.a.media, call.a.invite.body).serialize()
         call.state = CallState.ANSWERED
         call.answered_at = self._now()
+        await self._answer_a(call, sdp, None)
+
+    async def _answer_a(self, call: Call, sdp: bytes, trunk_id: int | None) -> None:
+        """Send the 200 (with our SDP answer) to the caller, confirm its dialog, keep the 2xx
+        retransmitted until the ACK (UDP), and record the answer on the CDR."""
         ok = self._reply(
             call.a.invite, call.a.server_key, 200, tag=call.a.local_tag, sdp=sdp,
             transport=call.a.transport,
@@ -915,8 +907,8 @@ class B2BUA:
         call.a.answered = True
         if call.a.transport == "UDP":
             self._retransmit_2xx(call, ok, T1)
-        if call.cdr_id is not None:
-            await self._cdrs.answered(call.cdr_id, call.answered_at, None)
+        if call.cdr_id is not None and call.answered_at is not None:
+            await self._cdrs.answered(call.cdr_id, call.answered_at, trunk_id)
         self._event(call, "answered")
 
     async def _app_hangup(self, call: Call) -> None:
