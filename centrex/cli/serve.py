@@ -163,18 +163,36 @@ async def _demo_objects(state: CliState, session: AsyncSession) -> tuple[list[De
 
 
 @click.command()
-@click.option("--sip", "sip_addr", default="0.0.0.0:5060", show_default=True)
-@click.option("--http", "http_addr", default="127.0.0.1:8080", show_default=True)
+@click.option(
+    "--sip",
+    "sip_addr",
+    default=None,
+    help="SIP address [default: 0.0.0.0 (so phones on the LAN can register) and "
+    "CENTREX_SIP_PORT (5060); CENTREX_SIP_HOST when set]",
+)
+@click.option(
+    "--http",
+    "http_addr",
+    default=None,
+    help="HTTP address [default: CENTREX_HTTP_HOST:CENTREX_HTTP_PORT, 127.0.0.1:8080]",
+)
 @json_option
 @pass_state
-def demo(state: CliState, sip_addr: str, http_addr: str, as_json: bool) -> None:
+def demo(state: CliState, sip_addr: str | None, http_addr: str | None, as_json: bool) -> None:
     """Create (or reuse) a demo tenant with three extensions, print what a phone needs, serve."""
     from centrex.server import Endpoint, Server, outward_address
 
     settings = state.settings
     configure_logging(settings.log_level)
-    sip = Endpoint.parse(sip_addr, 5060)
-    http = Endpoint.parse(http_addr, 8080)
+    # The demo listens on every interface unless told otherwise: its point is that a real phone
+    # registers. Ports (and an explicit host) follow the settings, as for `serve`.
+    sip_host = settings.sip_host if "sip_host" in settings.model_fields_set else "0.0.0.0"  # noqa: S104
+    try:
+        sip = Endpoint.parse(sip_addr or f"{sip_host}:{settings.sip_port}", 5060)
+        http = Endpoint.parse(http_addr or f"{settings.http_host}:{settings.http_port}", 8080)
+    except ValueError as exc:
+        fail(f"bad address: {exc}")
+        return
     lines, admin_password = asyncio.run(_prepare_demo(state))
     server_address = outward_address() if sip.host in ("0.0.0.0", "::") else sip.host  # noqa: S104
     portal = f"http://{'127.0.0.1' if http.host in ('0.0.0.0', '::') else http.host}:{http.port}/"  # noqa: S104

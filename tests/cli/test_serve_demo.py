@@ -100,3 +100,27 @@ def test_demo_prints_credentials_and_serves(tmp_path: Path) -> None:
         _stop(process)
     assert [x["number"] for x in again["extensions"]] == ["101", "102", "103"]
     assert [x["password"] for x in again["extensions"]] != passwords
+
+
+def test_demo_follows_the_port_settings(tmp_path: Path) -> None:
+    """Without --sip/--http the demo takes CENTREX_SIP_PORT and CENTREX_HTTP_PORT (as `serve`
+    does), listening for SIP on every interface so that a real phone can register."""
+    sip, http = free_port(), free_port()
+    env = dict(
+        os.environ,
+        CENTREX_DATA_DIR=str(tmp_path / "data"),
+        CENTREX_DATABASE_URL="",
+        CENTREX_SIP_PORT=str(sip),
+        CENTREX_HTTP_PORT=str(http),
+    )
+    process = _start(["demo", "--json"], env)
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        wait_http(f"http://127.0.0.1:{http}/api/v1/health")
+    finally:
+        code, _out, err = _stop(process)
+    assert code == 0, err
+    assert info["sip_port"] == sip
+    assert info["portal"] == f"http://127.0.0.1:{http}/"
+    assert info["sip_server"] != "0.0.0.0"  # the table shows an address a phone can use
