@@ -23,6 +23,24 @@ from centrex.billing.rating import Cdr, rate_cdr
 INCREMENTS = (Increment(1, 1), Increment(30, 6), Increment(60, 60), Increment(60, 1))
 
 
+def cost_deck(retail: RateDeck) -> RateDeck:
+    """A wholesale deck at 60 % of the retail prices, same prefixes (for margin/cost rating)."""
+    return RateDeck.build(
+        "wholesale",
+        [
+            Rate(
+                r.prefix,
+                r.destination,
+                (r.price_per_minute * Decimal("0.6")).quantize(Decimal("0.0001")),
+                r.connection_fee,
+                r.increment,
+                r.currency,
+            )
+            for r in retail.rates()
+        ],
+    )
+
+
 def make_deck(name: str, prefixes: int, rng: random.Random, scale: Decimal) -> RateDeck:
     """A deck of `prefixes` distinct prefixes of 2..8 digits, like a wholesale carrier's."""
     seen: set[str] = set()
@@ -66,24 +84,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     t0 = time.perf_counter()
     retail = make_deck("retail", args.prefixes, rng, Decimal(1))
-    cost = (
-        RateDeck.build(
-            "wholesale",
-            [
-                Rate(
-                    r.prefix,
-                    r.destination,
-                    (r.price_per_minute * Decimal("0.6")).quantize(Decimal("0.0001")),
-                    r.connection_fee,
-                    r.increment,
-                    r.currency,
-                )
-                for r in retail.rates()
-            ],
-        )
-        if args.with_cost
-        else None
-    )
+    cost = cost_deck(retail) if args.with_cost else None
     cdrs = make_cdrs(args.cdrs, retail, rng)
     setup = time.perf_counter() - t0
 

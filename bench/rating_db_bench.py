@@ -33,10 +33,9 @@ from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rating_bench import make_cdrs, make_deck
+from rating_bench import cost_deck, make_cdrs, make_deck
 
 from centrex.billing import service
-from centrex.billing.decks import Rate, RateDeck
 from centrex.data.db import Database
 from centrex.data.models.cdr import Cdr as CdrRow
 from centrex.data.models.cdr import Direction, Disposition
@@ -44,23 +43,6 @@ from centrex.provisioning.tenants import create_tenant, scope_of
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 _BATCH = 20_000
-
-
-def cost_deck(retail: RateDeck) -> RateDeck:
-    return RateDeck.build(
-        "wholesale",
-        [
-            Rate(
-                r.prefix,
-                r.destination,
-                (r.price_per_minute * Decimal("0.6")).quantize(Decimal("0.0001")),
-                r.connection_fee,
-                r.increment,
-                r.currency,
-            )
-            for r in retail.rates()
-        ],
-    )
 
 
 async def _pg_admin(sql: str) -> None:
