@@ -8,10 +8,45 @@ core can be traced to its tenant without passing it around. Network junk is logg
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 
 current_tenant: ContextVar[str] = ContextVar("current_tenant", default="-")
 current_call_id: ContextVar[str] = ContextVar("current_call_id", default="-")
+
+
+def _set(tenant: str | None, call_id: str | None) -> list[tuple[ContextVar[str], Token[str]]]:
+    tokens: list[tuple[ContextVar[str], Token[str]]] = []
+    if tenant is not None:
+        tokens.append((current_tenant, current_tenant.set(tenant or "-")))
+    if call_id is not None:
+        tokens.append((current_call_id, current_call_id.set(call_id or "-")))
+    return tokens
+
+
+@contextmanager
+def bind(tenant: str | None = None, call_id: str | None = None) -> Iterator[None]:
+    """Log lines inside the block carry `tenant` and/or `call_id`; the previous values come
+    back on exit, so a handler serving many requests or calls in one task never leaks one
+    into the next. None leaves a field as it is; "" clears it to "-".
+
+    Tasks created inside the block keep the values after it ends: asyncio copies the context
+    when a task is created (PEP 567), so a call's timers and helpers log its id.
+    """
+    tokens = _set(tenant, call_id)
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+def set_log_context(tenant: str | None = None, call_id: str | None = None) -> None:
+    """Set the fields for the rest of the current task (its entry point, e.g. a call's task or
+    a request once its tenant is known). A task works on its own copy of the context, so this
+    never reaches the task that spawned it; outside a task prefer `bind`."""
+    _set(tenant, call_id)
 
 
 class ContextFilter(logging.Filter):
