@@ -234,7 +234,14 @@ class SipEndpoint:
         if key is None:
             raise SipParseError("no Via")
         entry = self._server.get(key)
+        cseq = request.cseq
+        mismatched = cseq is not None and cseq.method != request.method
         if request.method == "ACK":
+            if mismatched:
+                # §17.1.1.3: an ACK's CSeq method is ACK. One saying INVITE (RFC 4475
+                # "mismatch01" applied to ACK) must not confirm a transaction; never answered.
+                self.stats.dropped += 1
+                return
             # matched first: the ACK of our 400/483... may be as broken as its INVITE was
             if entry is not None and isinstance(entry[0], ServerInviteTransaction):
                 tx = entry[0]
@@ -247,6 +254,17 @@ class SipEndpoint:
                 return
             self._events.append(RequestReceived(request, None, source, transport))
             return
+        if entry is not None and mismatched and error is not None:
+            # §8.2 / RFC 4475 "mismatch01": same branch as a live transaction but another CSeq
+            # method is no retransmission of it. Answered 400 statelessly: the transaction
+            # (and the response it would replay) belongs to the genuine request.
+            self.stats.bad_requests_answered += 1
+            self._send_stateless(
+                build_response(request, error.status, error.reason, to_tag=generate_tag()),
+                source,
+                transport,
+            )
+            return
         if entry is not None:
             self.stats.retransmissions_received += 1
             tx_r = entry[0]
@@ -258,10 +276,7 @@ class SipEndpoint:
             busy = build_response(
                 request, 503, to_tag=generate_tag(), headers=[("Retry-After", "5")]
             )
-            via = request.top_via
-            assert via is not None
-            target = source if transport in RELIABLE_TRANSPORTS else response_target(via, transport)
-            self._out.append((busy.serialize(), target, transport))
+            self._send_stateless(busy, source, transport)
             return
         reliable = transport in RELIABLE_TRANSPORTS
         new_tx: ServerTransaction
@@ -286,6 +301,14 @@ class SipEndpoint:
         if request.method == "INVITE" and self.auto_trying:
             self.send_response(build_response(request, 100), now, key)
         self._events.append(RequestReceived(request, key, source, transport))
+
+    def _send_stateless(self, response: Response, source: Address, transport: str) -> None:
+        """Queue a response outside any transaction, routed like one (§18.2.2)."""
+        via = response.top_via
+        if via is None:
+            raise SipParseError("no Via")
+        target = source if transport in RELIABLE_TRANSPORTS else response_target(via, transport)
+        self._out.append((response.serialize(), target, transport))
 
     def _merged(self, request: Request, key: ServerKey) -> bool:
         """Merged-request detection (§8.2.2.2): no To tag, and From tag, Call-ID and CSeq equal
