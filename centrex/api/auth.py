@@ -23,6 +23,7 @@ from centrex.api.services import ApiServices
 from centrex.data.models import Extension, PortalSession, Role, StaffAccount, Tenant, User
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Forbidden, NotFound, ValidationFailed
+from centrex.logs import set_log_context
 from centrex.provisioning import logins
 from centrex.provisioning.tokens import Unauthenticated, resolve_token
 
@@ -182,6 +183,9 @@ async def tenant_for(session: AsyncSession, principal: Principal, domain: str | 
 
 async def tenant_scope(request: Request, session: Session, principal: Caller) -> TenantScope:
     tenant = await tenant_for(session, principal, request.headers.get(TENANT_HEADER))
+    # The request's task logs as this tenant from here on (reset by `ApiMiddleware`); set only
+    # after the reach check, so a header naming another tenant cannot forge log lines.
+    set_log_context(tenant=tenant.domain)
     return TenantScope(session, tenant.id, tenant.domain)
 
 

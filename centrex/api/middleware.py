@@ -1,8 +1,12 @@
-"""ASGI middleware: a cap on request bodies, and `Idempotency-Key` replay for POSTs.
+"""ASGI middleware: a cap on request bodies, `Idempotency-Key` replay for POSTs, and the log
+context of each request.
 
-Both sit below FastAPI so they see raw bytes: the cap answers 413 before any JSON is parsed, and
-idempotency replays exactly the bytes first sent (status, body, Location) without running the
-route again.
+The first two sit below FastAPI so they see raw bytes: the cap answers 413 before any JSON is
+parsed, and idempotency replays exactly the bytes first sent (status, body, Location) without
+running the route again. Every request starts with `tenant=-` in its log context; the tenant
+scope dependency (`api.auth.tenant_scope`) sets the tenant's domain once the principal's reach
+is checked, and the middleware restores the previous values when the request ends, so one
+request's tenant never shows up in the next one's lines.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from centrex.api.auth import SESSION_COOKIE
 from centrex.api.errors import problem_response
 from centrex.api.services import ApiServices
 from centrex.data.models import IdempotencyRecord
+from centrex.logs import bind
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,13 @@ class ApiMiddleware:
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        with bind(tenant="-", call_id="-"):
+            await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
