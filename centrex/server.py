@@ -152,7 +152,12 @@ class Server:
             monotonic,
             is_banned=lambda host, _now: self.auth_failures.is_banned(host, wall()),
         )
-        self.sip_transports = Transports(self.sip_driver.receive, guard, monotonic)
+        self.sip_transports = Transports(
+            self.sip_driver.receive,
+            guard,
+            monotonic,
+            on_send_failed=self.sip_driver.transport_failed,  # RFC 3261 §17.1.4
+        )
         store = BindingStore(self.database)
         self.registrar = Registrar(
             location=Location(

@@ -130,6 +130,14 @@ class SipEndpoint:
         """The oldest pending event, or None."""
         return self._events.popleft() if self._events else None
 
+    def has_events(self) -> bool:
+        """True when `next_event()` would return an event (a peek that consumes nothing)."""
+        return bool(self._events)
+
+    def has_datagrams(self) -> bool:
+        """True when `datagrams_to_send()` would return something."""
+        return bool(self._out)
+
     def datagrams_to_send(self) -> list[Datagram]:
         """Everything queued for the wire since the last call: (bytes, (host, port), transport)."""
         out, self._out = self._out, []
@@ -425,6 +433,19 @@ class SipEndpoint:
             self.stats.dropped += 1
             return
         self._apply(tx, outputs, peer, transport)
+
+    def report_flow_failure(self, transport: str, remote: Address, now: float) -> int:
+        """The transport could not deliver to `remote` over `transport` (connection refused,
+        WebSocket peer gone...): every transaction whose messages go there is told (§17.1.4,
+        §17.2.4), which ends it with a `TransportError` event for the TU. Returns how many."""
+        transport = transport.upper()
+        keys: list[ServerKey | ClientKey] = [
+            k for k, (_, p, t) in self._server.items() if p == remote and t == transport
+        ]
+        keys += [k for k, (_, p, t) in self._client.items() if p == remote and t == transport]
+        for key in keys:
+            self.report_transport_error(key, now)
+        return len(keys)
 
     @staticmethod
     def _key_for_response(response: Response) -> ServerKey | None:

@@ -94,6 +94,14 @@ class EndpointDriver:
         self.endpoint.report_transport_error(transaction, self._clock())
         self.flush()
 
+    def transport_failed(self, transport: str, remote: Address) -> None:
+        """`Transports(on_send_failed=...)`: nothing could be sent to `remote` over
+        `transport`. The endpoint fails the transactions going there (RFC 3261 §17.1.4: a
+        transport error is reported to the transaction and on to the TU)."""
+        count = self.endpoint.report_flow_failure(str(transport), remote, self._clock())
+        log.info("send to %s:%s over %s failed; %d transaction(s) told", *remote, transport, count)
+        self.flush()
+
     # ---- plumbing --------------------------------------------------------------------------
     def flush(self) -> None:
         """Deliver events, send datagrams, re-arm the timer. Re-entrant calls are folded."""
@@ -117,7 +125,9 @@ class EndpointDriver:
                     sender.send(data, transport, remote)
         finally:
             self._flushing = False
-        if self.endpoint.next_event() is not None:  # events queued by handlers while draining
+        # Handlers (and a send failing synchronously) may have queued more while we drained:
+        # peek without consuming (`next_event()` here would lose that event).
+        if self.endpoint.has_events() or self.endpoint.has_datagrams():
             self.flush()
             return
         self._rearm()
