@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from centrex.sip.builders import build_response, generate_tag, validate_request
 from centrex.sip.errors import SipError, SipParseError, TransactionError
@@ -77,6 +77,9 @@ class EndpointStats:
     bad_requests_answered: int = 0
     timeouts: int = 0
     overloaded: int = 0
+    # received messages by the transport they came over (UDP, TCP, TLS, WS, WSS)
+    malformed_by_transport: dict[str, int] = field(default_factory=dict)
+    dropped_by_transport: dict[str, int] = field(default_factory=dict)
 
     @property
     def retransmissions(self) -> int:
@@ -182,20 +185,27 @@ class SipEndpoint:
             self.stats.keepalives += 1  # RFC 5626 CRLF keep-alive
             return
         transport = transport.upper()
+        stats = self.stats
+        dropped = stats.dropped
         try:
             message = parse_message(data)
         except SipParseError as exc:
-            self.stats.malformed += 1
+            stats.malformed += 1
+            by = stats.malformed_by_transport
+            by[transport] = by.get(transport, 0) + 1
             self._answer_malformed(exc, source, transport)
-            return
-        self.stats.parsed += 1
-        try:
-            if isinstance(message, Request):
-                self._receive_request(message, source, transport, now)
-            else:
-                self._receive_response(message, now)
-        except _HANDLED:
-            self.stats.dropped += 1
+        else:
+            stats.parsed += 1
+            try:
+                if isinstance(message, Request):
+                    self._receive_request(message, source, transport, now)
+                else:
+                    self._receive_response(message, now)
+            except _HANDLED:
+                stats.dropped += 1
+        if stats.dropped != dropped:  # one comparison per message on the common path
+            by = stats.dropped_by_transport
+            by[transport] = by.get(transport, 0) + stats.dropped - dropped
 
     def _answer_malformed(self, exc: SipParseError, source: Address, transport: str) -> None:
         partial = exc.partial

@@ -97,12 +97,26 @@ class SourceGuard:
         self._max_sources = max_sources
         self.dropped_rate = 0
         self.dropped_banned = 0
+        # Per transport, for monitoring: messages dropped before the SIP core saw them, by
+        # reason (rate, banned, oversize), and stream bytes that could not be framed.
+        self.drops: dict[tuple[str, str], int] = {}
+        self.malformed: dict[str, int] = {}
 
-    def admit(self, host: str) -> bool:
-        """True if a message from `host` may be processed now."""
+    def count_drop(self, kind: TransportKind, reason: str) -> None:
+        """A transport dropped a message for `reason` (also used by `admit`)."""
+        key = (kind.value, reason)
+        self.drops[key] = self.drops.get(key, 0) + 1
+
+    def count_malformed(self, kind: TransportKind) -> None:
+        """A transport met bytes it could not frame as SIP (RFC 3261 §18.3)."""
+        self.malformed[kind.value] = self.malformed.get(kind.value, 0) + 1
+
+    def admit(self, host: str, kind: TransportKind = TransportKind.UDP) -> bool:
+        """True if a message from `host`, arriving over `kind`, may be processed now."""
         now = self._clock()
         if self._is_banned is not None and self._is_banned(host, now):
             self.dropped_banned += 1
+            self.count_drop(kind, "banned")
             return False
         if self.rate <= 0:
             return True
@@ -111,6 +125,7 @@ class SourceGuard:
         if tokens < 1.0:
             self._buckets[host] = (tokens, now)
             self.dropped_rate += 1
+            self.count_drop(kind, "rate")
             junk_log.warning(
                 "rate:" + host, now, "message rate limit exceeded by %s, dropping", host
             )

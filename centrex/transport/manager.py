@@ -103,6 +103,23 @@ class Transports:
         self._websockets[kind] = listener
         return address.host, listener.port
 
+    def listening(self) -> dict[TransportKind, Address]:
+        """The listeners open right now, by transport (the health check reads this)."""
+        found: dict[TransportKind, Address] = {}
+        if self.udp is not None:
+            found[TransportKind.UDP] = self.udp.local
+        for kind, server in self._servers.items():
+            if server.is_serving() and server.sockets:
+                sockname = server.sockets[0].getsockname()
+                found[kind] = (str(sockname[0]), int(sockname[1]))
+        for kind, listener in self._websockets.items():
+            if listener.server is not None:
+                sockets = list(listener.server.sockets)
+                if sockets:
+                    sockname = sockets[0].getsockname()
+                    found[kind] = (str(sockname[0]), int(sockname[1]))
+        return found
+
     # ---- sending -------------------------------------------------------------------------
     def send(self, data: bytes, transport: str, remote: Address) -> None:
         """Send one message; never blocks and never raises for network reasons."""

@@ -71,6 +71,7 @@ class StreamConnection(asyncio.Protocol):
         try:
             messages = self._framer.feed(data)
         except SipParseError as exc:
+            self._guard.count_malformed(self.kind)
             junk_log.warning(
                 "frame:" + self.flow.remote[0],
                 self._clock(),
@@ -85,7 +86,7 @@ class StreamConnection(asyncio.Protocol):
         for message in messages:
             if self._transport is None:
                 return
-            if not self._guard.admit(self.flow.remote[0]):
+            if not self._guard.admit(self.flow.remote[0], self.kind):
                 continue
             self._receiver(message, self.flow)
         pings = self._framer.take_pings()

@@ -40,8 +40,10 @@ class UdpTransport(asyncio.DatagramProtocol):
         remote = (str(addr[0]), int(addr[1]))
         if len(data) > MAX_MESSAGE_SIZE or not data.strip(b"\r\n"):
             self.dropped += 1
+            if len(data) > MAX_MESSAGE_SIZE:  # a bare CRLF is a keep-alive, not a drop
+                self._guard.count_drop(TransportKind.UDP, "oversize")
             return
-        if not self._guard.admit(remote[0]):
+        if not self._guard.admit(remote[0], TransportKind.UDP):
             return
         self._receiver(data, Flow(TransportKind.UDP, remote, self.local))
 

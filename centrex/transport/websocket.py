@@ -125,7 +125,7 @@ class WebSocketListener:
             return
         try:
             async for message in ws:
-                if not self._guard.admit(flow.remote[0]):
+                if not self._guard.admit(flow.remote[0], self._kind):
                     continue
                 data = message.encode("utf-8") if isinstance(message, str) else message
                 if not data.strip(b"\r\n"):
@@ -133,6 +133,7 @@ class WebSocketListener:
                 self._receiver(data, flow)
         except ConnectionClosed as exc:
             if exc.rcvd is not None and exc.rcvd.code == 1009:
+                self._guard.count_drop(self._kind, "oversize")
                 junk_log.warning("ws-size", self._clock(), "WebSocket message too large")
         finally:
             self._table.remove(connection)
