@@ -52,10 +52,28 @@ from centrex.sip.offer_answer import Codec as SdpCodec
 from centrex.sip.offer_answer import build_answer, build_offer
 from centrex.sip.sdp import Origin, SessionDescription, parse_sdp
 
-__all__ = ["MediaEngine", "NoCommonCodecError", "PortPoolExhausted"]
+__all__ = ["MediaEngine", "MediaTotals", "NoCommonCodecError", "PortPoolExhausted"]
 
 _BIND_ATTEMPTS = 16
 SdpInput = SessionDescription | bytes | str
+
+
+@dataclasses.dataclass(slots=True)
+class MediaTotals:
+    """RTP counters summed over every leg since start (monitoring): released legs' final
+    counts plus the live legs' current ones. `lost` is RFC 3550 §A.3 cumulative loss."""
+
+    live_legs: int = 0
+    packets_in: int = 0
+    packets_out: int = 0
+    lost: int = 0
+    dropped: int = 0
+
+    def add(self, snap: LegSnapshot) -> None:
+        self.packets_in += snap.packets_in
+        self.packets_out += snap.packets_out
+        self.lost += snap.lost
+        self.dropped += snap.dropped + snap.garbage
 
 
 class MediaEngine:
@@ -97,6 +115,7 @@ class MediaEngine:
         self._inactive_reported: set[str] = set()
         self._created: dict[str, float] = {}
         self._check_timer: TickerTimer | None = None
+        self._released = MediaTotals()
 
     # --- legs ------------------------------------------------------------------------------------
 
@@ -163,6 +182,7 @@ class MediaEngine:
         source = leg.source
         if isinstance(source, Player):
             source.stop()
+        self._released.add(leg.snapshot())  # counters of a closed leg live on in the totals
         leg.close()
         self.ports.release(PortPair(leg.rtp_port))
 
@@ -381,6 +401,14 @@ class MediaEngine:
     def snapshots(self) -> dict[str, LegSnapshot]:
         """Counters of every live leg, frozen."""
         return {leg_id: leg.snapshot() for leg_id, leg in self.legs.items()}
+
+    def totals(self) -> MediaTotals:
+        """Counters since start, read when asked (a scrape), never per packet."""
+        total = dataclasses.replace(self._released)
+        for leg in self.legs.values():
+            total.add(leg.snapshot())
+        total.live_legs = len(self.legs)
+        return total
 
     # --- timers on the shared ticker -------------------------------------------------------------
 
