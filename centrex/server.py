@@ -21,22 +21,25 @@ from centrex.apps.launcher import AppLauncher
 from centrex.apps.mail import Mailer, OutboxWorker
 from centrex.apps.prompts.library import PromptLibrary
 from centrex.apps.voicemail.services import VoicemailServices
-from centrex.calls.b2bua import B2BUA, CallSettings
+from centrex.calls.b2bua import B2BUA, CallDeps, CallSettings
 from centrex.calls.cdr import CdrWriter
 from centrex.calls.limits import CallLimits
+from centrex.calls.live_state import InProcessLiveState
 from centrex.calls.live import LiveCallView
 from centrex.calls.mwi import MwiNotifier
 from centrex.calls.signalling import LocalAddress
 from centrex.calls.trunks import TrunkDirectory
 from centrex.clock import Clock, SystemClock
 from centrex.data.db import Database
+from centrex.data.secrets_box import SecretBox
 from centrex.events import EventBus
 from centrex.media.codecs import default_registry
 from centrex.media.engine import MediaEngine
 from centrex.media.ports import PortPool
 from centrex.media.session import LatchPolicy
 from centrex.media.ticker import Ticker
-from centrex.provisioning.secrets_box import SecretBox
+from centrex.ops.health import DatabaseCheck, HealthChecks, SipListenerCheck
+from centrex.ops.metrics import Metrics, MetricSources
 from centrex.provisioning.storage import MediaStore
 from centrex.registrar import (
     AuthFailureTracker,
@@ -129,6 +132,19 @@ class Server:
         self._build_calls()
         self.registrations = RegistrationView(self.registrar)
         self.live_calls = LiveCallView(self.b2bua)
+        self.metrics = Metrics(
+            self.events,
+            MetricSources(
+                registrar=self.registrar,
+                sip=self.sip,
+                guard=self.sip_transports.guard,
+                media=self.media,
+            ),
+            clock=self.clock,
+        )
+        self.health = HealthChecks(
+            {"database": DatabaseCheck(self.database), "sip": SipListenerCheck(self.sip_transports)}
+        )
         self._http: _EmbeddedUvicorn | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -213,6 +229,7 @@ class Server:
             else LatchPolicy.EXPECTED_HOSTS,
         )
         self.call_limits = CallLimits()
+        self.live_state = InProcessLiveState()  # shared (Redis/NATS) for scale-out
         local = LocalAddress(advertised, self.sip_endpoint.port)
         self.mwi = MwiNotifier(self.registrar, self.sip_driver, local)
         self.mailer = Mailer(
@@ -221,9 +238,10 @@ class Server:
             outbox_dir=settings.data_dir / "outbox",
             clock=self.clock,
         )
+        self.media_store = MediaStore(settings.data_dir)
         self.voicemail = VoicemailServices(
             self.database,
-            store=MediaStore(settings.data_dir),
+            store=self.media_store,
             prompts=PromptLibrary(settings.data_dir / "prompts"),
             mailer=self.mailer,
             mwi=self.mwi,
@@ -232,28 +250,31 @@ class Server:
         )
         self._outbox_stop = asyncio.Event()
         self._outbox_task: asyncio.Task[None] | None = None
-        self.b2bua = B2BUA(
+        deps = CallDeps(
             driver=self.sip_driver,
-            local=local,
             database=self.database,
             directory=self.registrar.directory,
             registrar=self.registrar,
-            digest=self.registrar.digest,
-            failures=self.auth_failures,
+            gate=self.registrar.gate,
             engine=self.media,
             trunks=TrunkDirectory(self.database, self.secret_box, self.clock.monotonic),
             cdrs=CdrWriter(self.database),
             limits=self.call_limits,
             clock=self.clock,
             publish=self.events.publish,
-            settings=CallSettings(
-                ring_timeout=settings.ring_timeout,
-                trunk_setup_timeout=settings.trunk_setup_timeout,
-                plan_ttl=settings.route_cache_seconds,
-            ),
             apps=AppLauncher(self.voicemail),
             call_media=CallMediaServices(
                 self.voicemail, settings.data_dir, cache_seconds=settings.route_cache_seconds
+            ),
+            live=self.live_state,
+        )
+        self.b2bua = B2BUA(
+            deps,
+            local,
+            CallSettings(
+                ring_timeout=settings.ring_timeout,
+                trunk_setup_timeout=settings.trunk_setup_timeout,
+                plan_ttl=settings.route_cache_seconds,
             ),
         )
         self.b2bua.register(self.sip_requests)
@@ -301,6 +322,7 @@ class Server:
             log.warning("closed %d CDRs left open by a previous run", recovered)
         await self._start_sip()
         self.ticker.start()
+        self.metrics.start()
         self._outbox_task = asyncio.create_task(OutboxWorker(self.mailer).run(self._outbox_stop))
         app = create_app(
             self.database,
@@ -309,6 +331,9 @@ class Server:
             registrations=self.registrations,
             calls=self.live_calls,
             secret_box=self.secret_box,
+            health=self.health,
+            metrics=self.metrics,
+            media_store=self.media_store,
         )
         config = uvicorn.Config(
             app,
@@ -333,6 +358,7 @@ class Server:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._http_task
             self._http = None
+        await self.metrics.stop()
         await self.b2bua.close()
         self._outbox_stop.set()
         if self._outbox_task is not None:

@@ -1,17 +1,19 @@
 """The state of one call: an inbound SIP side (A) and outbound sides (B forks / trunk attempts).
 
-A `Call` is plain state; the B2BUA (`b2bua.py`) moves it. Every side keeps what is needed to
-talk to its party later (dialog, target address, transport) and its media leg, so the B2BUA can
-relay in-dialog requests between the two sides without re-deriving anything.
+A `Call` is plain state; the call layer moves it, and only through the tables of `leg.py`
+(`CallCore.move` for the call, `CallCore.leg` for a side), so the state a call or a side is in
+is always one the tables allow. Every side keeps what is needed to talk to its party later
+(dialog, target address, transport) and its media leg, so in-dialog requests are relayed between
+the two sides without re-deriving anything. Timers are deadlines in `Call.timers`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from typing import TYPE_CHECKING
 
+from centrex.calls.leg import CallState, CallTimers, LegState
 from centrex.calls.router import TrunkRef
 from centrex.calls.transfer import AppTransfer
 from centrex.data.models import Direction
@@ -21,12 +23,10 @@ from centrex.sip.events import Address
 from centrex.sip.matching import ClientKey, ServerKey
 from centrex.sip.message import Request, Response
 
+if TYPE_CHECKING:
+    from centrex.calls.outbound import RingOwner
 
-class CallState(Enum):
-    ROUTING = "started"
-    RINGING = "ringing"
-    ANSWERED = "answered"
-    ENDED = "ended"
+__all__ = ["Call", "CallState", "SipSide"]
 
 
 @dataclass(eq=False)
@@ -44,13 +44,32 @@ class SipSide:
     client_key: ClientKey | None = None
     dialog: Dialog | None = None
     last_response: Response | None = None
-    answered: bool = False
-    ended: bool = False
+    state: LegState = LegState.CALLING  # the caller's side starts INCOMING
     trunk: TrunkRef | None = None
+    trunk_held: bool = False  # this side holds one of the trunk's channels (`CallLimits`)
     cdr_leg_id: int | None = None
+    cdr_leg_closed: bool = False
     auth_tried: bool = False
     started_at: datetime | None = None
     answered_at: datetime | None = None
+    next_2xx: float = 0.0  # when the caller's 2xx was last (re)sent (§13.3.1.4)
+
+    @property
+    def uas(self) -> bool:
+        """The caller's side: we are its UAS."""
+        return self.label == "a"
+
+    @property
+    def ended(self) -> bool:
+        return self.state is LegState.TERMINATED
+
+    @property
+    def answered(self) -> bool:
+        """The side's dialog got (UAC) or gave (UAS) a 2xx."""
+        return self.answered_at is not None or self.state in (
+            LegState.ACCEPTED,
+            LegState.CONFIRMED,
+        )
 
 
 @dataclass(eq=False)
@@ -75,9 +94,9 @@ class Call:
     pending_trunks: list[TrunkRef] = field(default_factory=list)
     dialled_number: str = ""
     caller_id: str | None = None
-    timers: list[asyncio.TimerHandle] = field(default_factory=list)
-    ack_waiter: asyncio.TimerHandle | None = None
+    timers: CallTimers = field(default_factory=CallTimers)
     response_to_a: Response | None = None
+    ring_owner: RingOwner | None = None  # who decides what an answer or a failure means
     hangup_side: str | None = None
     transfer: AppTransfer | None = None  # an app handing its answered caller on (transfer.py)
 
@@ -91,20 +110,18 @@ class Call:
         """Outbound sides are being rung: the call's own setup, or an app's transfer."""
         return self.state is CallState.RINGING or self.transferring
 
-    def cancel_timers(self) -> None:
-        for timer in self.timers:
-            timer.cancel()
-        self.timers.clear()
-        if self.ack_waiter is not None:
-            self.ack_waiter.cancel()
-            self.ack_waiter = None
-
     def side_for_dialog(self, call_id: str, local_tag: str | None) -> SipSide | None:
         """The side a request with this Call-ID and our tag belongs to."""
         for side in (self.a, *(f for f in self.forks), *([self.b] if self.b else [])):
             if side.local_tag == local_tag and _call_id_of(side) == call_id:
                 return side
         return None
+
+    def side(self, label: str) -> SipSide | None:
+        """The side with this label ("a", "b1"...)."""
+        if label == "a":
+            return self.a
+        return next((s for s in self.forks if s.label == label), None)
 
     def other(self, side: SipSide) -> SipSide | None:
         """The party on the far end of `side`."""

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.calls.router import OutboundRoutePlan, TenantPlan, TrunkRef
+from centrex.calls.trunks import TrunkDirectory
+from centrex.data.db import Database
 from centrex.data.models import Extension, FlowBinding, Number, Tenant, Trunk
 from centrex.data.tenancy import TenantScope
 from centrex.provisioning.trunks import list_routes
 
+MAX_CACHED_NUMBERS = 100_000
 DEFAULT_FEATURE_CODES = {"*43": "echo", "*44": "speaking-clock", "*97": "voicemail-menu"}
 
 
@@ -64,3 +69,49 @@ async def tenant_of_number(session: AsyncSession, e164: str) -> Tenant | None:
     """The tenant a DID is assigned to (the entry point of an inbound trunk call)."""
     stmt = select(Tenant).join(Number, Number.tenant_id == Tenant.id).where(Number.e164 == e164)
     return (await session.scalars(stmt)).first()
+
+
+class PlanCache:
+    """Tenant plans, the DID → tenant map and the provider's routing, each cached for `ttl`
+    seconds: a burst of INVITEs must not cost a query each, and a changed plan is seen after at
+    most `ttl` (the route cache setting)."""
+
+    def __init__(self, database: Database, trunks: TrunkDirectory, monotonic: Callable[[], float],
+                 ttl: float) -> None:  # fmt: skip
+        self._db = database
+        self._trunks = trunks
+        self._monotonic = monotonic
+        self._ttl = ttl
+        self._plans: dict[int, tuple[float, TenantPlan]] = {}
+        self._numbers: dict[str, tuple[float, Tenant | None]] = {}
+
+    async def plan(self, tenant: Tenant) -> TenantPlan:
+        """The tenant's routing plan (reloaded, with a fresh tenant row, after `ttl`)."""
+        cached = self._plans.get(tenant.id)
+        now = self._monotonic()
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        async with self._db.session() as session:
+            fresh = await session.get(Tenant, tenant.id)
+            if fresh is None:
+                raise LookupError(f"tenant {tenant.id} no longer exists")
+            plan = await load_tenant_plan(session, fresh)
+        self._plans[tenant.id] = (now, plan)
+        return plan
+
+    async def tenant_of_number(self, number: str) -> Tenant | None:
+        now = self._monotonic()
+        cached = self._numbers.get(number)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        async with self._db.session() as session:
+            tenant = await tenant_of_number(session, number)
+        if len(self._numbers) > MAX_CACHED_NUMBERS:
+            self._numbers.clear()
+        self._numbers[number] = (now, tenant)
+        return tenant
+
+    async def routing(self) -> tuple[tuple[OutboundRoutePlan, ...], tuple[TrunkRef, ...]]:
+        async with self._db.session() as session:
+            routes, _ = await load_routing(session)
+        return routes, await self._trunks.refs()

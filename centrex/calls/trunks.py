@@ -18,7 +18,7 @@ from sqlalchemy import select
 from centrex.calls.router import TrunkRef
 from centrex.data.db import Database
 from centrex.data.models import Trunk
-from centrex.provisioning.secrets_box import SecretBox
+from centrex.data.secrets_box import SecretBox
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select
 
 from centrex.calls.app_host import AppContext, AppHost, CallControl
-from centrex.calls.b2bua import B2BUA, CallSettings
+from centrex.calls.b2bua import B2BUA, CallDeps, CallSettings
 from centrex.calls.cdr import CdrWriter
 from centrex.calls.limits import CallLimits
 from centrex.calls.signalling import LocalAddress
@@ -142,24 +142,22 @@ def make_b2bua(
     apps: AppHost | None,
     box: SecretBox,
 ) -> B2BUA:
-    """The one construction of the B2BUA (the lead turns it into `B2BUA(CallDeps, settings)`)."""
-    return B2BUA(
+    """The one construction of the B2BUA: its collaborators grouped in one `CallDeps`."""
+    deps = CallDeps(
         driver=driver,
-        local=LocalAddress(*CENTREX),
         database=database,
         directory=registrar.directory,
         registrar=registrar,
-        digest=registrar.digest,
-        failures=registrar.failures,
+        gate=registrar.gate,
         engine=engine,
         trunks=TrunkDirectory(database, box, clock.monotonic),
         cdrs=CdrWriter(database),
         limits=CallLimits(),
         clock=clock,
         publish=publish,
-        settings=settings,
         apps=apps,
     )
+    return B2BUA(deps, LocalAddress(*CENTREX), settings)
 
 
 @dataclass

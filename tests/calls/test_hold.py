@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from centrex.calls.hold import is_hold
+from centrex.calls.features.hold import is_hold
 
 SDP = (
     "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 {address}\r\nt=0 0\r\n"

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from centrex.calls.call import Call, SipSide
 from centrex.calls.call_media import CallMediaHost, RecordedTrack, RecordingPlan
-from centrex.data.models import RecordingLayout, RecordingMode
+from centrex.calls.features import FeatureHooks
+from centrex.data.models import Direction, RecordingLayout, RecordingMode
 from centrex.media.digits import DigitListener
 from centrex.media.engine import MediaEngine
 from centrex.media.mixdown import mix_wav_files
@@ -176,3 +178,43 @@ def _discard(paths: list[Path]) -> None:
     for path in paths:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+class RecordingFeature:
+    """Recording as a call feature: armed when a call is bridged, stopped before its legs are
+    released, handed to the host (linked to the CDR) once the CDR is closed."""
+
+    name = "recording"
+
+    def __init__(self, recorder: CallRecorder) -> None:
+        self.recorder = recorder
+        self._finished: dict[str, CallRecording] = {}
+
+    def attach(self, hooks: FeatureHooks) -> None:
+        hooks.on_answered(self.name, self._answered)
+        hooks.on_releasing(self.name, self._releasing)
+        hooks.on_ended(self.name, self._ended)
+
+    async def _answered(self, call: Call, b: SipSide) -> None:
+        if b.media is None or call.a.media is None:
+            return
+        extensions = [
+            number
+            for number, internal in (
+                (call.caller, call.direction is not Direction.INBOUND),
+                (call.callee, call.direction is not Direction.OUTBOUND),
+            )
+            if internal and number
+        ]
+        parties = (Party(call.caller, call.a.media), Party(call.callee or b.peer, b.media))
+        await self.recorder.answered(call.tenant_id, call.call_id, extensions, parties)
+
+    async def _releasing(self, call: Call) -> None:
+        finished = self.recorder.stop(call.call_id)
+        if finished is not None:
+            self._finished[call.call_id] = finished
+
+    async def _ended(self, call: Call) -> None:
+        finished = self._finished.pop(call.call_id, None)
+        if finished is not None:
+            await self.recorder.keep(finished, call.cdr_id)

@@ -1,0 +1,123 @@
+"""A new call's outbound attempt: connect the caller to whoever answers, or fall back.
+
+The `RingOwner` of a call's own ringing (`outbound.py` decides nothing about meaning):
+
+* answered — the first 2xx wins: the other forks are cancelled, the winner ACKed, the media
+  negotiated (the winner's SDP on its leg, our answer to the caller's offer, the two legs
+  bridged, transcoding between G.711 laws when needed), then the call table's ANSWER: the
+  caller gets its 200 (retransmitted until the ACK), the CDR its answer time, features their
+  `answered` hook (recording), and the optional MAX_DURATION and SESSION_EXPIRES deadlines arm;
+* failed — nobody answered: voicemail when the tenant has the app (busy, no answer, nothing
+  registered), otherwise the best final status for the caller (§16.7 step 6, simplified).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from centrex.calls.app_calls import AppCalls
+from centrex.calls.call import Call, SipSide
+from centrex.calls.core import CallCore
+from centrex.calls.ending import Ending
+from centrex.calls.features import FeatureHooks
+from centrex.calls.leg import CallAction, CallInput, TimerKind
+from centrex.calls.outbound import Outbound, RingFailure, RingResult
+from centrex.data.models import Direction, Disposition
+from centrex.media.engine import NoCommonCodecError
+from centrex.media.relay import BridgeError
+from centrex.sip.errors import SipParseError
+from centrex.sip.message import Request, Response
+
+log = logging.getLogger(__name__)
+
+
+def parse_session_expires(value: str | None) -> float | None:
+    """RFC 4028 §4: `Session-Expires: delta-seconds *(;param)` (None: absent or malformed)."""
+    if not value:
+        return None
+    head = value.split(";", 1)[0].strip()
+    return float(head) if head.isdigit() and int(head) > 0 else None
+
+
+def session_interval(invite: Request) -> float | None:
+    """The caller's session interval (None: no session timer asked); the compact form "x" is
+    looked up too."""
+    return parse_session_expires(invite.headers.get("Session-Expires"))
+
+
+class DirectCall:
+    """Connects a new call to its callee, or hands it to voicemail, or rejects it."""
+
+    def __init__(
+        self,
+        core: CallCore,
+        outbound: Outbound,
+        ending: Ending,
+        apps: AppCalls,
+        hooks: FeatureHooks,
+    ) -> None:
+        self.core = core
+        self.outbound = outbound
+        self.ending = ending
+        self.apps = apps
+        self.hooks = hooks
+
+    async def answered(self, call: Call, side: SipSide, response: Response) -> None:
+        core = self.core
+        call.timers.cancel(TimerKind.RING)
+        for other in call.forks:
+            call.timers.cancel_leg(other.label)
+        self.outbound.cancel_forks(call, keep=side)
+        core.ack(call, side, response)
+        try:
+            if side.media is None or call.a.media is None:
+                raise NoCommonCodecError("a media leg is gone")
+            core.engine.set_remote(side.media, response.body, signalling_host=side.target[0])
+            answer = core.engine.answer_for(call.a.media, call.a.invite.body, peer=side.media)
+            sdp = answer.serialize()
+            if call.a.media.leg_id not in core.engine.bridges:
+                core.engine.bridge(call.a.media, side.media)
+        except (NoCommonCodecError, SipParseError, ValueError, BridgeError) as exc:
+            log.warning("call %s: media negotiation failed: %s", call.call_id, exc)
+            core.bye(call, side)
+            await self.ending.reject(call, 488, "no common codec")
+            return
+        if core.move(call, CallInput.ANSWER) is not CallAction.CONNECT:
+            core.bye(call, side)
+            return
+        call.b = side
+        side.answered_at = call.answered_at = core.now()
+        core.answer_caller(call, sdp)
+        self.arm_call_timers(call)
+        if call.cdr_id is not None:
+            await core.deps.cdrs.answered(
+                call.cdr_id, call.answered_at, side.trunk.id if side.trunk else None
+            )
+        core.event(call, "answered")
+        core.spawn(self.hooks.answered(call, side), call)
+
+    def arm_call_timers(self, call: Call) -> None:
+        """The deadlines of an answered call: its maximum duration, its session interval."""
+        core = self.core
+        if core.settings.max_duration is not None:
+            core.arm(call, TimerKind.MAX_DURATION, core.settings.max_duration)
+        interval = session_interval(call.a.invite)
+        if interval is not None:
+            core.arm(call, TimerKind.SESSION_EXPIRES, interval)
+
+    async def failed(self, call: Call, failure: RingFailure) -> None:
+        result = failure.result
+        voicemail = self.apps.voicemail_available()
+        if result is RingResult.UNAVAILABLE and voicemail:
+            await self.apps.run_app(call, "voicemail", extension=call.callee, reason="unavailable")
+        elif result is RingResult.NO_ANSWER:
+            if call.direction is not Direction.OUTBOUND and voicemail:
+                await self.apps.run_app(call, "voicemail", extension=call.callee,
+                                        reason="no-answer")  # fmt: skip
+            else:
+                await self.ending.reject(call, 480, "no answer", Disposition.NO_ANSWER)
+        elif result in (RingResult.BUSY, RingResult.DECLINED) and voicemail:
+            reason = "busy" if result is RingResult.BUSY else "no-answer"
+            await self.apps.run_app(call, "voicemail", extension=call.callee, reason=reason)
+        else:
+            await self.ending.reject(call, failure.status, failure.reason)

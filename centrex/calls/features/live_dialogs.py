@@ -1,0 +1,69 @@
+"""Keeps the live state's dialogs per extension in step with the calls (busy lamps, presence,
+pickup and call waiting read them).
+
+An extension takes part in a call as the caller (initiator: internal and outbound calls) or as
+the callee (recipient: internal and inbound calls). Each published state change maps to an
+RFC 4235 dialog phase — started: trying, ringing: early, answered/transferred: confirmed,
+ended: terminated — written to `LiveState` for that extension of that tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from centrex.calls.call import Call
+from centrex.calls.features import FeatureHooks
+from centrex.calls.live_state import DialogPhase, ExtensionDialog, LiveState
+from centrex.data.models import Direction
+
+log = logging.getLogger(__name__)
+
+PHASES = {
+    "started": DialogPhase.TRYING,
+    "ringing": DialogPhase.EARLY,
+    "answered": DialogPhase.CONFIRMED,
+    "transferred": DialogPhase.CONFIRMED,
+    "ended": DialogPhase.TERMINATED,
+}
+
+
+def parties(call: Call) -> list[tuple[str, bool, str]]:
+    """(extension, initiator, peer) for each extension of the tenant taking part in `call`."""
+    found: list[tuple[str, bool, str]] = []
+    if call.direction is not Direction.INBOUND and call.caller:
+        found.append((call.caller, True, call.callee))
+    if call.direction is not Direction.OUTBOUND and call.callee and call.callee != call.caller:
+        found.append((call.callee, False, call.caller))
+    return found
+
+
+class LiveDialogs:
+    """The feature that writes calls' dialog phases to the live state."""
+
+    name = "live-dialogs"
+
+    def __init__(self, live: LiveState, monotonic: Callable[[], float]) -> None:
+        self._live = live
+        self._monotonic = monotonic
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def attach(self, hooks: FeatureHooks) -> None:
+        hooks.on_state(self.name, self._on_state)
+
+    def _on_state(self, call: Call, state: str) -> None:
+        phase = PHASES.get(state)
+        if phase is None:
+            return
+        now = self._monotonic()
+        for extension, initiator, peer in parties(call):
+            dialog = ExtensionDialog(call.call_id, phase, initiator, peer, now)
+            task = asyncio.ensure_future(self._live.set_dialog(call.tenant_id, extension, dialog))
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("live dialog update failed", exc_info=task.exception())

@@ -1,0 +1,389 @@
+"""Outbound legs: ringing an extension on every registered contact, trunks one after the other.
+
+Theory of operation (RFC 3261 §13.2, §9.1, §16.7; DESIGN.md §2 step 4):
+
+* An extension is rung on every binding in parallel (forking); each fork is a UAC leg with its
+  own dialog, offered the caller's SDP rewritten to its own media leg. The first 2xx wins; the
+  other forks get CANCEL (§9.1) and a 2xx that still arrives on one of them is ACKed and BYE'd
+  (the leg table's ACK_AND_BYE). A RING deadline (`CallSettings.ring_timeout`) cancels them all.
+* Trunks are tried in the route's order; each attempt has a TRUNK_SETUP deadline: a carrier
+  that sends nothing in time is cancelled and the next one tried, as is one answering 408, 480
+  or 5xx (`router.should_fail_over`). A 401/407 from a carrier with credentials is answered once.
+* What an answer or a final failure *means* is not decided here: the `RingOwner` of the
+  attempt decides. For a new call it connects the caller or falls back to voicemail; for an
+  app's transfer it bridges the app's caller or tells the app; features (forwarding, ring
+  groups, queues) bring owners of their own. That keeps this module about legs only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from centrex.calls import signalling as sig
+from centrex.calls.call import Call, SipSide
+from centrex.calls.core import CallCore, Purpose
+from centrex.calls.leg import CallInput, CallState, LegAction, LegInput, LegState, TimerKind
+from centrex.calls.router import should_fail_over
+from centrex.calls.trunks import TrunkInfo
+from centrex.data.models import Disposition
+from centrex.media.engine import NoCommonCodecError
+from centrex.media.session import MediaLeg
+from centrex.sip.builders import build_cancel, generate_branch, generate_tag
+from centrex.sip.digest import authenticated_retry
+from centrex.sip.errors import SipParseError
+from centrex.sip.events import (
+    Event,
+    RequestCancelled,
+    ResponseReceived,
+    TransactionTimeout,
+    TransportError,
+)
+from centrex.sip.matching import ClientKey
+from centrex.sip.message import Request, Response
+
+log = logging.getLogger(__name__)
+CancelHandler = Callable[[Call], Coroutine[Any, Any, None]]
+
+
+class RingResult(Enum):
+    UNAVAILABLE = "unavailable"  # no phone of the extension is registered
+    NO_ANSWER = "no-answer"  # the ring timeout passed
+    BUSY = "busy"  # every fork answered 486/600
+    DECLINED = "declined"  # every fork failed otherwise
+    NO_TRUNK = "no-trunk"  # no trunk of the route could take the call
+    CARRIER_REFUSED = "carrier-refused"  # the last carrier answered with a final error
+
+
+@dataclass(frozen=True, slots=True)
+class RingFailure:
+    result: RingResult
+    status: int  # what the caller should be answered if nothing else happens
+    reason: str
+    statuses: tuple[int, ...] = ()  # the forks' final answers
+
+
+class RingOwner(Protocol):
+    """Decides what an outbound attempt's answer or failure means for the call."""
+
+    async def answered(self, call: Call, side: SipSide, response: Response) -> None: ...
+
+    async def failed(self, call: Call, failure: RingFailure) -> None: ...
+
+
+class Outbound:
+    """Places and follows the outbound legs of calls."""
+
+    def __init__(self, core: CallCore) -> None:
+        self.core = core
+
+    # ---- extensions -------------------------------------------------------------------------
+    async def ring_extension(self, call: Call, number: str, owner: RingOwner) -> None:
+        """Ring every registered contact of `number` (forking), with a RING deadline."""
+        core = self.core
+        call.ring_owner = owner
+        bindings = core.deps.registrar.lookup(call.tenant_id, number)
+        if not bindings:
+            reason = f"extension {number} is not registered"
+            await owner.failed(call, RingFailure(RingResult.UNAVAILABLE, 480, reason))
+            return
+        if not call.transferring:
+            core.move(call, CallInput.RING)
+        display = call.a.invite.from_.display_name if call.a.invite.from_ else None
+        for index, binding in enumerate(bindings, start=len(call.forks) + 1):
+            if call.state is CallState.ENDED:
+                return  # the caller left while we were forking: ring no more phones
+            media = await core.engine.allocate()
+            offer = core.engine.offer_for(media, call.a.invite.body).serialize()
+            invite = sig.invite_to(
+                binding.contact,
+                caller_uri=f"sip:{call.caller}@{call.domain}",
+                caller_name=display,
+                callee_uri=f"sip:{number}@{call.domain}",
+                local=core.local,
+                transport=binding.transport,
+                sdp=offer,
+            )
+            await self._fork(call, invite, binding.source, binding.transport, number, media,
+                             index, None)  # fmt: skip
+        core.arm(call, TimerKind.RING, core.settings.ring_timeout)
+
+    async def _fork(
+        self,
+        call: Call,
+        invite: Request,
+        target: tuple[str, int],
+        transport: str,
+        peer: str,
+        media: MediaLeg,
+        index: int,
+        trunk: TrunkInfo | None,
+    ) -> SipSide:
+        core = self.core
+        from_ = invite.from_
+        side = SipSide(
+            label=f"b{index}",
+            invite=invite,
+            target=target,
+            transport=transport,
+            local_tag=from_.tag if from_ is not None and from_.tag else generate_tag(),
+            peer=peer,
+            media=media,
+            trunk=trunk.ref if trunk is not None else None,
+            trunk_held=trunk is not None,
+            started_at=core.now(),
+        )
+        call.forks.append(side)
+        core.dialogs[(invite.call_id or "", side.local_tag)] = (call, side)
+        if call.cdr_id is not None:
+            side.cdr_leg_id = await core.deps.cdrs.add_leg(
+                call.cdr_id,
+                tenant_id=call.tenant_id,
+                leg_index=index,
+                peer=peer,
+                started_at=side.started_at or core.now(),
+                trunk_id=trunk.ref.id if trunk is not None else None,
+            )
+        core.send(call, side, invite, Purpose.INVITE)
+        return side
+
+    # ---- trunks -----------------------------------------------------------------------------
+    async def try_next_trunk(self, call: Call, owner: RingOwner) -> None:
+        """Call `call.dialled_number` through the next trunk of `call.pending_trunks`."""
+        core = self.core
+        call.ring_owner = owner
+        while call.pending_trunks:
+            ref = call.pending_trunks.pop(0)
+            info = await core.deps.trunks.get(ref.id)
+            if info is None or not info.ref.enabled:
+                continue
+            if core.deps.limits.acquire_trunk(ref.id, info.max_calls) is not None:
+                continue
+            media = await core.engine.allocate()
+            offer = core.engine.offer_for(media, call.a.invite.body).serialize()
+            port = f":{info.port}" if info.port else ""
+            caller_user = call.caller_id or "anonymous"
+            invite = sig.invite_to(
+                f"sip:{call.dialled_number}@{info.host}{port}",
+                caller_uri=f"sip:{caller_user}@{call.domain}",
+                caller_name=None,
+                callee_uri=f"sip:{call.dialled_number}@{info.host}{port}",
+                local=core.local,
+                transport=info.transport,
+                sdp=offer,
+                headers=[("P-Asserted-Identity", f"<sip:{caller_user}@{call.domain}>")],
+            )
+            target = (info.addresses[0] if info.addresses else info.host, info.port)
+            side = await self._fork(
+                call, invite, target, info.transport, info.ref.name, media, len(call.forks) + 1,
+                info,
+            )  # fmt: skip
+            if not call.transferring:
+                core.move(call, CallInput.RING)
+            core.arm(call, TimerKind.TRUNK_SETUP, core.settings.trunk_setup_timeout, side.label)
+            return
+        await owner.failed(call, RingFailure(RingResult.NO_TRUNK, 503,
+                                             "no trunk could take the call"))  # fmt: skip
+
+    # ---- timers -----------------------------------------------------------------------------
+    async def trunk_setup_timeout(self, call: Call, label: str) -> None:
+        """No provisional answer from a carrier in time: cancel it and fail over."""
+        side = call.side(label)
+        if side is None or not call.alerting or side.ended or side.last_response is not None:
+            return
+        self.cancel_side(call, side)
+        await self._side_failed(call, side, 408)
+
+    async def ring_timeout(self, call: Call) -> None:
+        if not call.alerting:
+            return
+        for side in list(call.forks):
+            self.cancel_side(call, side)
+        owner = call.ring_owner
+        if owner is not None:
+            await owner.failed(call, RingFailure(RingResult.NO_ANSWER, 480, "no answer"))
+
+    def cancel_side(self, call: Call, side: SipSide) -> None:
+        """Give up on an outbound side: CANCEL it if it is still ringing (§9.1), free its media
+        and trunk channel. Idempotent."""
+        core = self.core
+        call.timers.cancel_leg(side.label)
+        if core.leg(call, side, LegInput.CANCEL) is LegAction.SEND_CANCEL:
+            try:
+                core.send(call, side, build_cancel(side.invite), Purpose.CANCEL)
+            except ValueError as exc:  # an INVITE we could not build a CANCEL for
+                log.warning("call %s: no CANCEL for %s: %s", call.call_id, side.label, exc)
+        core.release_side(side)
+
+    def cancel_forks(self, call: Call, keep: SipSide | None = None) -> None:
+        for side in call.forks:
+            if side is not keep:
+                self.cancel_side(call, side)
+
+    # ---- SIP events on our client transactions ------------------------------------------------
+    def on_event(self, event: Event, on_cancel: CancelHandler) -> None:
+        core = self.core
+        if isinstance(event, ResponseReceived):
+            core.spawn(self._on_response(event))
+        elif isinstance(event, RequestCancelled):
+            call = core.by_server.get(event.transaction)
+            if call is not None:
+                core.spawn(on_cancel(call), call)
+        elif isinstance(event, TransactionTimeout | TransportError) and isinstance(
+            event.transaction, ClientKey
+        ):
+            pending = core.pending.pop(event.transaction, None)
+            if pending is None:
+                return
+            if pending.future is not None and not pending.future.done():
+                pending.future.set_result(None)
+            if pending.purpose is Purpose.INVITE:
+                core.spawn(self._invite_timed_out(pending.call, pending.side), pending.call)
+
+    async def _invite_timed_out(self, call: Call, side: SipSide) -> None:
+        """Timer B or a transport error on an outbound INVITE (§17.1.1.2, §17.1.4)."""
+        if self.core.leg(call, side, LegInput.TIMEOUT) is not LegAction.RELEASE:
+            return
+        self.core.release_side(side)
+        if call.alerting:
+            await self._side_failed(call, side, 408)
+
+    async def _on_response(self, event: ResponseReceived) -> None:
+        core = self.core
+        response = event.response
+        if event.transaction is None:
+            self._stray_2xx(response)
+            return
+        pending = core.pending.get(event.transaction)
+        if pending is None:
+            return
+        if response.status >= 200:
+            core.pending.pop(event.transaction, None)
+        if pending.future is not None:
+            if response.status >= 200 and not pending.future.done():
+                pending.future.set_result(response)
+            return
+        if pending.purpose is Purpose.INVITE:
+            await self._invite_response(pending.call, pending.side, response)
+
+    def _stray_2xx(self, response: Response) -> None:
+        """A 2xx retransmission after the transaction ended: ACK again (§13.2.2.4)."""
+        from_ = response.from_
+        if response.to is None or from_ is None or response.call_id is None or not from_.tag:
+            return
+        found = self.core.dialogs.get((response.call_id, from_.tag))
+        if found is None or found[1].dialog is None:
+            return
+        self.core.ack(found[0], found[1], response)
+
+    async def _invite_response(self, call: Call, side: SipSide, response: Response) -> None:
+        core = self.core
+        status = response.status
+        side.last_response = response
+        if status < 200:
+            if status == 100:
+                return
+            core.leg(call, side, LegInput.PROVISIONAL)
+            if side.state is LegState.EARLY and call.alerting:
+                await self._provisional(call, side, response)
+            return
+        if status < 300:
+            was_confirmed = side.state is LegState.CONFIRMED
+            action = core.leg(call, side, LegInput.SUCCESS)
+            if action is LegAction.ACK and was_confirmed:
+                core.ack(call, side, response)  # a retransmission of the 2xx we took
+            elif action is LegAction.ACK_AND_BYE or not call.alerting:
+                # a late 2xx from a fork we gave up on: confirm then end that dialog at once
+                core.ack(call, side, response)
+                core.bye(call, side)
+                core.release_side(side)
+            elif action is LegAction.ACK and call.ring_owner is not None:
+                call.timers.cancel_leg(side.label)
+                await call.ring_owner.answered(call, side, response)
+            return
+        if status in (401, 407) and side.trunk is not None and not side.auth_tried:
+            info = await core.deps.trunks.get(side.trunk.id)
+            if info is not None and info.username and info.password is not None:
+                side.auth_tried = True
+                retry = authenticated_retry(
+                    side.invite, response, info.username, info.password, generate_branch()
+                )
+                side.invite = retry
+                core.send(call, side, retry, Purpose.INVITE)
+                return
+        action = core.leg(call, side, LegInput.FAILURE)
+        core.release_side(side)
+        call.timers.cancel_leg(side.label)
+        if action is LegAction.RELEASE:
+            await self._side_failed(call, side, status)
+        else:  # the answer to our CANCEL (487): the leg is over, the call goes on
+            await self.close_leg(call, side, status)
+
+    async def _provisional(self, call: Call, side: SipSide, response: Response) -> None:
+        """Relay 180/183 to the caller (183 with our answer SDP for early media)."""
+        core = self.core
+        if call.transferring:
+            return  # the caller is answered already and hears our ringback (transfer.py)
+        sdp = b""
+        if response.body and side.media is not None and call.a.media is not None:
+            try:
+                core.engine.set_remote(side.media, response.body, signalling_host=side.target[0])
+                answer = core.engine.answer_for(call.a.media, call.a.invite.body, peer=side.media)
+                sdp = answer.serialize()
+                core.engine.bridge(call.a.media, side.media)  # early media
+            except (NoCommonCodecError, SipParseError, ValueError) as exc:
+                log.info("call %s: no early media from %s: %s", call.call_id, side.label, exc)
+                sdp = b""
+        status = 183 if sdp else 180
+        call.response_to_a = core.reply(
+            call.a.invite, call.a.server_key, status, tag=call.a.local_tag, sdp=sdp,
+            transport=call.a.transport,
+        )  # fmt: skip
+        core.leg(call, call.a, LegInput.PROVISIONAL)
+        if status == 180:
+            core.event(call, "ringing")
+
+    async def close_leg(self, call: Call, side: SipSide, status: int) -> None:
+        """Close an outbound side's CDR leg once, with the final status it got."""
+        if side.cdr_leg_id is None or side.cdr_leg_closed:
+            return
+        side.cdr_leg_closed = True
+        await self.core.deps.cdrs.end_leg(
+            side.cdr_leg_id,
+            ended_at=self.core.now(),
+            disposition=Disposition(sig.disposition_for(status)),
+            cause=f"sip-{status}",
+        )
+
+    async def _side_failed(self, call: Call, side: SipSide, status: int) -> None:
+        """One outbound side failed: fail over to the next trunk, or, when no side is left,
+        let the attempt's owner decide."""
+        await self.close_leg(call, side, status)
+        owner = call.ring_owner
+        if not call.alerting or owner is None:
+            return
+        if side.trunk is not None:
+            if should_fail_over(status) and call.pending_trunks:
+                log.info("call %s: trunk %s answered %s, failing over", call.call_id,
+                         side.trunk.name, status)  # fmt: skip
+                await self.try_next_trunk(call, owner)
+                return
+            reason = f"carrier answered {status}"
+            failure = RingFailure(RingResult.CARRIER_REFUSED, status if status >= 300 else 503,
+                                  reason, (status,))  # fmt: skip
+            await owner.failed(call, failure)
+            return
+        if not all(f.ended for f in call.forks):
+            return
+        statuses = tuple(s.last_response.status for s in call.forks if s.last_response)
+        busy = any(code in (486, 600) for code in statuses)
+        failure = RingFailure(
+            RingResult.BUSY if busy else RingResult.DECLINED,
+            sig.caller_status([s for s in statuses if s >= 300]),
+            f"callee answered {status}",
+            statuses,
+        )
+        await owner.failed(call, failure)
