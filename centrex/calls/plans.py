@@ -10,9 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from centrex.calls.router import OutboundRoutePlan, TenantPlan, TrunkRef
 from centrex.calls.trunks import TrunkDirectory
 from centrex.data.db import Database
-from centrex.data.models import Extension, FlowBinding, Number, Tenant, Trunk
+from centrex.data.models import (
+    Extension,
+    FlowBinding,
+    Number,
+    OutboundRoute,
+    OutboundRouteTrunk,
+    Tenant,
+    Trunk,
+)
 from centrex.data.tenancy import TenantScope
-from centrex.provisioning.trunks import list_routes
 
 MAX_CACHED_NUMBERS = 100_000
 DEFAULT_FEATURE_CODES = {"*43": "echo", "*44": "speaking-clock", "*97": "voicemail-menu"}
@@ -56,13 +63,25 @@ def trunk_ref(trunk: Trunk) -> TrunkRef:
 async def load_routing(
     session: AsyncSession,
 ) -> tuple[tuple[OutboundRoutePlan, ...], tuple[TrunkRef, ...]]:
-    """The provider's outbound routes and trunks."""
-    routes = tuple(
-        OutboundRoutePlan(route.prefix, tuple(trunk_ref(t) for t in trunks))
-        for route, trunks in await list_routes(session)
-    )
-    trunks = tuple(trunk_ref(t) for t in (await session.scalars(select(Trunk))).all())
-    return routes, trunks
+    """The provider's outbound routes (by prefix, each with its trunks in failover order) and
+    all trunks, in two queries (the call layer reads the provider's data itself: provisioning
+    sits above it)."""
+    trunks = {t.id: t for t in (await session.scalars(select(Trunk))).all()}
+    routes = (await session.scalars(select(OutboundRoute).order_by(OutboundRoute.prefix))).all()
+    links = (
+        await session.execute(
+            select(OutboundRouteTrunk.route_id, OutboundRouteTrunk.trunk_id).order_by(
+                OutboundRouteTrunk.route_id, OutboundRouteTrunk.position
+            )
+        )
+    ).all()
+    members: dict[int, list[TrunkRef]] = {}
+    for route_id, trunk_id in links:
+        trunk = trunks.get(trunk_id)
+        if trunk is not None:
+            members.setdefault(route_id, []).append(trunk_ref(trunk))
+    plans = tuple(OutboundRoutePlan(r.prefix, tuple(members.get(r.id, ()))) for r in routes)
+    return plans, tuple(trunk_ref(t) for t in trunks.values())
 
 
 async def tenant_of_number(session: AsyncSession, e164: str) -> Tenant | None:
