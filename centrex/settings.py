@@ -76,9 +76,10 @@ class Settings(BaseSettings):
     registrar_default_expires: int = 3600
     registrar_min_expires: int = 60
     registrar_max_expires: int = 7200
-    # digest challenges in order of preference (RFC 8760 §2.4: strongest first); UACs that read
-    # only the first challenge and know only MD5 (sipp 3.6, old phones) need "MD5,SHA-256"
-    sip_digest_algorithms: str = "SHA-256,MD5"
+    # digest challenges in order (RFC 8760 §2.4) for tenants with the `compatible` digest
+    # policy: MD5 first, since many phones (and sipp 3.6) read only the first challenge and
+    # know only MD5; a tenant or extension may prefer or require SHA-256 (`digest_policy`)
+    sip_digest_algorithms: str = "MD5,SHA-256"
 
     @field_validator("data_dir", mode="after")
     @classmethod

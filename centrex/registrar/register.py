@@ -10,11 +10,12 @@ For each REGISTER (steps of §10.3):
    Authorization header that names a tenant domain wins, else (b) the To user must exist in
    exactly one tenant (username or extension number) - several give 485 Ambiguous, none 404.
    Unknown domain/user: 404 Not Found; suspended/deactivated/archived tenant: 403 Forbidden.
-2. *Authentication* (§10.3 step 3, §22): no credentials for our realm earn a 401 with one
-   challenge per algorithm (SHA-256 first, then MD5; qop=auth; stateless HMAC nonces from
-   `centrex.sip.digest`); an expired nonce earns `stale=true`; an unknown nonce, replayed nc or
-   unsupported algorithm earns a fresh challenge. Only a *wrong response* (or an unknown user
-   answering a challenge) is a failure: 403 Forbidden, counted towards a ban of the source.
+2. *Authentication* (§10.3 step 3, §22) is the shared `DigestGate` (`registrar/auth.py`):
+   no credentials for our realm earn a 401 with one challenge per algorithm in the order of
+   the device's or tenant's digest policy (default MD5, then SHA-256; qop=auth; stateless
+   HMAC nonces); an expired nonce earns `stale=true`; an unknown nonce, replayed nc or an
+   algorithm the policy does not allow earns a fresh challenge. Only a *wrong response* (or an
+   unknown user answering a challenge) is a failure: 403 Forbidden, counted towards a ban.
 3. *Authorization* (step 4): the authenticated user may only register its own AOR (its
    username or extension number).
 4. Steps 5-8 are `Location.apply`; the answer lists every binding with its expiry.
@@ -35,11 +36,13 @@ from typing import Any, Protocol
 
 from centrex.events import Event as PlatformEvent
 from centrex.events import RegistrationChanged
+from centrex.logs import current_tenant
+from centrex.registrar.auth import AuthReply, DigestGate
 from centrex.registrar.location import Binding, Change, Location, RegisterRequest
 from centrex.registrar.security import AuthFailureTracker
 from centrex.registrar.store import BindingStore, BindingWriter, Directory, TenantInfo
 from centrex.sip.builders import build_response, generate_tag
-from centrex.sip.digest import AuthResult, Credentials, DigestServer, parse_credentials
+from centrex.sip.digest import DigestServer, parse_credentials
 from centrex.sip.errors import DigestError, SipError, SipParseError
 from centrex.sip.events import RequestReceived
 from centrex.sip.matching import ServerKey
@@ -77,6 +80,7 @@ class Registrar:
         publish: Callable[[PlatformEvent], None],
         respond: Respond | None = None,
         sweep_interval: float = 10.0,
+        gate: DigestGate | None = None,
     ) -> None:
         self.location = location
         self.directory = directory
@@ -84,6 +88,8 @@ class Registrar:
         self.writer = writer
         self.digest = digest
         self.failures = failures
+        # the digest gate shared with the call layer (one challenge/verify logic, auth.py)
+        self.gate = gate or DigestGate(directory, digest, failures, clock)
         self._clock = clock
         self._publish = publish
         self._respond = respond
@@ -140,6 +146,7 @@ class Registrar:
     async def handle_register(self, event: RequestReceived) -> None:
         """Answer one REGISTER (never raises for anything the network sent)."""
         request = event.request
+        token = current_tenant.set(current_tenant.get())  # restored below, whatever happens
         try:
             response = await self._register(event, self._clock())
         except SipError as exc:
@@ -149,6 +156,8 @@ class Registrar:
         except (SipParseError, DigestError) as exc:
             response = build_response(request, 400, "Bad Request", to_tag=generate_tag())
             log.debug("bad REGISTER from %s: %s", event.source, exc)
+        finally:
+            current_tenant.reset(token)
         if self._respond is not None:
             self._respond(response, event.transaction)
 
@@ -159,24 +168,25 @@ class Registrar:
             raise SipError(404, "Not Found")
         user = unescape(to.uri.user)
         tenant = await self._resolve_tenant(request, to.uri.host, user)
+        current_tenant.set(tenant.domain)  # log lines of this REGISTER carry its tenant
         if tenant.blocked:
             raise SipError(403, "Forbidden (tenant suspended)")
-        credentials = _credentials_for(request, tenant.domain)
-        if credentials is None:
-            return self._challenge(request, tenant, now, stale=False)
-        credential = await self.directory.credential(tenant.id, credentials.username)
-        if credential is None:
-            self._failed(event, tenant, f"unknown user {credentials.username!r}", now)
-            raise SipError(403, "Forbidden")
-        ha1 = credential.ha1(credentials.algorithm)
-        if ha1 is None:
-            return self._challenge(request, tenant, now, stale=False)
-        result = self.digest.verify(credentials, request.method, ha1, now, realm=tenant.domain)
-        if result is AuthResult.BAD_RESPONSE:
-            self._failed(event, tenant, f"wrong password for {credentials.username!r}", now)
-            raise SipError(403, "Forbidden")
-        if result is not AuthResult.OK:
-            return self._challenge(request, tenant, now, stale=result is AuthResult.STALE)
+        checked = await self.gate.check(
+            request,
+            source_host=event.source[0],
+            hosts=[tenant.domain],
+            proxy=False,
+            method=request.method,
+        )
+        if isinstance(checked, AuthReply):
+            return build_response(
+                request,
+                checked.status,
+                checked.reason,
+                to_tag=generate_tag(),
+                headers=checked.headers,
+            )
+        credential = checked.credential
         if user not in (credential.username, credential.number):
             raise SipError(403, "Forbidden (not your address-of-record)")
         change = self.location.apply(
@@ -225,15 +235,6 @@ class Registrar:
                 return found
         raise SipError(404, "Not Found")
 
-    def _challenge(self, request: Request, tenant: TenantInfo, now: float, stale: bool) -> Response:
-        headers = self.digest.challenge_headers(tenant.domain, now, stale=stale)
-        return build_response(request, 401, "Unauthorized", to_tag=generate_tag(), headers=headers)
-
-    def _failed(self, event: RequestReceived, tenant: TenantInfo, reason: str, now: float) -> None:
-        host = event.source[0]
-        log.info("authentication failure from %s for %s: %s", host, tenant.domain, reason)
-        self.failures.record_failure(host, now, f"{reason} in {tenant.domain}")
-
     def _record(self, change: Change) -> None:
         self.writer.record(change.written, change.removed)
         now = self._clock()
@@ -241,18 +242,6 @@ class Registrar:
             self._publish(_event(binding, binding.remaining(now)))
         for binding in change.removed:
             self._publish(_event(binding, 0))
-
-
-def _credentials_for(request: Request, realm: str) -> Credentials | None:
-    """The Authorization value for our realm (a phone may carry several, §22.4)."""
-    for value in request.headers.get_all("Authorization"):
-        try:
-            credentials = parse_credentials(value)
-        except DigestError:
-            continue
-        if credentials.realm.lower() == realm:
-            return credentials
-    return None
 
 
 def _is_address(host: str) -> bool:

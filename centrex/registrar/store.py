@@ -45,6 +45,7 @@ class TenantInfo:
     id: int
     domain: str
     status: str
+    digest_policy: str = "compatible"  # a `DigestPolicy` value
 
     @property
     def blocked(self) -> bool:
@@ -61,6 +62,7 @@ class CredentialInfo:
     number: str
     ha1_md5: str
     ha1_sha256: str
+    digest_policy: str | None = None  # the extension's `DigestPolicy`; None: the tenant's
 
     def ha1(self, algorithm: str) -> str | None:
         """The stored HA1 for a digest algorithm, or None if we have none for it."""
@@ -146,13 +148,15 @@ class Directory:
         domain = domain.lower()
 
         async def load() -> TenantInfo | None:
-            stmt = select(Tenant.id, Tenant.domain, Tenant.status).where(Tenant.domain == domain)
+            stmt = select(Tenant.id, Tenant.domain, Tenant.status, Tenant.digest_policy).where(
+                Tenant.domain == domain
+            )
             async with self._database.session() as session:
                 row = (await session.execute(stmt)).first()
             if row is None:
                 return None
             self._domains[row.id] = row.domain
-            return TenantInfo(row.id, row.domain, str(row.status))
+            return TenantInfo(row.id, row.domain, str(row.status), str(row.digest_policy))
 
         return await self._tenants.get(domain, load)
 
@@ -208,6 +212,7 @@ class Directory:
                 Extension.number,
                 SipCredential.ha1_md5,
                 SipCredential.ha1_sha256,
+                Extension.digest_policy,
             )
             .join(Extension, Extension.id == SipCredential.extension_id)
             .where(SipCredential.tenant_id == tenant_id)
@@ -215,8 +220,10 @@ class Directory:
         async with self._database.session() as session:
             rows = (await session.execute(stmt)).all()
         by_user: dict[str, CredentialInfo] = {}
-        for username, number, md5, sha256 in rows:
-            info = CredentialInfo(tenant_id, username, number, md5, sha256)
+        for username, number, md5, sha256, policy in rows:
+            info = CredentialInfo(
+                tenant_id, username, number, md5, sha256, str(policy) if policy else None
+            )
             by_user.setdefault(number, info)
             by_user[username] = info  # a username wins over another extension's number
         return _CredentialTable(by_user, self._clock())

@@ -1,9 +1,12 @@
 """HTTP Digest authentication for SIP (RFC 7616 as updated for SIP by RFC 8760; RFC 3261 §22).
 
 Server side:
-- `DigestServer.challenge_headers` offers SHA-256 first and MD5 second, each in its own
-  WWW-Authenticate (or Proxy-Authenticate) header with `qop="auth"` (RFC 8760 §2.4: the
-  preferred algorithm first).
+- `DigestServer.challenge_headers` offers one challenge per algorithm, each in its own
+  WWW-Authenticate (or Proxy-Authenticate) header with `qop="auth"`, in the order given
+  (RFC 8760 §2.4: the server lists them by its preference). The default is MD5 first, then
+  SHA-256: many deployed phones (and sipp 3.6) answer only the first challenge and know only
+  MD5, and RFC 8760 §2.4 lets a server that must serve them put MD5 first. Callers pass
+  `algorithms` per request to prefer or require SHA-256 (a tenant's or device's policy).
 - Nonces are stateless: base64url(timestamp | salt | HMAC-SHA256(secret, timestamp|salt|realm)).
   The timestamp travels inside, so expiry is checked without storage; a nonce whose signature is
   valid but which has expired earns `stale=true` (RFC 7616 §3.3) so the phone retries silently.
@@ -26,7 +29,7 @@ import hmac
 import secrets
 import struct
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from centrex.sip.errors import DigestError
@@ -289,7 +292,7 @@ class DigestServer:
         secret: bytes,
         nonce_lifetime: float = 300.0,
         counter: NonceCounter | None = None,
-        algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
+        algorithms: tuple[str, ...] = ("MD5", "SHA-256"),
     ) -> None:
         if len(secret) < 16:
             raise ValueError("digest secret must be at least 16 bytes")
@@ -323,19 +326,30 @@ class DigestServer:
             return NonceStatus.STALE
         return NonceStatus.VALID
 
-    def challenges(self, realm: str, now: float, stale: bool = False) -> list[Challenge]:
-        """One challenge per algorithm, preferred first, sharing one nonce."""
+    def challenges(
+        self,
+        realm: str,
+        now: float,
+        stale: bool = False,
+        algorithms: Sequence[str] | None = None,
+    ) -> list[Challenge]:
+        """One challenge per algorithm (`algorithms`, else the server's), preferred first,
+        sharing one nonce."""
         nonce = self.make_nonce(realm, now)
-        return [
-            Challenge(realm, nonce, algorithm, "auth", None, stale) for algorithm in self.algorithms
-        ]
+        offered = self.algorithms if algorithms is None else algorithms
+        return [Challenge(realm, nonce, algorithm, "auth", None, stale) for algorithm in offered]
 
     def challenge_headers(
-        self, realm: str, now: float, stale: bool = False, proxy: bool = False
+        self,
+        realm: str,
+        now: float,
+        stale: bool = False,
+        proxy: bool = False,
+        algorithms: Sequence[str] | None = None,
     ) -> list[tuple[str, str]]:
         """Header fields for a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate)."""
         name = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
-        return [(name, c.header_value()) for c in self.challenges(realm, now, stale)]
+        return [(name, c.header_value()) for c in self.challenges(realm, now, stale, algorithms)]
 
     def verify(
         self,
@@ -345,15 +359,18 @@ class DigestServer:
         now: float,
         realm: str | None = None,
         body: bytes = b"",
+        algorithms: Sequence[str] | None = None,
     ) -> AuthResult:
         """Check credentials against the stored HA1 for `credentials.algorithm`.
 
-        Order: realm, algorithm, nonce signature/expiry, response, then the nonce count (only
-        a correct response consumes an nc, so a guess cannot burn a legitimate client's count).
+        Order: realm, algorithm (one of `algorithms`, else the server's), nonce signature and
+        expiry, response, then the nonce count (only a correct response consumes an nc, so a
+        guess cannot burn a legitimate client's count).
         """
         if realm is not None and credentials.realm != realm:
             return AuthResult.WRONG_REALM
-        if credentials.algorithm.upper() not in {a.upper() for a in self.algorithms}:
+        allowed = self.algorithms if algorithms is None else algorithms
+        if credentials.algorithm.upper() not in {a.upper() for a in allowed}:
             return AuthResult.BAD_ALGORITHM
         status = self.check_nonce(credentials.nonce, credentials.realm, now)
         if status is NonceStatus.INVALID:

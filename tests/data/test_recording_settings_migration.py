@@ -40,8 +40,8 @@ async def test_tenants_and_extensions_match_the_models(db: Database) -> None:
     async with db.engine.connect() as connection:
         diffs = await connection.run_sync(compare)
     assert [d for d in diffs if _touches(d)] == []
-    # 0008_recording_notice builds on 0007 and is the head of this branch
-    assert "0008_recording_notice" in (await db.current_revision() or "")
+    # 0008_recording_notice builds on 0007; 0009_digest_policy builds on it and is the head
+    assert "0009_digest_policy" in (await db.current_revision() or "")
 
 
 async def test_defaults_and_checks(db: Database) -> None:

@@ -8,7 +8,6 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -119,7 +118,9 @@ def build_registrar(database: Database, clock: ManualClock, harness_events: list
 
 
 @contextlib.asynccontextmanager
-async def make_harness(url: str, clock: ManualClock) -> AsyncIterator[Harness]:
+async def make_harness(
+    url: str, clock: ManualClock, algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+) -> AsyncIterator[Harness]:
     database = Database(url)
     async with database.transaction() as session:
         ids = []
@@ -134,7 +135,7 @@ async def make_harness(url: str, clock: ManualClock) -> AsyncIterator[Harness]:
                 await extension_service.create_extension(scope, number=number, password=PASSWORD)
             ids.append(tenant.id)
     events: list[Event] = []
-    registrar = build_registrar(database, clock, events)
+    registrar = build_registrar(database, clock, events, algorithms)
     h = Harness(database, clock, registrar, ids[0], ids[1], events=events)
     registrar.attach(h.respond)
     await registrar.start()
@@ -143,13 +144,6 @@ async def make_harness(url: str, clock: ManualClock) -> AsyncIterator[Harness]:
     finally:
         await registrar.stop()
         await database.dispose()
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
-    target = tmp_path / "centrex.db"
-    target.write_bytes(sqlite_template.read_bytes())
-    return f"sqlite+aiosqlite:///{target}"
 
 
 @pytest.fixture

@@ -62,12 +62,13 @@ def test_compute_ha1() -> None:
         compute_ha1("bob", REALM, "pw", "CRC32")
 
 
-def test_challenge_headers_offer_sha256_first() -> None:
+def test_challenge_headers_offer_md5_first_by_default() -> None:
+    # first-challenge-only, MD5-only UAs (sipp 3.6, many phones) must succeed by default
     server = DigestServer(SECRET)
     headers = server.challenge_headers(REALM, now=1000.0)
     assert [name for name, _ in headers] == ["WWW-Authenticate", "WWW-Authenticate"]
     first, second = (parse_challenge(v) for _, v in headers)
-    assert (first.algorithm, second.algorithm) == ("SHA-256", "MD5")
+    assert (first.algorithm, second.algorithm) == ("MD5", "SHA-256")
     assert first.qop == second.qop == "auth"
     assert first.realm == REALM
     assert first.nonce == second.nonce
@@ -76,6 +77,22 @@ def test_challenge_headers_offer_sha256_first() -> None:
     assert proxy[0][0] == "Proxy-Authenticate"
     assert "stale=true" in proxy[0][1]
     assert parse_challenge(proxy[1][1]).stale
+
+
+def test_per_request_algorithms_order_and_restrict() -> None:
+    server = DigestServer(SECRET)
+    only = server.challenge_headers(REALM, now=1000.0, algorithms=("SHA-256",))
+    assert [parse_challenge(v).algorithm for _, v in only] == ["SHA-256"]
+    challenge = parse_challenge(
+        server.challenge_headers(REALM, now=1000.0, algorithms=("MD5",))[0][1]
+    )
+    value = answer_challenge(challenge, "REGISTER", "sip:example.com", "bob", "pw")
+    creds = parse_credentials(value)
+    ha1 = compute_ha1("bob", REALM, "pw", "MD5")
+    assert server.verify(creds, "REGISTER", ha1, 1001.0, algorithms=("SHA-256",)) is (
+        AuthResult.BAD_ALGORITHM
+    )
+    assert server.verify(creds, "REGISTER", ha1, 1001.0) is AuthResult.OK
 
 
 def test_stateless_nonce_lifecycle() -> None:
@@ -116,7 +133,7 @@ def test_full_round_trip(algorithm: str) -> None:
 
 def test_replay_and_nonce_count() -> None:
     server = DigestServer(SECRET)
-    challenge = server.challenges(REALM, 10.0)[0]
+    challenge = server.challenges(REALM, 10.0, algorithms=("SHA-256",))[0]
     ha1 = compute_ha1("bob", REALM, "pw", "SHA-256")
 
     def attempt(nc: int) -> AuthResult:
@@ -134,7 +151,7 @@ def test_replay_and_nonce_count() -> None:
 
 def test_stale_nonce_with_right_password() -> None:
     server = DigestServer(SECRET, nonce_lifetime=30)
-    challenge = server.challenges(REALM, 0.0)[0]
+    challenge = server.challenges(REALM, 0.0, algorithms=("SHA-256",))[0]
     creds = parse_credentials(answer_challenge(challenge, "REGISTER", "sip:r", "bob", "pw"))
     ha1 = compute_ha1("bob", REALM, "pw", "SHA-256")
     assert server.verify(creds, "REGISTER", ha1, 31.0) is AuthResult.STALE
@@ -243,7 +260,7 @@ def test_find_credentials_by_realm_skips_junk() -> None:
     from tests.sip import fixtures as fx
 
     server = DigestServer(SECRET)
-    challenge = server.challenges(REALM, 0.0)[0]
+    challenge = server.challenges(REALM, 0.0, algorithms=("SHA-256",))[0]
     good = answer_challenge(challenge, "REGISTER", "sip:example.com", "bob", "pw")
     other = answer_challenge(
         Challenge("other.example.com", "n"), "REGISTER", "sip:example.com", "bob", "pw"

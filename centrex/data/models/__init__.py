@@ -46,6 +46,7 @@ from centrex.data.models.telephony import (
 from centrex.data.models.tenancy import (
     ContactKind,
     Currency,
+    DigestPolicy,
     Language,
     Partner,
     RecordingLayout,
@@ -71,6 +72,7 @@ __all__ = [
     "CreditNoteRecord",
     "Currency",
     "Direction",
+    "DigestPolicy",
     "Disposition",
     "DocumentSequence",
     "DunningActionRecord",

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
-from centrex.data.models.tenancy import RecordingLayout, RecordingMode, _enum
+from centrex.data.models.tenancy import DigestPolicy, RecordingLayout, RecordingMode, _enum
 
 
 class NumberState(StrEnum):
@@ -43,6 +43,10 @@ class Extension(TenantOwned, Base):
     )
     record_layout: Mapped[RecordingLayout | None] = mapped_column(
         _enum(RecordingLayout, "extension_record_layout")
+    )
+    # None: the tenant's digest policy applies (Tenant.digest_policy).
+    digest_policy: Mapped[DigestPolicy | None] = mapped_column(
+        _enum(DigestPolicy, "extension_digest_policy")
     )
 
 

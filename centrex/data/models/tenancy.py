@@ -66,6 +66,18 @@ class RecordingLayout(StrEnum):
     PER_PARTY = "per-party"
 
 
+class DigestPolicy(StrEnum):
+    """Which digest algorithms a tenant's (or one device's) challenges offer, in order.
+
+    Many phones (and sipp 3.6) answer only the first challenge and know only MD5, so the
+    default offers MD5 first and SHA-256 second (RFC 8760 §2.4 lets the server order them).
+    """
+
+    COMPATIBLE = "compatible"  # MD5, then SHA-256
+    PREFER_SHA256 = "prefer-sha256"  # SHA-256, then MD5
+    REQUIRE_SHA256 = "require-sha256"  # SHA-256 only; an MD5 answer is challenged again
+
+
 class ContactKind(StrEnum):
     IT_ADMIN = "it-admin"
     FIREWALL_ADMIN = "firewall-admin"
@@ -122,6 +134,12 @@ class Tenant(IdMixin, Base):
     )
     # Tell both parties when a recording starts (where the law requires it; 0008 migration).
     record_announce: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Digest algorithms offered to the tenant's phones; an extension may override (0009).
+    digest_policy: Mapped[DigestPolicy] = mapped_column(
+        _enum(DigestPolicy, "tenant_digest_policy"),
+        default=DigestPolicy.COMPATIBLE,
+        server_default=DigestPolicy.COMPATIBLE.value,
+    )
 
 
 class TenantStatusChange(TenantOwned, Base):
