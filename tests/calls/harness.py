@@ -100,6 +100,7 @@ class FakeApps:
         self.runs: list[AppRun] = []
         self.release = asyncio.Event()
         self.parked: set[asyncio.Task[Any]] = set()
+        self.on_park: Callable[[], None] | None = None  # settle() stops waiting for it
 
     def has(self, app: str) -> bool:
         return app in self.available
@@ -113,6 +114,8 @@ class FakeApps:
             task = asyncio.current_task()
             assert task is not None
             self.parked.add(task)  # waiting on the test, not on I/O: settle() ignores it
+            if self.on_park is not None:
+                self.on_park()
             try:
                 await self.release.wait()
             finally:
@@ -219,11 +222,27 @@ class Harness:
                 if until is not None:
                     raise AssertionError("the network settled and the awaited condition is false")
                 return
-            left = give_up - loop.time()
-            done, _ = await asyncio.wait(
-                busy, timeout=max(left, 0), return_when=asyncio.FIRST_COMPLETED
-            )
-            if not done and not self.network.in_flight:
+            # wake up when a task ends, sends a datagram (it may wait for the answer to it) or
+            # parks in the fake app (it waits for the test)
+            poked: asyncio.Future[None] = loop.create_future()
+
+            def poke(poked: asyncio.Future[None] = poked) -> None:
+                if not poked.done():
+                    poked.set_result(None)
+
+            self.network.on_send = poke
+            if self.apps is not None:
+                self.apps.on_park = poke
+            try:
+                left = max(give_up - loop.time(), 0)
+                done, _ = await asyncio.wait(
+                    [*busy, poked], timeout=left, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                self.network.on_send = None
+                if self.apps is not None:
+                    self.apps.on_park = None
+            if not done:
                 raise AssertionError(f"not settled after {SAFETY_S} s; still running: {busy}")
 
     def timer_interface(self) -> tuple[Callable[[], float | None], Callable[[float], None]]:

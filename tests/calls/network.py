@@ -67,6 +67,7 @@ class Network:
         self.log: list[Delivered] = []
         self.undeliverable: list[tuple[bytes, Address, Address]] = []
         self._queue: deque[tuple[bytes, Address, Address, str]] = deque()
+        self.on_send: Callable[[], None] | None = None  # settle() wakes up to pump
 
     def attach(self, node: Node) -> None:
         if node.address in self.nodes:
@@ -76,6 +77,8 @@ class Network:
     def send(self, data: bytes, source: Address, target: Address, transport: str) -> None:
         """Queue one datagram (delivered by the next `pump`)."""
         self._queue.append((data, source, target, transport))
+        if self.on_send is not None:
+            self.on_send()
 
     @property
     def in_flight(self) -> int:
