@@ -16,13 +16,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.api.services import ApiServices
 from centrex.data.models import Extension, PortalSession, Role, StaffAccount, Tenant, User
+from centrex.data.reach import Reach
 from centrex.data.tenancy import TenantScope
-from centrex.errors import Forbidden, NotFound, ValidationFailed
+from centrex.errors import Forbidden, ValidationFailed
 from centrex.logs import set_log_context
 from centrex.provisioning import logins
 from centrex.provisioning.tokens import Unauthenticated, resolve_token
@@ -161,23 +161,14 @@ Caller = Annotated[Principal, Depends(current_principal)]
 
 
 async def tenant_for(session: AsyncSession, principal: Principal, domain: str | None) -> Tenant:
-    """The tenant a principal acts in: its own, or the one it names and may reach."""
-    if principal.tenant_id is not None:
-        tenant = await session.get(Tenant, principal.tenant_id)
-        if tenant is None or (domain and domain.strip().lower() != tenant.domain):
-            raise NotFound(f"unknown tenant {domain!r}", error_id="tenant-not-found")
-        return tenant
-    if not domain:
+    """The tenant a principal acts in: its own, or the one it names and may reach (`Reach`)."""
+    tenant = await Reach.of(session, principal).acting_tenant(domain)
+    if tenant is None:
         raise ValidationFailed(
             f"name the tenant with the {TENANT_HEADER} header",
             error_id="tenant-required",
             field=TENANT_HEADER,
         )
-    tenant = await session.scalar(select(Tenant).where(Tenant.domain == domain.strip().lower()))
-    if tenant is None or (
-        principal.role == Role.PARTNER and tenant.partner_id != principal.partner_id
-    ):
-        raise NotFound(f"unknown tenant {domain!r}", error_id="tenant-not-found")
     return tenant
 
 
@@ -190,6 +181,14 @@ async def tenant_scope(request: Request, session: Session, principal: Caller) ->
 
 
 Scope = Annotated[TenantScope, Depends(tenant_scope)]
+
+
+async def caller_reach(session: Session, principal: Caller) -> Reach:
+    """The tenants, partners and tokens the caller may reach (everything else is 404)."""
+    return Reach.of(session, principal)
+
+
+CallerReach = Annotated[Reach, Depends(caller_reach)]
 
 
 def require_platform_admin(principal: Principal) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.cli.common import CliState, emit, json_option, listing, pass_state, read_db, write_db
 from centrex.data.models import Role, User
+from centrex.data.reach import Reach
 from centrex.errors import NotFound, ValidationFailed
 from centrex.provisioning import logins
 from centrex.provisioning import tenants as tenant_service
@@ -98,7 +99,10 @@ def token_list(state: CliState, as_json: bool) -> None:
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         return listing(
-            [token_service.token_view(t) for t in await token_service.list_tokens(session)]
+            [
+                token_service.token_view(t)
+                for t in await token_service.list_tokens(Reach.platform(session))
+            ]
         )
 
     emit(
@@ -116,7 +120,9 @@ def token_revoke(state: CliState, token_id: int, as_json: bool) -> None:
     """Revoke a token: it stops working at once."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        revoked = await token_service.revoke_token(session, token_id, now=state.clock.utcnow())
+        revoked = await token_service.revoke_token(
+            Reach.platform(session), token_id, now=state.clock.utcnow()
+        )
         return token_service.token_view(revoked)
 
     emit(write_db(state, work), as_json)

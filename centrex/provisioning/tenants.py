@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +21,9 @@ from centrex.data.models import (
     TenantStatus,
     TenantStatusChange,
 )
+from centrex.data.reach import Reach
 from centrex.data.tenancy import TenantScope
-from centrex.errors import Conflict, NotFound, ValidationFailed
+from centrex.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from centrex.provisioning.validation import (
     check_extension_digits,
     check_language,
@@ -131,7 +133,26 @@ async def create_tenant(
     return tenant
 
 
+async def create_tenant_within(
+    reach: Reach, *, now: datetime, partner_id: int | None = None, **fields: Any
+) -> Tenant:
+    """A new tenant created by a principal (API, portal): staff only, under a reachable partner.
+
+    A partner's tenants are its own (naming another partner is `NotFound`, never 403); a
+    platform admin may put a tenant under any partner or none. `fields` are `create_tenant`'s.
+    """
+    if not reach.is_staff:
+        raise Forbidden("only a platform admin or a partner may do this")
+    if partner_id is None and reach.is_partner:
+        partner_id = reach.partner_id
+    if partner_id is not None:
+        partner_id = (await reach.partner(partner_id)).id
+    return await create_tenant(reach.session, now=now, partner_id=partner_id, **fields)
+
+
 async def list_tenants(session: AsyncSession, *, partner_id: int | None = None) -> Sequence[Tenant]:
+    """Every tenant (of one partner): platform-level, for the CLI and batch jobs. What a
+    principal may list goes through `Reach.tenants()` instead."""
     stmt = select(Tenant).order_by(Tenant.id)
     if partner_id is not None:
         stmt = stmt.where(Tenant.partner_id == partner_id)

@@ -13,13 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.data.models import ApiToken, Partner, Role, Tenant, User
-from centrex.errors import CentrexError, NotFound, ValidationFailed
+from centrex.data.reach import Reach
+from centrex.errors import CentrexError, Forbidden, NotFound, ValidationFailed
 
 TOKEN_PREFIX = "cx_"  # noqa: S105 - a label, not a secret
+ADMIN_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.PARTNER, Role.TENANT_ADMIN})
+# what the API and the portal mint (agent and supervisor tokens come with the contact centre)
+MINTABLE_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.PARTNER, Role.TENANT_ADMIN, Role.USER})
+NAME_MAX = 200  # api_tokens.name
 
 
 class Unauthenticated(CentrexError):
@@ -104,32 +109,97 @@ async def create_token(
     return CreatedToken(token, secret)
 
 
-async def list_tokens(
-    session: AsyncSession,
-    *,
-    partner_id: int | None = None,
-    tenant_ids: Sequence[int] | None = None,
-) -> Sequence[ApiToken]:
-    """Tokens, optionally only those of a partner and/or a set of tenants (a caller's reach)."""
-    stmt = select(ApiToken).order_by(ApiToken.id)
-    where: list[ColumnElement[bool]] = []
-    if partner_id is not None and tenant_ids is not None:
-        where.append((ApiToken.partner_id == partner_id) | ApiToken.tenant_id.in_(list(tenant_ids)))
-    elif tenant_ids is not None:
-        where.append(ApiToken.tenant_id.in_(list(tenant_ids)))
-    if where:
-        stmt = stmt.where(*where)
-    return (await session.scalars(stmt)).all()
+async def list_tokens(reach: Reach) -> Sequence[ApiToken]:
+    """The tokens within a principal's reach (`Reach.platform` for the operator's CLI)."""
+    return await reach.tokens()
 
 
-async def revoke_token(session: AsyncSession, token_id: int, *, now: datetime) -> ApiToken:
-    token = await session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound(f"token {token_id} not found", error_id="token-not-found")
+async def get_token(reach: Reach, token_id: int) -> ApiToken:
+    """One token within reach, else `NotFound` (another partner's or tenant's token included)."""
+    return await reach.token(token_id)
+
+
+async def revoke_token(reach: Reach, token_id: int, *, now: datetime) -> ApiToken:
+    """Revoke a token within reach: it stops working at once, the record stays for the audit."""
+    token = await reach.token(token_id)
     if token.revoked_at is None:
         token.revoked_at = now
-        await session.flush()
+        await reach.session.flush()
     return token
+
+
+def _check_mint(reach: Reach, role: Role, name: str) -> None:
+    """Who may mint what at all: administrators only, never more than platform reach."""
+    if reach.role not in ADMIN_ROLES:
+        raise Forbidden("only an administrator of the tenant may do this")
+    if role not in MINTABLE_ROLES:
+        raise ValidationFailed(f"tokens cannot be minted for role {role.value}", field="role")
+    if role == Role.PLATFORM_ADMIN and not reach.is_platform:
+        raise Forbidden("only a platform admin may create platform-admin tokens")
+    if role == Role.PARTNER and not reach.is_staff:
+        raise Forbidden("only staff may create partner tokens")
+    if len(name) > NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValidationFailed(
+            f"a token name has at most {NAME_MAX} printable characters", field="name"
+        )
+
+
+async def _tenant_binding(
+    reach: Reach, role: Role, tenant: str | None, user_email: str | None
+) -> tuple[int | None, int | None]:
+    """(tenant id, user id) of a tenant-admin or user token, within the minter's reach."""
+    if role not in (Role.TENANT_ADMIN, Role.USER):
+        return None, None
+    acting = await reach.acting_tenant(tenant)
+    if acting is None:
+        raise ValidationFailed(
+            "name the tenant of the token", error_id="tenant-required", field="tenant"
+        )
+    if role == Role.TENANT_ADMIN:
+        return acting.id, None
+    if user_email is None:
+        raise ValidationFailed("a user token needs user_email", field="user_email")
+    user = await reach.session.scalar(
+        select(User).where(User.tenant_id == acting.id, User.email == user_email.lower())
+    )
+    if user is None:
+        raise NotFound("no such user", error_id="user-not-found", field="user_email")
+    return acting.id, user.id
+
+
+async def mint_token(
+    reach: Reach,
+    *,
+    role: Role,
+    now: datetime,
+    name: str = "",
+    partner_id: int | None = None,
+    tenant: str | None = None,
+    user_email: str | None = None,
+    expires_at: datetime | None = None,
+) -> CreatedToken:
+    """A token for `role` minted by a principal: nobody can mint more reach than their own.
+
+    Shared by the API and the portal. A partner's partner token is its own (naming another
+    partner is `NotFound`); a tenant-admin or user token is bound to the tenant the minter acts
+    in (`tenant`, a domain within reach; a tenant admin's own by default)."""
+    _check_mint(reach, role, name)
+    bound_partner = None
+    if role == Role.PARTNER:
+        wanted = reach.partner_id if partner_id is None and reach.is_partner else partner_id
+        if wanted is not None:
+            bound_partner = (await reach.partner(wanted)).id
+    tenant_id, user_id = await _tenant_binding(reach, role, tenant, user_email)
+    return await create_token(
+        reach.session,
+        role=role,
+        now=now,
+        name=name,
+        partner_id=bound_partner,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        expires_at=expires_at,
+    )
 
 
 async def resolve_token(session: AsyncSession, secret: str, *, now: datetime) -> ApiToken:

@@ -6,11 +6,9 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
-from sqlalchemy import select
 
-from centrex.api.routes.tokens import TokenIn, mint_token, reachable_tenant_ids, reachable_token
-from centrex.data.models import Role, Tenant
+from centrex.data.models import Role
+from centrex.data.reach import Reach
 from centrex.errors import CentrexError, Forbidden, ValidationFailed
 from centrex.provisioning import tokens as token_service
 from centrex.web.i18n import translator
@@ -30,10 +28,9 @@ def _roles(ctx: PageContext) -> list[str]:
 async def _tokens_page(ctx: PageContext, flash: str = "", kind: str = "ok") -> HTMLResponse:
     if not ctx.principal.is_tenant_admin:
         raise Forbidden("tenant administrators only")
-    tenant_ids = await reachable_tenant_ids(ctx.session, ctx.principal)
-    partner = ctx.principal.partner_id if ctx.principal.role == Role.PARTNER else None
-    tokens = await token_service.list_tokens(ctx.session, partner_id=partner, tenant_ids=tenant_ids)
-    domains = {t.id: t.domain for t in (await ctx.session.scalars(select(Tenant))).all()}
+    reach = Reach.of(ctx.session, ctx.principal)
+    tokens = await token_service.list_tokens(reach)
+    domains = {t.id: t.domain for t in await reach.tenants()}
     return render(
         ctx.request,
         "tokens.html",
@@ -63,19 +60,20 @@ async def create_token(request: Request) -> HTMLResponse:
         try:
             days = form.get("expires_days", "")
             expires = now + timedelta(days=int(days)) if days else None
-            body = TokenIn(
-                role=form.get("role", "tenant-admin"),
-                name=form.get("name", ""),
-                tenant=form.get("tenant") or None,
-                partner_id=ctx.principal.partner_id if form.get("role") == "partner" else None,
-                expires_at=expires,
-            )
-        except (ValueError, ValidationError) as exc:
+            role = Role(form.get("role", "tenant-admin"))
+        except ValueError as exc:
             error = ValidationFailed(f"invalid token request: {exc}"[:300])
             return await _tokens_page(ctx, t("error.generic", message=error.message), "error")
         try:
             async with ctx.session.begin_nested():
-                created = await mint_token(ctx.session, ctx.principal, body, now)
+                created = await token_service.mint_token(
+                    Reach.of(ctx.session, ctx.principal),
+                    role=role,
+                    now=now,
+                    name=form.get("name", ""),
+                    tenant=form.get("tenant") or None,
+                    expires_at=expires,
+                )
         except CentrexError as exc:
             return await _tokens_page(ctx, t("error.generic", message=exc.message), "error")
         return await _tokens_page(ctx, t("tokens.created", token=created.secret))
@@ -85,6 +83,7 @@ async def create_token(request: Request) -> HTMLResponse:
 async def revoke_token(request: Request, token_id: int) -> HTMLResponse:
     async with page(request) as ctx:
         await check_csrf(request, ctx.principal)
-        token = await reachable_token(ctx.session, ctx.principal, token_id)
-        await token_service.revoke_token(ctx.session, token.id, now=ctx.services.clock.utcnow())
+        await token_service.revoke_token(
+            Reach.of(ctx.session, ctx.principal), token_id, now=ctx.services.clock.utcnow()
+        )
         return await _tokens_page(ctx)

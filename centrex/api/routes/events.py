@@ -16,9 +16,10 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 
-from centrex.api.auth import SESSION_COOKIE, TENANT_HEADER, Principal, authenticate, tenant_for
+from centrex.api.auth import SESSION_COOKIE, TENANT_HEADER, Principal, authenticate
 from centrex.api.services import ApiServices
-from centrex.data.models import Extension, Role, SipCredential, Tenant
+from centrex.data.models import Extension, SipCredential
+from centrex.data.reach import Reach
 from centrex.errors import CentrexError
 from centrex.events import CallEvent, Event, RegistrationChanged
 
@@ -67,16 +68,10 @@ async def _filter_for(svc: ApiServices, websocket: WebSocket) -> EventFilter:
             method="GET",
             csrf_header=None,
         )
-        if principal.tenant_id is not None or domain:
-            tenant = await tenant_for(session, principal, domain)
-            tenant_ids: set[int] | None = {tenant.id}
-        elif principal.role == Role.PARTNER:
-            rows = await session.scalars(
-                select(Tenant.id).where(Tenant.partner_id == principal.partner_id)
-            )
-            tenant_ids = set(rows.all())
-        else:
-            tenant_ids = None
+        reach = Reach.of(session, principal)
+        acting = await reach.acting_tenant(domain)
+        reachable = {acting.id} if acting is not None else await reach.tenant_ids()
+        tenant_ids = set(reachable) if reachable is not None else None
         if principal.is_tenant_admin:
             return EventFilter(tenant_ids)
         extensions = (

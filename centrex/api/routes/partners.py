@@ -7,12 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from centrex.api.auth import Caller, Principal, Session, require_platform_admin, require_staff
+from centrex.api.auth import Caller, CallerReach, Session, require_platform_admin, require_staff
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import Email, IdPath, LongPhone, Name, OptName, Strict
-from centrex.data.models import Role
-from centrex.errors import NotFound
 from centrex.provisioning import provider
 from centrex.provisioning import tenants as service
 from centrex.provisioning.views import partner_view
@@ -42,20 +40,10 @@ class PartnerOut(BaseModel):
     phone: str | None
 
 
-def _check_reach(caller: Principal, partner_id: int) -> None:
-    require_staff(caller)
-    if caller.role == Role.PARTNER and caller.partner_id != partner_id:
-        raise NotFound(f"partner {partner_id} not found", error_id="partner-not-found")
-
-
 @router.get("", response_model=Page[PartnerOut])
-async def list_partners(session: Session, caller: Caller, query: Listing) -> dict[str, Any]:
+async def list_partners(reach: CallerReach, caller: Caller, query: Listing) -> dict[str, Any]:
     require_staff(caller)
-    partners = [
-        partner_view(p)
-        for p in await service.list_partners(session)
-        if caller.role == Role.PLATFORM_ADMIN or p.id == caller.partner_id
-    ]
+    partners = [partner_view(p) for p in await reach.partners()]
     return paginate(partners, query, orders=("id", "name"), searchable=("name", "email"))
 
 
@@ -72,18 +60,18 @@ async def create_partner(
 
 
 @router.get("/{partner_id}", response_model=PartnerOut)
-async def get_partner(partner_id: IdPath, session: Session, caller: Caller) -> dict[str, Any]:
-    _check_reach(caller, partner_id)
-    return partner_view(await provider.get_partner(session, partner_id))
+async def get_partner(partner_id: IdPath, reach: CallerReach, caller: Caller) -> dict[str, Any]:
+    require_staff(caller)
+    return partner_view(await reach.partner(partner_id))
 
 
 @router.patch("/{partner_id}", response_model=PartnerOut)
 async def update_partner(
-    partner_id: IdPath, body: PartnerPatch, session: Session, caller: Caller
+    partner_id: IdPath, body: PartnerPatch, reach: CallerReach, caller: Caller
 ) -> dict[str, Any]:
-    _check_reach(caller, partner_id)
-    partner = await provider.get_partner(session, partner_id)
-    await provider.update_partner(session, partner, **body.model_dump(exclude_unset=True))
+    require_staff(caller)
+    partner = await reach.partner(partner_id)
+    await provider.update_partner(reach.session, partner, **body.model_dump(exclude_unset=True))
     return partner_view(partner)
 
 

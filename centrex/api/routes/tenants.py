@@ -12,16 +12,25 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centrex.api.auth import Caller, Now, Principal, Session, require_staff, require_tenant_admin
+from centrex.api.auth import (
+    Caller,
+    CallerReach,
+    Now,
+    Principal,
+    Session,
+    require_staff,
+    require_tenant_admin,
+)
 from centrex.api.errors import PROBLEM_RESPONSES
+from centrex.api.live import tenant_summary
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import Count, Domain, IdPath, Language, Name, OptName, Phone, RefId, Strict
 from centrex.api.services import ApiServices
-from centrex.data.models import Role, Tenant, TenantStatus
-from centrex.errors import Forbidden, NotFound
+from centrex.data.models import Role, TenantStatus
+from centrex.data.reach import Reach
+from centrex.errors import Forbidden
 from centrex.provisioning import provider
 from centrex.provisioning import tenants as service
-from centrex.provisioning.views import tenant_view
 
 router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"], responses=PROBLEM_RESPONSES)
 
@@ -89,38 +98,10 @@ class TenantOut(BaseModel):
     extensions: int = 0
 
 
-def _reachable(principal: Principal, tenant: Tenant) -> bool:
-    if principal.role == Role.PLATFORM_ADMIN:
-        return True
-    if principal.role == Role.PARTNER:
-        return tenant.partner_id == principal.partner_id
-    return tenant.id == principal.tenant_id
-
-
-async def _get(session: AsyncSession, principal: Principal, tenant_id: int) -> Tenant:
-    tenant = await session.get(Tenant, tenant_id)
-    if tenant is None or not _reachable(principal, tenant):
-        raise NotFound(f"tenant {tenant_id} not found", error_id="tenant-not-found")
-    return tenant
-
-
-async def tenant_summary(svc: ApiServices, session: AsyncSession, tenant: Tenant) -> dict[str, Any]:
-    """The tenant plus the live numbers a provider watches: calls vs licence, devices."""
-    view = tenant_view(tenant)
-    scope = service.scope_of(session, tenant)
-    view["live_calls"] = len(await svc.calls.list(tenant.id))
-    view["registrations"] = len(await svc.registrations.list(tenant.id))
-    view["extensions"] = (await provider.tenant_usage(scope))["extensions"]
-    return view
-
-
 @router.get("", response_model=Page[TenantOut])
-async def list_tenants(
-    request: Request, session: Session, caller: Caller, query: Listing
-) -> dict[str, Any]:
+async def list_tenants(request: Request, reach: CallerReach, query: Listing) -> dict[str, Any]:
     svc: ApiServices = request.app.state.services
-    tenants = [t for t in await service.list_tenants(session) if _reachable(caller, t)]
-    views = [await tenant_summary(svc, session, t) for t in tenants]
+    views = [await tenant_summary(svc, reach.session, t) for t in await reach.tenants()]
     return paginate(
         views,
         query,
@@ -131,36 +112,31 @@ async def list_tenants(
 
 @router.post("", status_code=201, response_model=TenantOut)
 async def create_tenant(
-    request: Request, body: TenantIn, session: Session, caller: Caller, now: Now, response: Response
+    request: Request, body: TenantIn, reach: CallerReach, now: Now, response: Response
 ) -> dict[str, Any]:
-    require_staff(caller)
-    partner_id = body.partner_id
-    if caller.role == Role.PARTNER:
-        if partner_id not in (None, caller.partner_id):
-            raise NotFound(f"partner {partner_id} not found", error_id="partner-not-found")
-        partner_id = caller.partner_id
-    tenant = await service.create_tenant(
-        session,
+    """Staff only; a partner's new tenant is its own (another partner's id answers 404)."""
+    tenant = await service.create_tenant_within(
+        reach,
         now=now,
+        partner_id=body.partner_id,
         name=body.name,
         domain=body.domain,
         extension_digits=body.extension_digits,
         max_calls=body.max_calls,
         language=body.language,
         country=body.country,
-        partner_id=partner_id,
         trial_days=body.trial_days,
         storage_quota_mb=body.storage_quota_mb,
     )
     response.headers["Location"] = f"/api/v1/tenants/{tenant.id}"
-    return await tenant_summary(request.app.state.services, session, tenant)
+    return await tenant_summary(request.app.state.services, reach.session, tenant)
 
 
 @router.get("/{tenant_id}", response_model=TenantOut)
 async def get_tenant(
     request: Request, tenant_id: IdPath, session: Session, caller: Caller
 ) -> dict[str, Any]:
-    tenant = await _get(session, caller, tenant_id)
+    tenant = await Reach.of(session, caller).tenant(tenant_id)
     return await tenant_summary(request.app.state.services, session, tenant)
 
 
@@ -169,7 +145,7 @@ async def update_tenant(
     request: Request, tenant_id: IdPath, body: TenantPatch, session: Session, caller: Caller
 ) -> dict[str, Any]:
     """Name, language, main number (tenant admins); licence, quota, partner (staff)."""
-    tenant = await _get(session, caller, tenant_id)
+    tenant = await Reach.of(session, caller).tenant(tenant_id)
     require_tenant_admin(caller)
     changes = body.model_dump(exclude_unset=True)
     staff_only = {"max_calls", "storage_quota_mb", "partner_id"} & changes.keys()
@@ -183,7 +159,7 @@ async def update_tenant(
 
 @router.delete("/{tenant_id}", status_code=204)
 async def delete_tenant(tenant_id: IdPath, session: Session, caller: Caller) -> Response:
-    tenant = await _get(session, caller, tenant_id)
+    tenant = await Reach.of(session, caller).tenant(tenant_id)
     require_staff(caller)
     await provider.delete_tenant(session, tenant.id)
     return Response(status_code=204)
@@ -198,7 +174,7 @@ async def _set_status(
     reason: str | None,
     now: Any,
 ) -> dict[str, Any]:
-    tenant = await _get(session, caller, tenant_id)
+    tenant = await Reach.of(session, caller).tenant(tenant_id)
     require_staff(caller)
     await service.set_status(session, tenant, status, now=now, reason=reason)
     return await tenant_summary(request.app.state.services, session, tenant)
@@ -241,7 +217,7 @@ async def activate_tenant(
 
 @router.get("/{tenant_id}/contacts", response_model=Page[ContactOut])
 async def list_contacts(tenant_id: IdPath, session: Session, caller: Caller) -> dict[str, Any]:
-    tenant = await _get(session, caller, tenant_id)
+    tenant = await Reach.of(session, caller).tenant(tenant_id)
     require_tenant_admin(caller)
     contacts = await provider.list_contacts(service.scope_of(session, tenant))
     items = [provider.contact_view(c) for c in contacts]
@@ -253,7 +229,7 @@ async def set_contact(
     tenant_id: IdPath, kind: ContactKindName, body: ContactIn, session: Session, caller: Caller
 ) -> dict[str, Any]:
     """Create or replace the contact of one kind (IT admin, firewall admin, partners)."""
-    tenant = await _get(session, caller, tenant_id)
+    tenant = await Reach.of(session, caller).tenant(tenant_id)
     require_tenant_admin(caller)
     contact = await provider.set_contact(
         service.scope_of(session, tenant), kind, name=body.name, email=body.email, phone=body.phone
@@ -265,7 +241,7 @@ async def set_contact(
 async def delete_contact(
     tenant_id: IdPath, kind: ContactKindName, session: Session, caller: Caller
 ) -> Response:
-    tenant = await _get(session, caller, tenant_id)
+    tenant = await Reach.of(session, caller).tenant(tenant_id)
     require_tenant_admin(caller)
     await provider.delete_contact(service.scope_of(session, tenant), kind)
     return Response(status_code=204)
