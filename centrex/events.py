@@ -40,11 +40,17 @@ class RegistrationChanged(Event):
 
 @dataclass(frozen=True, slots=True)
 class CallEvent(Event):
+    """A call's life: started, ringing, answered, transferred, ended (with its `disposition`,
+    the CDR's), or refused before it started (`reason`, e.g. "licence": the tenant's maximum of
+    simultaneous calls is reached). Monitoring counts these (`ops.metrics`)."""
+
     call_id: str = ""
-    state: str = ""  # started, ringing, answered, transferred, ended
+    state: str = ""  # started, ringing, answered, transferred, ended, refused
     caller: str = ""
     callee: str = ""
     direction: str = ""
+    disposition: str = ""  # set on "ended": answered, no-answer, busy, failed, ...
+    reason: str = ""  # why: "licence" on "refused"
     kind: str = field(init=False, default="call")
 
 

@@ -21,6 +21,7 @@ from centrex.api.routes import (
     me,
     media,
     numbers,
+    ops,
     partners,
     recordings,
     tenants,
@@ -34,10 +35,13 @@ from centrex.api.sources import LiveCalls, NoLiveCalls, NoRegistrations, Registr
 from centrex.clock import Clock, SystemClock
 from centrex.data.db import Database
 from centrex.events import EventBus
+from centrex.ops.health import DatabaseCheck, HealthChecks
+from centrex.ops.metrics import Metrics
 from centrex.provisioning.secrets_box import SecretBox
 from centrex.provisioning.storage import MediaStore
 
 ROUTERS = (
+    ops,
     me,
     partners,
     tenants,
@@ -67,6 +71,8 @@ def create_app(
     secure_cookies: bool = False,
     portal: bool = True,
     media_store: MediaStore | None = None,
+    health: HealthChecks | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     """Build the HTTP application.
 
@@ -85,8 +91,14 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
+    # /api/v1/health runs `health` (by default: the database, when there is one); /metrics
+    # serves `metrics` (404 without). server.py passes both, with the SIP listener check.
+    if health is None and database is not None:
+        health = HealthChecks({"database": DatabaseCheck(database)})
+    app.state.health = health or HealthChecks()
+    app.state.metrics = metrics
     if database is None:
-        app.include_router(me.router)
+        app.include_router(ops.router)
         return app
     clock = clock or SystemClock()
     services = ApiServices(

@@ -95,6 +95,7 @@ class Registrar:
         self._respond = respond
         self._sweep_interval = sweep_interval
         self._sweeper: asyncio.Task[None] | None = None
+        self.outcomes: dict[int, int] = {}  # REGISTER answers by status code (monitoring)
 
     def attach(self, respond: Respond) -> None:
         """Connect the response path (the driver is built after the registrar)."""
@@ -158,6 +159,8 @@ class Registrar:
             log.debug("bad REGISTER from %s: %s", event.source, exc)
         finally:
             current_tenant.reset(token)
+        code = response.status
+        self.outcomes[code] = self.outcomes.get(code, 0) + 1
         if self._respond is not None:
             self._respond(response, event.transaction)
 

@@ -1,4 +1,4 @@
-"""/api/v1/health and /api/v1/me: liveness, and who the caller is (the portal starts here)."""
+"""/api/v1/me: who the caller is (the portal starts here). Health lives in `routes/ops.py`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from centrex import __version__
 from centrex.api.auth import Caller
 from centrex.api.errors import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-
-
-class Health(BaseModel):
-    status: str
-    version: str
 
 
 class MeOut(BaseModel):
@@ -26,11 +20,6 @@ class MeOut(BaseModel):
     tenant_id: int | None
     user_id: int | None
     language: str | None
-
-
-@router.get("/health", tags=["ops"], response_model=Health)
-async def health() -> dict[str, str]:
-    return {"status": "ok", "version": __version__}
 
 
 @router.get("/me", tags=["auth"], response_model=MeOut)
