@@ -40,8 +40,6 @@ from centrex.media.session import LatchPolicy
 from centrex.media.ticker import Ticker
 from centrex.ops.health import DatabaseCheck, HealthChecks, SipListenerCheck
 from centrex.ops.metrics import Metrics, MetricSources
-from centrex.ops.health import DatabaseCheck, HealthChecks, SipListenerCheck
-from centrex.ops.metrics import Metrics, MetricSources
 from centrex.provisioning.storage import MediaStore
 from centrex.registrar import (
     AuthFailureTracker,
@@ -134,19 +132,6 @@ class Server:
         self._build_calls()
         self.registrations = RegistrationView(self.registrar)
         self.live_calls = LiveCallView(self.b2bua)
-        self.metrics = Metrics(
-            self.events,
-            MetricSources(
-                registrar=self.registrar,
-                sip=self.sip,
-                guard=self.sip_transports.guard,
-                media=self.media,
-            ),
-            clock=self.clock,
-        )
-        self.health = HealthChecks(
-            {"database": DatabaseCheck(self.database), "sip": SipListenerCheck(self.sip_transports)}
-        )
         self.metrics = Metrics(
             self.events,
             MetricSources(
@@ -338,7 +323,6 @@ class Server:
         await self._start_sip()
         self.ticker.start()
         self.metrics.start()
-        self.metrics.start()
         self._outbox_task = asyncio.create_task(OutboxWorker(self.mailer).run(self._outbox_stop))
         app = create_app(
             self.database,
@@ -347,8 +331,6 @@ class Server:
             registrations=self.registrations,
             calls=self.live_calls,
             secret_box=self.secret_box,
-            health=self.health,
-            metrics=self.metrics,
             health=self.health,
             metrics=self.metrics,
             media_store=self.media_store,
@@ -376,7 +358,6 @@ class Server:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._http_task
             self._http = None
-        await self.metrics.stop()
         await self.metrics.stop()
         await self.b2bua.close()
         self._outbox_stop.set()
