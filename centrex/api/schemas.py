@@ -6,7 +6,7 @@ database error on PostgreSQL, so the API refuses them up front with a 422 naming
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -34,6 +34,8 @@ Language = Annotated[str, StringConstraints(pattern=r"^(de|fr|en|it)$")]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_INT)]
 RefId = Annotated[int, Field(ge=1, le=MAX_INT)]
+# which digest algorithms phones are offered (centrex.provisioning.digest_policy)
+DigestPolicyName = Literal["compatible", "prefer-sha256", "require-sha256"]
 
 
 class Strict(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.cli.common import CliState, emit, json_option, listing, pass_state, read_db, write_db
 from centrex.data.models import (
+    DigestPolicy,
     Direction,
     Disposition,
     Extension,
@@ -19,6 +20,7 @@ from centrex.data.models import (
 )
 from centrex.errors import ValidationFailed
 from centrex.provisioning import cdrs as cdr_service
+from centrex.provisioning import digest_policy
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import numbers as number_service
 from centrex.provisioning import trunks as trunk_service
@@ -114,6 +116,12 @@ def extension_create(
 @click.option("--caller-id", help="Outbound caller ID: one of the tenant's numbers.")
 @record_option
 @record_layout_option
+@click.option(
+    "--digest",
+    type=click.Choice([*(p.value for p in DigestPolicy), digest_policy.INHERIT]),
+    help="Digest algorithms this device is offered: compatible (MD5, then SHA-256), "
+    "prefer-sha256, require-sha256, or tenant (follow the tenant's policy).",
+)
 @json_option
 @pass_state
 def extension_update(
@@ -125,6 +133,7 @@ def extension_update(
     caller_id: str | None,
     record_calls: str | None,
     record_layout: str | None,
+    digest: str | None,
     as_json: bool,
 ) -> None:
     """Change an extension (options left out stay as they are)."""
@@ -142,6 +151,9 @@ def extension_update(
             record_layout=_layout(record_layout),
             inherit_recording=record_calls == "tenant",
         )
+        if digest is not None:
+            policy = None if digest == digest_policy.INHERIT else DigestPolicy(digest)
+            await digest_policy.set_extension_policy(scope, ext, policy)
         view = extension_view(ext)
         view["tenant"] = scope.domain
         return view

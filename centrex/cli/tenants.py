@@ -18,7 +18,8 @@ from centrex.cli.common import (
     write_db,
 )
 from centrex.data.db import Database
-from centrex.data.models import RecordingLayout, RecordingMode, TenantStatus
+from centrex.data.models import DigestPolicy, RecordingLayout, RecordingMode, TenantStatus
+from centrex.provisioning import digest_policy
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning.views import partner_view, tenant_view
 
@@ -251,6 +252,28 @@ def tenant_set_recording(
             announce=announce,
             record_layout=RecordingLayout(record_layout) if record_layout else None,
         )
+        return tenant_view(found)
+
+    emit(write_db(state, work), as_json)
+
+
+@tenant.command("set-digest")
+@click.argument("domain")
+@click.option(
+    "--policy",
+    required=True,
+    type=click.Choice([p.value for p in DigestPolicy]),
+    help="compatible: MD5 first, then SHA-256 (phones that read only the first challenge and "
+    "know only MD5 work); prefer-sha256: SHA-256 first; require-sha256: SHA-256 only.",
+)
+@json_option
+@pass_state
+def tenant_set_digest(state: CliState, domain: str, policy: str, as_json: bool) -> None:
+    """Set the digest algorithms the tenant's phones are offered (extensions may override it)."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        found = await tenant_service.get_tenant(session, domain)
+        await digest_policy.set_tenant_policy(session, found, DigestPolicy(policy))
         return tenant_view(found)
 
     emit(write_db(state, work), as_json)

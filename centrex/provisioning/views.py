@@ -56,6 +56,7 @@ def tenant_view(tenant: Tenant) -> dict[str, Any]:
         "record_calls": tenant.record_calls.value,
         "record_layout": tenant.record_layout.value,
         "record_announce": tenant.record_announce,
+        "digest_policy": tenant.digest_policy.value,
         "created_at": _iso(tenant.created_at),
     }
 
@@ -74,6 +75,7 @@ def extension_view(
         "outbound_caller_id": extension.outbound_caller_id,
         "record_calls": extension.record_calls.value if extension.record_calls else None,
         "record_layout": extension.record_layout.value if extension.record_layout else None,
+        "digest_policy": extension.digest_policy.value if extension.digest_policy else None,
     }
     if credential is not None:
         view["sip_username"] = credential.username

@@ -14,11 +14,21 @@ from pydantic import BaseModel, StringConstraints
 from centrex.api.auth import Caller, Scope, own_extension_ids, require_tenant_admin
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Listing, Page, paginate
-from centrex.api.schemas import Email, IdPath, OptName, Password, Phone, RefId, Strict
+from centrex.api.schemas import (
+    DigestPolicyName,
+    Email,
+    IdPath,
+    OptName,
+    Password,
+    Phone,
+    RefId,
+    Strict,
+)
 from centrex.api.services import ApiServices
 from centrex.data.models import Extension, RecordingLayout, RecordingMode, SipCredential
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound
+from centrex.provisioning import digest_policy
 from centrex.provisioning import extensions as service
 from centrex.provisioning.numbers import extension_numbers
 from centrex.provisioning.views import extension_view
@@ -53,6 +63,8 @@ class ExtensionPatch(Strict):
     outbound_caller_id: Phone | None = None
     record_calls: RecordCalls | None = None
     record_layout: RecordLayout | None = None
+    # null: the tenant's digest policy applies (an explicit null clears an override)
+    digest_policy: DigestPolicyName | None = None
 
 
 class PasswordIn(Strict):
@@ -68,6 +80,7 @@ class ExtensionOut(BaseModel):
     outbound_caller_id: str | None
     record_calls: str | None = None
     record_layout: str | None = None
+    digest_policy: str | None = None
     sip_username: str | None = None
     sip_realm: str | None = None
     numbers: list[str] = []
@@ -194,6 +207,9 @@ async def update_extension(
         record_calls=RecordingMode(body.record_calls) if body.record_calls else None,
         record_layout=RecordingLayout(body.record_layout) if body.record_layout else None,
     )
+    if "digest_policy" in body.model_fields_set:
+        policy = digest_policy.parse_policy(body.digest_policy) if body.digest_policy else None
+        await digest_policy.set_extension_policy(scope, extension, policy)
     return await _view(scope, extension)
 
 

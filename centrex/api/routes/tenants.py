@@ -24,12 +24,23 @@ from centrex.api.auth import (
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.live import tenant_summary
 from centrex.api.pagination import Listing, Page, paginate
-from centrex.api.schemas import Count, Domain, IdPath, Language, Name, OptName, Phone, RefId, Strict
+from centrex.api.schemas import (
+    Count,
+    DigestPolicyName,
+    Domain,
+    IdPath,
+    Language,
+    Name,
+    OptName,
+    Phone,
+    RefId,
+    Strict,
+)
 from centrex.api.services import ApiServices
 from centrex.data.models import Role, TenantStatus
 from centrex.data.reach import Reach
 from centrex.errors import Forbidden
-from centrex.provisioning import provider
+from centrex.provisioning import digest_policy, provider
 from centrex.provisioning import tenants as service
 
 router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"], responses=PROBLEM_RESPONSES)
@@ -56,6 +67,7 @@ class TenantPatch(Strict):
     storage_quota_mb: Count | None = None
     main_number: Phone | None = None
     partner_id: RefId | None = None
+    digest_policy: DigestPolicyName | None = None
 
 
 class StatusIn(Strict):
@@ -92,6 +104,7 @@ class TenantOut(BaseModel):
     credit: str
     currency: str
     main_number: str | None
+    digest_policy: str = "compatible"
     created_at: str | None
     live_calls: int = 0
     registrations: int = 0
@@ -153,6 +166,9 @@ async def update_tenant(
         raise Forbidden(f"only staff may change {', '.join(sorted(staff_only))}")
     if "partner_id" in changes and caller.role != Role.PLATFORM_ADMIN:
         raise Forbidden("only a platform admin may move a tenant to another partner")
+    policy = changes.pop("digest_policy", None)
+    if policy is not None:
+        await digest_policy.set_tenant_policy(session, tenant, digest_policy.parse_policy(policy))
     await provider.update_tenant(session, tenant, **changes)
     return await tenant_summary(request.app.state.services, session, tenant)
 
