@@ -349,10 +349,12 @@ class Phone:
         sdp: bytes | None = None,
         domain: str | None = None,
         display: str | None = None,
+        from_user: str | None = None,
     ) -> OutgoingCall:
-        """Call `dialled` at our domain (or another one, to probe tenant isolation)."""
+        """Call `dialled` at our domain (or another one, to probe tenant isolation); a trunk
+        names its caller with `from_user`."""
         host = domain or self.domain
-        user = self.user or "anonymous"
+        user = from_user or self.user or "anonymous"
         call_id = generate_call_id(self.address[0])
         request = build_invite(
             parse_uri(f"sip:{dialled}@{host}"),
