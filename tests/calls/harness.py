@@ -10,7 +10,7 @@ The world (`make_harness`):
 - Centrex at 127.0.0.1:5060; tenant `acme.test` (3-digit extensions 101-103, DID +41215550100
   to 101, licence `max_calls`); tenant `beta.test` (extensions 102 and 201) to prove isolation.
 - Phones 101 (:5071), 102 (:5072), 103 (:5073), a second device of 102 (:5074), beta's 102
-  (:5081); all of them register through real REGISTER + digest MD5 when a test asks.
+  (:5081, SIP username beta102) and 201 (:5082, beta201); all of them register through real REGISTER + digest MD5 when a test asks.
 - Two carriers, `carrier-a` at 127.0.0.2:5090 (priority 1) and `carrier-b` at 127.0.0.3:5090;
   route prefix 41 tries a then b. (Trunks get their own IPs: Centrex recognises a carrier by
   source IP alone, so a trunk on the phones' 127.0.0.1 would turn every phone into a carrier.)
@@ -144,6 +144,7 @@ def make_b2bua(
     settings: CallSettings,
     apps: AppHost | None,
     box: SecretBox,
+    limits: CallLimits,
 ) -> B2BUA:
     """The one construction of the B2BUA: its collaborators grouped in one `CallDeps`."""
     deps = CallDeps(
@@ -155,7 +156,7 @@ def make_b2bua(
         engine=engine,
         trunks=TrunkDirectory(database, box, clock.monotonic),
         cdrs=CdrWriter(database),
-        limits=CallLimits(),
+        limits=limits,
         clock=clock,
         publish=publish,
         apps=apps,
@@ -182,6 +183,7 @@ class Harness:
     events: list[Event]
     errors: ErrorLog
     baseline: set[asyncio.Task[Any]] = field(default_factory=set)
+    limits: CallLimits = field(default_factory=CallLimits)
 
     @property
     def carrier_a(self) -> Phone:
@@ -386,6 +388,7 @@ def _phones(network: Network) -> dict[str, Phone]:
         ("103", "103", 5073, TENANT, PASSWORD),
         ("102b", "102", 5074, TENANT, PASSWORD),
         ("beta-102", "beta102", 5081, OTHER, OTHER_PASSWORD),
+        ("beta-201", "beta201", 5082, OTHER, OTHER_PASSWORD),
     ):
         phones[name] = Phone(
             network, ("127.0.0.1", port), user=user, domain=domain, password=password,
@@ -435,9 +438,10 @@ async def make_harness(
         clock=clock, ticker=Ticker(clock), ports=PortPool(*RTP_PORTS), codecs=default_registry(),
         bind_address="127.0.0.1",
     )  # fmt: skip
+    limits = CallLimits()
     b2bua = make_b2bua(
         driver=driver, database=database, registrar=registrar, engine=engine, clock=clock,
-        publish=events.append, settings=settings, apps=apps, box=SecretBox("k"),
+        publish=events.append, settings=settings, apps=apps, box=SecretBox("k"), limits=limits,
     )  # fmt: skip
     b2bua.register(dispatcher)
     errors = ErrorLog()
@@ -445,7 +449,7 @@ async def make_harness(
     logger.addHandler(errors)
     h = Harness(
         clock, network, database, driver, registrar, engine, b2bua, apps, tenant_id, other_id,
-        trunk_ids, _phones(network), events, errors, set(asyncio.all_tasks()),
+        trunk_ids, _phones(network), events, errors, set(asyncio.all_tasks()), limits,
     )  # fmt: skip
     failed = False
     try:
