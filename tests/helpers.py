@@ -5,6 +5,16 @@ from __future__ import annotations
 import socket
 import time
 import urllib.request
+from pathlib import Path
+from typing import Any
+
+from centrex.data.secrets_box import SecretBox
+from centrex.provisioning.storage import MediaStore
+
+
+def api_wiring(data_dir: Path) -> dict[str, Any]:
+    """What `server.py` passes `create_app` besides the database: one key, one file store."""
+    return {"secret_box": SecretBox("test-key"), "media_store": MediaStore(data_dir)}
 
 
 def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:

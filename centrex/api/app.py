@@ -34,10 +34,10 @@ from centrex.api.services import ApiServices, LoginLimiter
 from centrex.api.sources import LiveCalls, NoLiveCalls, NoRegistrations, RegistrationSource
 from centrex.clock import Clock, SystemClock
 from centrex.data.db import Database
+from centrex.data.secrets_box import SecretBox
 from centrex.events import EventBus
 from centrex.ops.health import DatabaseCheck, HealthChecks
 from centrex.ops.metrics import Metrics
-from centrex.provisioning.secrets_box import SecretBox
 from centrex.provisioning.storage import MediaStore
 
 ROUTERS = (
@@ -77,8 +77,10 @@ def create_app(
     """Build the HTTP application.
 
     `database` is required for everything but /api/v1/health (a bare `create_app()` serves only
-    health, which keeps old callers working). `secure_cookies` marks the portal's cookies
-    Secure: set it when the portal is served over https.
+    health, which keeps old callers working); with it, `secret_box` and `media_store` are
+    required too: the process's one key and file store, built by `server.py` (a default here
+    would silently encrypt with another key or write to another directory). `secure_cookies`
+    marks the portal's cookies Secure: set it when the portal is served over https.
     """
     app = FastAPI(
         title="Centrex",
@@ -100,6 +102,8 @@ def create_app(
     if database is None:
         app.include_router(ops.router)
         return app
+    if secret_box is None or media_store is None:
+        raise TypeError("create_app(database, ...) needs secret_box and media_store")
     clock = clock or SystemClock()
     services = ApiServices(
         database=database,
@@ -107,12 +111,12 @@ def create_app(
         events=events_bus or EventBus(),
         registrations=registrations or NoRegistrations(),
         calls=calls or NoLiveCalls(),
-        secret_box=secret_box or SecretBox("centrex-test-only-key"),
+        secret_box=secret_box,
+        media_store=media_store,
         limiter=LoginLimiter(clock),
         secure_cookies=secure_cookies,
     )
     app.state.services = services
-    app.state.media_store = media_store  # audio files (voicemail, recordings); see routes/voicemail
     for module in ROUTERS:
         app.include_router(module.router)
     if portal:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from centrex.api.sources import LiveCalls, RegistrationSource
 from centrex.clock import Clock
 from centrex.data.db import Database
+from centrex.data.secrets_box import SecretBox
 from centrex.events import EventBus
-from centrex.provisioning.secrets_box import SecretBox
+from centrex.provisioning.storage import MediaStore
 
 
 class LoginLimiter:
@@ -53,6 +54,7 @@ class ApiServices:
     registrations: RegistrationSource
     calls: LiveCalls
     secret_box: SecretBox
+    media_store: MediaStore  # audio files: voicemail, recordings, tenant media
     limiter: LoginLimiter
     secure_cookies: bool = False
     max_body_bytes: int = 1024 * 1024

@@ -7,11 +7,11 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
-from centrex.apps.audio_files import discard
 from centrex.apps.channel import AppChannel, ChannelClosed
 from centrex.apps.prompts import PromptLibrary
 from centrex.apps.silence import is_silent, trim_trailing_silence
 from centrex.media.audio import AudioFormatError, read_wav, write_wav
+from centrex.media.audio_files import discard
 from centrex.media.tones import beep
 
 MIN_MESSAGE_MS = 1000

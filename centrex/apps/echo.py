@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from centrex.apps.audio_files import discard
 from centrex.apps.channel import AppChannel, ChannelClosed
 from centrex.apps.common import goodbye, new_work_file
 from centrex.apps.prompts import PromptLibrary
+from centrex.media.audio_files import discard
 from centrex.media.tones import beep
 
 

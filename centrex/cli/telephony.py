@@ -18,13 +18,13 @@ from centrex.data.models import (
     RecordingMode,
     SipCredential,
 )
+from centrex.data.secrets_box import SecretBox
 from centrex.errors import ValidationFailed
 from centrex.provisioning import cdrs as cdr_service
 from centrex.provisioning import digest_policy
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import numbers as number_service
 from centrex.provisioning import trunks as trunk_service
-from centrex.provisioning.secrets_box import SecretBox
 from centrex.provisioning.tenants import get_tenant, scope_for
 from centrex.provisioning.views import (
     extension_view,

@@ -1,6 +1,6 @@
 """Call flows (IVR graphs) of a tenant, and the DIDs and extensions that point at them.
 
-A flow is validated completely on every save: the graph itself (`centrex.apps.ivr.graph`:
+A flow is validated completely on every save: the graph itself (`centrex.provisioning.flow_graph`:
 dangling branches, unreachable nodes, loops without input...) and its references to the
 tenant's own objects (media files it plays, extensions and mailboxes it transfers to). A
 reference to another tenant's object is reported like a missing one: isolation never leaks
@@ -14,7 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from centrex.apps.ivr.graph import (
+from centrex.data.models import CallFlow, Extension, FlowBinding, MediaFile, Number, Tenant
+from centrex.data.tenancy import TenantScope
+from centrex.errors import Conflict, NotFound, ValidationFailed
+from centrex.provisioning.flow_graph import (
     Flow,
     FlowInvalid,
     FlowIssue,
@@ -22,9 +25,6 @@ from centrex.apps.ivr.graph import (
     media_references,
     transfer_targets,
 )
-from centrex.data.models import CallFlow, Extension, FlowBinding, MediaFile, Number, Tenant
-from centrex.data.tenancy import TenantScope
-from centrex.errors import Conflict, NotFound, ValidationFailed
 from centrex.provisioning.storage import MediaStore
 from centrex.provisioning.validation import normalise_e164
 

@@ -11,10 +11,10 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from centrex.apps.audio_files import AudioInfo, convert_upload, wav_info
 from centrex.data.models import GreetingKind, MediaFile, MediaKind, VoicemailBox
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound, ValidationFailed
+from centrex.media.audio_files import AudioInfo, convert_upload, wav_info
 from centrex.provisioning.storage import MediaStore, check_quota
 
 MAX_SECONDS: Mapping[MediaKind, float] = {

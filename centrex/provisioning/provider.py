@@ -25,9 +25,9 @@ from centrex.data.models import (
     Trunk,
     TrunkTransport,
 )
+from centrex.data.secrets_box import SecretBox
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Conflict, NotFound, ValidationFailed
-from centrex.provisioning.secrets_box import SecretBox
 from centrex.provisioning.trunks import _check_host
 from centrex.provisioning.validation import check_language, check_non_negative
 

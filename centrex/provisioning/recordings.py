@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from centrex.apps.audio_files import discard, wav_info
 from centrex.data.models import CallRecording, Cdr, RecordingLayout
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound, ValidationFailed
+from centrex.media.audio_files import discard, wav_info
 from centrex.provisioning.storage import MediaStore, QuotaExceeded, check_quota
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.data.models import OutboundRoute, OutboundRouteTrunk, Trunk, TrunkTransport
+from centrex.data.secrets_box import SecretBox
 from centrex.errors import Conflict, NotFound, ValidationFailed
-from centrex.provisioning.secrets_box import SecretBox
 
 _HOST = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
 

@@ -16,8 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from centrex.apps.audio_files import wav_info
-from centrex.apps.mwi import MessageSummary, simple_message_summary
 from centrex.data.models import (
     AttachmentFormat,
     Extension,
@@ -27,8 +25,10 @@ from centrex.data.models import (
 )
 from centrex.data.tenancy import TenantScope
 from centrex.errors import CentrexError, Conflict, NotFound, ValidationFailed
+from centrex.media.audio_files import wav_info
 from centrex.provisioning.passwords import hash_password, verify_password
 from centrex.provisioning.storage import MediaStore, check_quota
+from centrex.sip.message_summary import MessageSummary, simple_message_summary
 
 PIN = re.compile(r"[0-9]{4,10}")
 

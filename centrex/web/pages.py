@@ -15,9 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from centrex.api.routes.extensions import registration_counts
-from centrex.api.routes.live import calls_of, registrations_of
-from centrex.api.routes.tenants import tenant_summary
+from centrex.api.live import calls_of, registration_counts, registrations_of, tenant_summary
 from centrex.data.models import (
     Direction,
     Disposition,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from centrex.events import EventBus
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning import tokens as token_service
 from centrex.provisioning import users as user_service
+from tests.helpers import api_wiring
 
 
 class FakeCalls:
@@ -107,14 +109,19 @@ async def _seed(database: Database, clock: ManualClock) -> tuple[dict[str, str],
 
 
 @pytest.fixture
-async def world(database_url: str) -> AsyncIterator[World]:
+async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     database = Database(database_url)
     clock = ManualClock()
     bus = EventBus()
     registrations = RegistrationsFromEvents(bus, clock)
     calls = FakeCalls()
     app = create_app(
-        database, clock=clock, events_bus=bus, registrations=registrations, calls=calls
+        database,
+        clock=clock,
+        events_bus=bus,
+        registrations=registrations,
+        calls=calls,
+        **api_wiring(tmp_path),
     )
     tokens, ids = await _seed(database, clock)
     transport = httpx.ASGITransport(app=app)

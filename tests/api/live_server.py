@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -13,7 +15,7 @@ import uvicorn
 from centrex.api.app import create_app
 from centrex.data.db import Database
 from centrex.events import EventBus
-from tests.helpers import free_port, wait_http
+from tests.helpers import api_wiring, free_port, wait_http
 
 
 @contextmanager
@@ -24,6 +26,7 @@ def live_api(
 ) -> Iterator[tuple[str, Any, asyncio.AbstractEventLoop, EventBus]]:
     """Yield (base URL, what `seed` returned, the server's loop, its event bus)."""
     port = free_port()
+    data_dir = tempfile.TemporaryDirectory(prefix="centrex-api-")
     loop = asyncio.new_event_loop()
     bus = EventBus()
     holder: dict[str, Any] = {}
@@ -33,7 +36,9 @@ def live_api(
         database = Database(database_url)
         try:
             holder["seed"] = await seed(database)
-            app = create_app(database, events_bus=bus, **app_options)
+            app = create_app(
+                database, events_bus=bus, **{**api_wiring(Path(data_dir.name)), **app_options}
+            )
             config = uvicorn.Config(
                 app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
             )
@@ -55,3 +60,4 @@ def live_api(
         holder["server"].should_exit = True
         thread.join(timeout=30)
         loop.close()
+        data_dir.cleanup()

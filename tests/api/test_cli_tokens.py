@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from centrex.api.app import create_app
 from centrex.cli import cli
 from centrex.data.db import Database
+from tests.helpers import api_wiring
 
 
 def _ok(env: dict[str, str], *args: str) -> Any:
@@ -28,7 +30,9 @@ def _fails(env: dict[str, str], *args: str) -> str:
     return lines[0]
 
 
-def test_token_commands_and_the_api(cli_env: dict[str, str], database_url: str) -> None:
+def test_token_commands_and_the_api(
+    cli_env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
     partner = _ok(cli_env, "partner", "create", "--name", "Resell")
     _ok(
         cli_env,
@@ -74,7 +78,7 @@ def test_token_commands_and_the_api(cli_env: dict[str, str], database_url: str) 
     async def use_api() -> None:
         database = Database(database_url)
         try:
-            app = create_app(database)
+            app = create_app(database, **api_wiring(tmp_path))
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 for secret, tenant in [

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from centrex.clock import ManualClock
 from centrex.data.db import Database
 from centrex.logs import ContextFilter, current_tenant
 from tests.api.conftest import _seed
+from tests.helpers import api_wiring
 
 LOG = logging.getLogger("tests.api.log_context")
 
@@ -58,10 +60,14 @@ def capture() -> Iterator[_Capture]:
 
 
 @pytest.fixture
-async def api(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+async def api(
+    database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     database = Database(database_url)
     clock = ManualClock()
-    app = create_app(database, clock=clock, calls=LoggingCalls(), portal=False)
+    app = create_app(
+        database, clock=clock, calls=LoggingCalls(), portal=False, **api_wiring(tmp_path)
+    )
     tokens, _ = await _seed(database, clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

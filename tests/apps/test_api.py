@@ -14,6 +14,7 @@ from centrex.api.app import create_app
 from centrex.api.sources import RegistrationsFromEvents
 from centrex.clock import ManualClock
 from centrex.data.db import Database
+from centrex.data.secrets_box import SecretBox
 from centrex.events import EventBus
 from centrex.provisioning import extensions, recordings, tenants
 from centrex.provisioning import voicemail as vm
@@ -39,6 +40,7 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[World, M
         calls=FakeCalls(),
         portal=False,
         media_store=store,
+        secret_box=SecretBox("test-key"),
     )
     tokens, ids = await _seed(database, clock)
     async with database.transaction() as session:

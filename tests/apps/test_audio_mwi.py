@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from centrex.apps.audio_files import (
+from centrex.apps.moh import default_moh, moh_file
+from centrex.apps.silence import SilenceDetector, is_silent, trim_trailing_silence
+from centrex.data.db import Database
+from centrex.data.models import GreetingKind, MediaKind
+from centrex.errors import CentrexError
+from centrex.media.audio_files import (
     AudioBroken,
     AudioTooLarge,
     AudioTooLong,
@@ -17,21 +22,16 @@ from centrex.apps.audio_files import (
     convert_upload,
     sniff_format,
 )
-from centrex.apps.moh import default_moh, moh_file
-from centrex.apps.mwi import (
+from centrex.provisioning import media_files
+from centrex.provisioning import voicemail as vm
+from centrex.provisioning.storage import MediaStore, QuotaExceeded, usage
+from centrex.sip.message_summary import (
     CONTENT_TYPE,
     MessageSummary,
     MwiParseError,
     parse_simple_message_summary,
     simple_message_summary,
 )
-from centrex.apps.silence import SilenceDetector, is_silent, trim_trailing_silence
-from centrex.data.db import Database
-from centrex.data.models import GreetingKind, MediaKind
-from centrex.errors import CentrexError
-from centrex.provisioning import media_files
-from centrex.provisioning import voicemail as vm
-from centrex.provisioning.storage import MediaStore, QuotaExceeded, usage
 from tests.apps.conftest import (
     Scopes,
     dominant_frequency,

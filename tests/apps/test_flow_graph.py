@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from centrex.apps.ivr.engine import Hangup, Transfer, simulate
-from centrex.apps.ivr.graph import FlowInvalid, check_flow, media_references, parse_flow
-from centrex.apps.ivr.schedule import TimeState, parse_schedule
+from centrex.provisioning.flow_graph import FlowInvalid, check_flow, media_references, parse_flow
+from centrex.provisioning.flow_schedule import TimeState, parse_schedule
 
 OFFICE = {
     "mon": [["08:00", "12:00"], ["13:30", "17:00"]],
@@ -93,7 +93,7 @@ def test_open_menu_digit_transfers() -> None:
 
 
 def _target(kind: str, value: str) -> Any:
-    from centrex.apps.ivr.graph import TransferTarget
+    from centrex.provisioning.flow_graph import TransferTarget
 
     return TransferTarget(kind, value)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from centrex.apps.mwi import parse_simple_message_summary
 from centrex.apps.voicemail import VoicemailApp, VoicemailMenu, VoicemailServices
 from centrex.clock import ManualClock
 from centrex.data.db import Database
 from centrex.data.models import GreetingKind, MediaFile, VoicemailMessage
 from centrex.provisioning import voicemail as vm
+from centrex.sip.message_summary import parse_simple_message_summary
 from tests.apps.conftest import FakeChannel, RecordingMwi, Scopes, set_quota, silence, tone
 
 

@@ -13,8 +13,8 @@ from centrex.calls.router import CallRequest, ToExtension, ToTrunks, route
 from centrex.clock import ManualClock
 from centrex.data.db import Database
 from centrex.data.models import Cdr, CdrLeg, Direction, Disposition, HangupSide
+from centrex.data.secrets_box import SecretBox
 from centrex.provisioning import cdrs, extensions, numbers, tenants, trunks
-from centrex.provisioning.secrets_box import SecretBox
 
 
 async def _tenant(db: Database, clock: ManualClock) -> int:

@@ -25,11 +25,11 @@ import pytest
 
 from centrex.clock import SystemClock
 from centrex.data.db import Database
+from centrex.data.secrets_box import SecretBox
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import numbers as number_service
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning import trunks as trunk_service
-from centrex.provisioning.secrets_box import SecretBox
 from tests.helpers import free_port
 from tests.peers.phone import Phone, dominant_frequency, write_tone
 from tests.peers.raw import udp_options_ok

@@ -10,9 +10,9 @@ from sqlalchemy import select, text
 from centrex.clock import ManualClock
 from centrex.data.db import Database
 from centrex.data.models import Number, NumberState, SipCredential, Trunk
+from centrex.data.secrets_box import SecretBox
 from centrex.errors import Conflict, NotFound, ValidationFailed
 from centrex.provisioning import extensions, numbers, tenants, trunks
-from centrex.provisioning.secrets_box import SecretBox
 from centrex.provisioning.views import trunk_view
 
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import logins
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning import users as user_service
-from tests.helpers import free_port, wait_http
+from tests.helpers import api_wiring, free_port, wait_http
 
 ADMIN_PASSWORD = "tenant-admin-pw-1"
 STAFF_PASSWORD = "platform-admin-pw-1"
@@ -99,7 +100,7 @@ async def _seed(url: str) -> int:
 
 
 @pytest.fixture
-def portal_server(database_url: str) -> Iterator[PortalServer]:
+def portal_server(database_url: str, tmp_path: Path) -> Iterator[PortalServer]:
     port = free_port()
     loop = asyncio.new_event_loop()
     bus = EventBus()
@@ -111,7 +112,13 @@ def portal_server(database_url: str) -> Iterator[PortalServer]:
         database = Database(database_url)
         registrations = RegistrationsFromEvents(bus)
         registrations.start()
-        app = create_app(database, events_bus=bus, registrations=registrations, calls=calls)
+        app = create_app(
+            database,
+            events_bus=bus,
+            registrations=registrations,
+            calls=calls,
+            **api_wiring(tmp_path),
+        )
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
         )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, StringConstraints
 
 from centrex.api.auth import Caller, Scope, own_extension_ids, require_tenant_admin
 from centrex.api.errors import PROBLEM_RESPONSES
+from centrex.api.live import registration_counts
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import (
     DigestPolicyName,
@@ -106,20 +107,6 @@ async def _view(
         numbers = await extension_numbers(scope)
     own = [numbers[extension.id]] if extension.id in numbers else []
     return extension_view(extension, credential, own)
-
-
-def _aor_user(aor: str) -> str:
-    """`sip:101@acme.example.com` → `101`."""
-    text = aor.split(":", 1)[-1]
-    return text.split("@", 1)[0]
-
-
-async def registration_counts(svc: ApiServices, scope: TenantScope) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for binding in await svc.registrations.list(scope.tenant_id):
-        user = _aor_user(str(binding.get("aor", "")))
-        counts[user] = counts.get(user, 0) + 1
-    return counts
 
 
 async def _get(scope: TenantScope, caller: Any, extension_id: int) -> Extension:

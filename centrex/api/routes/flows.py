@@ -1,5 +1,5 @@
 """/api/v1/flows: a tenant's call flows (IVR graphs): create, validate, simulate, read, change,
-delete. The graph format is documented in `centrex.apps.ivr.graph`.
+delete. The graph format is documented in `centrex.provisioning.flow_graph`.
 
 An invalid graph answers 422 `flow-invalid` with every problem in `errors` (field
 `nodes.<node id>.<field>`, type = the issue's error id), so an editor can mark them all at once.

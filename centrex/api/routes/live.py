@@ -10,12 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
-from centrex.api.auth import Caller, Principal, Scope, own_extension_numbers, require_tenant_admin
+from centrex.api.auth import Caller, Scope, require_tenant_admin
 from centrex.api.errors import PROBLEM_RESPONSES
+from centrex.api.live import calls_of, registrations_of
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.services import ApiServices
-from centrex.data.models import SipCredential
-from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["live"], responses=PROBLEM_RESPONSES)
@@ -59,66 +58,6 @@ class CallOut(BaseModel):
     started_at: str | None = None
     answered_at: str | None = None
     media: list[MediaLegOut] = []
-
-
-def aor_user(aor: str) -> str:
-    """`sip:101@acme.example.com` → `101`."""
-    return aor.split(":", 1)[-1].split("@", 1)[0]
-
-
-async def registrations_of(
-    svc: ApiServices, scope: TenantScope, principal: Principal
-) -> list[dict[str, Any]]:
-    """The tenant's registrations (a user's own only), each with the extension it belongs to."""
-    usernames = {c.username: str(c.extension_id) for c in await scope.list(SipCredential)}
-    from centrex.data.models import Extension
-
-    numbers = {str(e.id): e.number for e in await scope.list(Extension)}
-    mine = await own_extension_numbers(scope, principal)
-    result = []
-    for binding in await svc.registrations.list(scope.tenant_id):
-        item = {
-            "aor": str(binding.get("aor", "")),
-            "contact": str(binding.get("contact", "")),
-            "source": str(binding.get("source", "")),
-            "transport": str(binding.get("transport", "")),
-            "user_agent": str(binding.get("user_agent", "")),
-            "expires_at": _iso(binding.get("expires_at")),
-        }
-        ext_id = usernames.get(aor_user(str(item["aor"])))
-        item["extension"] = numbers.get(ext_id) if ext_id else None
-        if mine is not None and item["extension"] not in mine:
-            continue
-        result.append(item)
-    return result
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-async def calls_of(
-    svc: ApiServices, scope: TenantScope, principal: Principal
-) -> list[dict[str, Any]]:
-    mine = await own_extension_numbers(scope, principal)
-    result = []
-    for call in await svc.calls.list(scope.tenant_id):
-        item = {
-            "call_id": str(call.get("call_id", "")),
-            "caller": str(call.get("caller", "")),
-            "callee": str(call.get("callee", "")),
-            "direction": str(call.get("direction", "")),
-            "state": str(call.get("state", "")),
-            "started_at": _iso(call.get("started_at")),
-            "answered_at": _iso(call.get("answered_at")),
-            "media": list(call.get("media") or []),
-        }
-        if mine is not None and not ({item["caller"], item["callee"]} & mine):
-            continue
-        result.append(item)
-    return result
 
 
 @router.get("/registrations", response_model=Page[RegistrationOut])

@@ -17,13 +17,13 @@ from centrex.api.auth import Caller, Principal, Scope, own_extension_ids, requir
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import IdPath, Strict
+from centrex.api.services import ApiServices
 from centrex.data.models import AttachmentFormat, GreetingKind, MediaFile, MediaKind, VoicemailBox
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound, ValidationFailed
 from centrex.provisioning import media_files
 from centrex.provisioning import voicemail as service
 from centrex.provisioning.storage import MediaStore
-from centrex.settings import load_settings
 
 router = APIRouter(prefix="/api/v1/voicemail", tags=["voicemail"], responses=PROBLEM_RESPONSES)
 
@@ -38,12 +38,9 @@ AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def media_store(request: Request) -> MediaStore:
-    """The file store, as wired by `create_app(media_store=...)` (else the configured data dir)."""
-    store: MediaStore | None = getattr(request.app.state, "media_store", None)
-    if store is None:
-        store = MediaStore(load_settings().data_dir)
-        request.app.state.media_store = store
-    return store
+    """The file store `server.py` passed to `create_app(media_store=...)`."""
+    services: ApiServices = request.app.state.services
+    return services.media_store
 
 
 Store = Annotated[MediaStore, Depends(media_store)]

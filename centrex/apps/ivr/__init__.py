@@ -1,7 +1,8 @@
 """IVR flow engine: graph format and validation, interpreter and simulator, live runner."""
 
 from centrex.apps.ivr.engine import Done, Hangup, Simulation, Step, Transfer, execute, simulate
-from centrex.apps.ivr.graph import (
+from centrex.apps.ivr.runner import FlowRunner, TransferHandler
+from centrex.provisioning.flow_graph import (
     Flow,
     FlowInvalid,
     FlowIssue,
@@ -10,7 +11,6 @@ from centrex.apps.ivr.graph import (
     check_flow,
     parse_flow,
 )
-from centrex.apps.ivr.runner import FlowRunner, TransferHandler
 
 __all__ = [
     "Done",

@@ -21,8 +21,8 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from centrex.apps.ivr.graph import Flow, Node, PromptRef, TransferTarget
-from centrex.apps.prompts.catalog import normalise_language
+from centrex.provisioning.flow_graph import Flow, Node, PromptRef, TransferTarget
+from centrex.provisioning.prompt_catalog import normalise_language
 
 DEFAULT_MAX_STEPS = 500
 

@@ -17,9 +17,9 @@ from typing import Protocol
 
 from centrex.apps.channel import AppChannel, ChannelClosed
 from centrex.apps.ivr.engine import Ask, Done, Hangup, Say, Transfer, execute
-from centrex.apps.ivr.graph import Flow, PromptRef, TransferTarget
 from centrex.apps.prompts import PromptLibrary
 from centrex.errors import NotFound
+from centrex.provisioning.flow_graph import Flow, PromptRef, TransferTarget
 
 
 class TransferHandler(Protocol):

@@ -1,6 +1,7 @@
 """Prompts: the multilingual catalog (pure) and the espeak-ng generated, cached WAV files."""
 
-from centrex.apps.prompts.catalog import (
+from centrex.apps.prompts.library import PromptLibrary
+from centrex.provisioning.prompt_catalog import (
     CATALOG,
     LANGUAGES,
     clock_phrase,
@@ -10,7 +11,6 @@ from centrex.apps.prompts.catalog import (
     number_key,
     prompt_text,
 )
-from centrex.apps.prompts.library import PromptLibrary
 
 __all__ = [
     "CATALOG",

@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from centrex.apps.audio_files import discard, is_file, run_tool, to_telephone_wav
-from centrex.apps.prompts.catalog import (
+from centrex.media.audio_files import discard, is_file, run_tool, to_telephone_wav
+from centrex.provisioning.prompt_catalog import (
     CATALOG,
     LANGUAGES,
     VOICES,

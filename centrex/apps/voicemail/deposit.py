@@ -12,12 +12,12 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from centrex.apps.audio_files import discard
 from centrex.apps.channel import AppChannel, ChannelClosed
 from centrex.apps.common import goodbye, record_after_tone, say
 from centrex.apps.voicemail.services import VoicemailServices, send_voicemail_email
 from centrex.data.models import GreetingKind
 from centrex.errors import CentrexError, NotFound
+from centrex.media.audio_files import discard
 from centrex.provisioning import media_files
 from centrex.provisioning import voicemail as vm
 from centrex.provisioning.storage import QuotaExceeded

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from centrex.apps.audio_files import encode_mp3
 from centrex.apps.mail import Mailer, new_message
 from centrex.apps.mwi import MwiHook
 from centrex.apps.prompts import PromptLibrary
@@ -20,6 +19,7 @@ from centrex.data.db import Database
 from centrex.data.models import AttachmentFormat, Tenant, VoicemailBox, VoicemailMessage
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound
+from centrex.media.audio_files import encode_mp3
 from centrex.provisioning import voicemail as vm
 from centrex.provisioning.storage import MediaStore
 

@@ -115,7 +115,7 @@ class MediaFile(TenantOwned, Base):
 
 
 class CallFlow(TenantOwned, Base):
-    """An IVR graph (JSON, validated on save by `centrex.apps.ivr.graph`)."""
+    """An IVR graph (JSON, validated on save by `centrex.provisioning.flow_graph`)."""
 
     __tablename__ = "call_flows"
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)

@@ -35,9 +35,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from centrex.apps.ivr.schedule import ScheduleError, WeeklySchedule, parse_schedule
-from centrex.apps.prompts.catalog import LANGUAGES, is_known_key
 from centrex.errors import ValidationFailed
+from centrex.provisioning.flow_schedule import ScheduleError, WeeklySchedule, parse_schedule
+from centrex.provisioning.prompt_catalog import LANGUAGES, is_known_key
 
 MAX_NODES = 500
 NODE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
