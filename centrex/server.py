@@ -17,7 +17,7 @@ import uvicorn
 
 from centrex.api.app import create_app
 from centrex.apps.call_media import CallMediaServices
-from centrex.apps.launcher import AppLauncher
+from centrex.apps.launcher import AppLauncher, standard_apps
 from centrex.apps.mail import Mailer, OutboxWorker
 from centrex.apps.prompts.library import PromptLibrary
 from centrex.apps.voicemail.services import VoicemailServices
@@ -262,7 +262,7 @@ class Server:
             limits=self.call_limits,
             clock=self.clock,
             publish=self.events.publish,
-            apps=AppLauncher(self.voicemail),
+            apps=AppLauncher(self.voicemail, standard_apps()),
             call_media=CallMediaServices(
                 self.voicemail, settings.data_dir, cache_seconds=settings.route_cache_seconds
             ),

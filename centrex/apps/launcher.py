@@ -1,9 +1,12 @@
 """The application launcher: what the call layer's `AppHost` (centrex.calls.app_host) runs.
 
 Why a launcher: the B2BUA knows apps only by name ("voicemail", "voicemail-menu", "echo",
-"speaking-clock", "ivr"); this module maps each name to the app and its arguments, so the call
-layer never imports an app. The context it receives is typed structurally (`LaunchContext`),
-which the call layer's frozen `AppContext` satisfies.
+"speaking-clock", "ivr"), so the call layer never imports an app. The launcher holds a registry
+of app factories (name → factory, shared/DESIGN.md habit 8: a registry, not an if/elif chain)
+that `server.py` builds, usually from `standard_apps()`; a new app (conference, queue, fax) is
+one more entry there. Each factory makes an `App` from the voicemail services once; the app
+turns the call's context into its own arguments. The context is typed structurally
+(`LaunchContext`), which the call layer's frozen `AppContext` satisfies.
 
 "ivr" runs the flow an extension points at (`context.extension`), or the flow of a DID when
 `context.extension` is an E.164 number (`run_flow_for_number`). A flow's final transfer:
@@ -20,6 +23,7 @@ which the call layer's frozen `AppContext` satisfies.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from centrex.apps.channel import AppChannel
@@ -34,8 +38,6 @@ from centrex.provisioning import flows
 from centrex.provisioning import voicemail as vm
 
 log = logging.getLogger(__name__)
-
-APPS = frozenset({"voicemail", "voicemail-menu", "echo", "speaking-clock", "ivr"})
 
 # flow transfer kinds the call layer can ring (graph.TRANSFER_KINDS names)
 CALL_TRANSFERS = {"extension": TransferKind.EXTENSION, "external": TransferKind.EXTERNAL}
@@ -74,18 +76,26 @@ def greeting_for(reason: str) -> GreetingKind:
         return GreetingKind.NO_ANSWER
 
 
+class App(Protocol):
+    """A media application the launcher starts by name."""
+
+    async def run(
+        self, channel: AppChannel, context: LaunchContext, control: CallControl | None
+    ) -> None: ...
+
+
+AppFactory = Callable[[VoicemailServices], App]
+
+
 class AppLauncher:
     """Runs a named app on a channel until it finishes (implements the call layer's AppHost)."""
 
-    def __init__(self, services: VoicemailServices) -> None:
+    def __init__(self, services: VoicemailServices, factories: Mapping[str, AppFactory]) -> None:
         self.services = services
-        self.voicemail = VoicemailApp(services)
-        self.menu = VoicemailMenu(services)
-        self.echo = EchoTest(services.prompts, services.work_dir)
-        self.clock_app = SpeakingClock(services.prompts)
+        self._apps = {name: make(services) for name, make in factories.items()}
 
     def has(self, app: str) -> bool:
-        return app in APPS
+        return app in self._apps
 
     async def run(
         self,
@@ -95,48 +105,103 @@ class AppLauncher:
         control: CallControl | None = None,
     ) -> None:
         """Run `app` until it ends; `control` lets a flow transfer the call (None: it cannot)."""
-        if app == "voicemail":
-            if context.extension is None:
-                await goodbye(channel, self.services.prompts, context.language)
-                return
-            await self.voicemail.leave_message(
-                channel,
-                tenant_id=context.tenant_id,
-                extension=context.extension,
-                caller=context.caller,
-                caller_name=context.caller_name,
-                reason=greeting_for(context.reason),
-                language=context.language,
-            )
-        elif app == "voicemail-menu":
-            await self.menu.run(
-                channel,
-                tenant_id=context.tenant_id,
-                extension=context.extension,
-                language=context.language,
-            )
-        elif app == "echo":
-            await self.echo.run(channel, language=context.language)
-        elif app == "speaking-clock":
-            await self.clock_app.run(
-                channel,
-                now=self.services.clock.utcnow(),
-                timezone=context.timezone,
-                language=context.language,
-            )
-        elif app == "ivr":
-            # the router names what the flow is bound to: an extension, or a DID (E.164)
-            target = context.extension
-            if target is not None and target.startswith("+"):
-                await self.run_flow_for_number(channel, context, target, control)
-                return
-            flow = None
-            if target is not None:
-                async with self.services.scope(context.tenant_id) as (scope, _tenant):
-                    flow = await flows.flow_for_extension(scope, target)
-            await self._run_flow(channel, context, flow, control)
-        else:
+        runner = self._apps.get(app)
+        if runner is None:
             raise ValueError(f"unknown app {app!r}")
+        await runner.run(channel, context, control)
+
+
+class LeaveMessage:
+    """ "voicemail": the extension's mailbox takes a message (goodbye without an extension)."""
+
+    def __init__(self, services: VoicemailServices) -> None:
+        self.services = services
+        self.voicemail = VoicemailApp(services)
+
+    async def run(
+        self, channel: AppChannel, context: LaunchContext, control: CallControl | None
+    ) -> None:
+        if context.extension is None:
+            await goodbye(channel, self.services.prompts, context.language)
+            return
+        await self.voicemail.leave_message(
+            channel,
+            tenant_id=context.tenant_id,
+            extension=context.extension,
+            caller=context.caller,
+            caller_name=context.caller_name,
+            reason=greeting_for(context.reason),
+            language=context.language,
+        )
+
+
+class MailboxMenu:
+    """ "voicemail-menu": the owner listens to and manages messages (*97)."""
+
+    def __init__(self, services: VoicemailServices) -> None:
+        self.menu = VoicemailMenu(services)
+
+    async def run(
+        self, channel: AppChannel, context: LaunchContext, control: CallControl | None
+    ) -> None:
+        await self.menu.run(
+            channel,
+            tenant_id=context.tenant_id,
+            extension=context.extension,
+            language=context.language,
+        )
+
+
+class EchoTestApp:
+    """ "echo": the echo test (*43)."""
+
+    def __init__(self, services: VoicemailServices) -> None:
+        self.echo = EchoTest(services.prompts, services.work_dir)
+
+    async def run(
+        self, channel: AppChannel, context: LaunchContext, control: CallControl | None
+    ) -> None:
+        await self.echo.run(channel, language=context.language)
+
+
+class SpeakingClockApp:
+    """ "speaking-clock": the time in the caller's time zone (*44)."""
+
+    def __init__(self, services: VoicemailServices) -> None:
+        self.services = services
+        self.clock_app = SpeakingClock(services.prompts)
+
+    async def run(
+        self, channel: AppChannel, context: LaunchContext, control: CallControl | None
+    ) -> None:
+        await self.clock_app.run(
+            channel,
+            now=self.services.clock.utcnow(),
+            timezone=context.timezone,
+            language=context.language,
+        )
+
+
+class IvrApp:
+    """ "ivr": the flow an extension or a DID points at (see the module docstring)."""
+
+    def __init__(self, services: VoicemailServices) -> None:
+        self.services = services
+        self.voicemail = VoicemailApp(services)
+
+    async def run(
+        self, channel: AppChannel, context: LaunchContext, control: CallControl | None
+    ) -> None:
+        # the router names what the flow is bound to: an extension, or a DID (E.164)
+        target = context.extension
+        if target is not None and target.startswith("+"):
+            await self.run_flow_for_number(channel, context, target, control)
+            return
+        flow = None
+        if target is not None:
+            async with self.services.scope(context.tenant_id) as (scope, _tenant):
+                flow = await flows.flow_for_extension(scope, target)
+        await self._run_flow(channel, context, flow, control)
 
     async def run_flow_for_number(
         self,
@@ -222,3 +287,14 @@ class AppLauncher:
                 return
         log.info("transfer to %s %s: %s, goodbye", kind.value, value, outcome.value)
         await goodbye(channel, self.services.prompts, language)
+
+
+def standard_apps() -> dict[str, AppFactory]:
+    """The apps every Centrex serves, by the names the router uses; `server.py` passes them."""
+    return {
+        "voicemail": LeaveMessage,
+        "voicemail-menu": MailboxMenu,
+        "echo": EchoTestApp,
+        "speaking-clock": SpeakingClockApp,
+        "ivr": IvrApp,
+    }

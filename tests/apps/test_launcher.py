@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from centrex.apps.launcher import AppLauncher, greeting_for
+from centrex.apps.channel import AppChannel
+from centrex.apps.launcher import AppLauncher, LaunchContext, greeting_for, standard_apps
 from centrex.apps.voicemail import VoicemailServices
+from centrex.calls.app_host import CallControl
 from centrex.clock import ManualClock
 from centrex.data.db import Database
 from centrex.data.models import GreetingKind
@@ -28,12 +30,43 @@ class Context:
     reason: str = ""
 
 
-def test_names_and_greetings() -> None:
+class Recorded:
+    """A registered app that notes what it was run with."""
+
+    def __init__(self, services: VoicemailServices) -> None:
+        self.runs: list[tuple[str | None, CallControl | None]] = []
+
+    async def run(
+        self, channel: AppChannel, context: LaunchContext, control: CallControl | None
+    ) -> None:
+        self.runs.append((context.extension, control))
+
+
+def test_names_and_greetings(services: VoicemailServices) -> None:
     launcher_names = {"voicemail", "voicemail-menu", "echo", "speaking-clock", "ivr"}
-    assert all(AppLauncher.has(None, n) for n in launcher_names)  # type: ignore[arg-type]
-    assert not AppLauncher.has(None, "fax")  # type: ignore[arg-type]
+    assert set(standard_apps()) == launcher_names
+    launcher = AppLauncher(services, standard_apps())
+    assert all(launcher.has(n) for n in launcher_names)
+    assert not launcher.has("fax")
     assert greeting_for("busy") is GreetingKind.BUSY
     assert greeting_for("") is GreetingKind.NO_ANSWER
+
+
+async def test_registry_is_the_only_dispatch(services: VoicemailServices) -> None:
+    """A factory added by the wiring runs under its name; the standard names are not built in."""
+    made: list[Recorded] = []
+
+    def fax(s: VoicemailServices) -> Recorded:
+        made.append(Recorded(s))
+        return made[-1]
+
+    launcher = AppLauncher(services, {"fax": fax})
+    assert launcher.has("fax")
+    assert not launcher.has("voicemail")
+    await launcher.run("fax", FakeChannel.script(), Context(1, extension="100"), None)
+    assert [m.runs for m in made] == [[("100", None)]]
+    with pytest.raises(ValueError, match="unknown app"):
+        await launcher.run("voicemail", FakeChannel.script(), Context(1))
 
 
 async def test_voicemail_menu_echo_and_clock(
@@ -45,7 +78,7 @@ async def test_voicemail_menu_echo_and_clock(
     tenant = two_tenants["a.example.com"]
     async with scopes("a.example.com") as scope:
         await vm.create_mailbox(scope, extension="101", pin="1234")
-    launcher = AppLauncher(services)
+    launcher = AppLauncher(services, standard_apps())
     channel = FakeChannel.script(recordings=[tone(2.0)])
     await launcher.run("voicemail", channel, Context(tenant, reason="busy"))
     assert channel.names()[0] == "vm.greeting_busy"
@@ -79,7 +112,7 @@ async def test_ivr_by_extension_and_number(
         flow = await flows.create_flow(scope, name="main", graph=tenant_flow(), now=clock.utcnow())
         await flows.bind_extension(scope, flow.id, "102")
         await flows.bind_number(scope, flow.id, "+41215550100")
-    launcher = AppLauncher(services)
+    launcher = AppLauncher(services, standard_apps())
     # Thursday 01:00 in Zurich: closed → "we are closed" → voicemail of 101 on the same channel
     channel = FakeChannel.script(recordings=[tone(2.0)])
     await launcher.run("ivr", channel, Context(tenant, extension="102"))
@@ -89,7 +122,7 @@ async def test_ivr_by_extension_and_number(
         assert box is not None
         assert (await vm.list_messages(scope, box.id)).total == 1
     by_number = FakeChannel.script(recordings=[tone(2.0)])
-    await launcher.run_flow_for_number(by_number, Context(tenant, extension=None), "+41215550100")
+    await launcher.run("ivr", by_number, Context(tenant, extension="+41215550100"))
     assert by_number.names()[0] == "menu.closed"
     nothing = FakeChannel.script()
     await launcher.run("ivr", nothing, Context(tenant, extension="101"))  # no flow bound

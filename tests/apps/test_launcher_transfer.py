@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from centrex.apps.launcher import AppLauncher
+from centrex.apps.launcher import AppLauncher, standard_apps
 from centrex.apps.voicemail import VoicemailServices
 from centrex.calls.app_host import TransferKind, TransferOutcome
 from centrex.clock import ManualClock
@@ -58,7 +58,7 @@ async def test_connected_transfer_leaves_the_call_to_the_bridge(
     scopes: Scopes, two_tenants: dict[str, int], services: VoicemailServices, clock: ManualClock
 ) -> None:
     await _setup(scopes, clock)
-    launcher = AppLauncher(services)
+    launcher = AppLauncher(services, standard_apps())
     channel = FakeChannel.script(keys=["1"])
     control = Control(TransferOutcome.CONNECTED)
     await launcher.run(
@@ -75,7 +75,7 @@ async def test_unreached_extension_goes_to_its_voicemail_else_goodbye(
 ) -> None:
     await _setup(scopes, clock)
     tenant = two_tenants["a.example.com"]
-    launcher = AppLauncher(services)
+    launcher = AppLauncher(services, standard_apps())
     busy = FakeChannel.script(keys=["1"], recordings=[tone(2.0)])
     await launcher.run("ivr", busy, Context(tenant, extension="100"), Control(TransferOutcome.BUSY))
     assert busy.names()[:3] == ["menu.make_choice", "vm.greeting_busy", "vm.leave_message"]
@@ -97,7 +97,7 @@ async def test_external_ring_group_caller_gone_and_no_call_control(
 ) -> None:
     await _setup(scopes, clock)
     context = Context(two_tenants["a.example.com"], extension="100")
-    launcher = AppLauncher(services)
+    launcher = AppLauncher(services, standard_apps())
     failed = Control(TransferOutcome.FAILED)
     out = FakeChannel.script(keys=["3"])
     await launcher.run("ivr", out, context, failed)
