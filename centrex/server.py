@@ -24,8 +24,8 @@ from centrex.apps.voicemail.services import VoicemailServices
 from centrex.calls.b2bua import B2BUA, CallDeps, CallSettings
 from centrex.calls.cdr import CdrWriter
 from centrex.calls.limits import CallLimits
-from centrex.calls.live_state import InProcessLiveState
 from centrex.calls.live import LiveCallView
+from centrex.calls.live_state import InProcessLiveState
 from centrex.calls.mwi import MwiNotifier
 from centrex.calls.signalling import LocalAddress
 from centrex.calls.trunks import TrunkDirectory

@@ -99,7 +99,6 @@ NOT_WRITTEN_YET = frozenset(
     {
         "media/mixer.py",  # the conference mixer (apps/conference)
         "registrar/binding.py",  # bindings are in location.py today
-        "calls/leg.py",  # the call/leg state tables of issue 11, being written
         "contact_center/pacing.py",  # the dialer's pacing, with contact_center/
     }
 )
