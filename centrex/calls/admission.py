@@ -137,6 +137,8 @@ class Admission:
         """Answer a call that cannot start (a rejection, an app the tenant lacks)."""
         request = event.request
         if isinstance(destination, Reject):
+            log.info("call %s refused: %s %s", request.call_id, destination.status,
+                     destination.reason)  # fmt: skip
             self.core.reply(request, event.transaction, destination.status,
                             headers=[sig.warning_header(destination.reason)])  # fmt: skip
             return True
@@ -158,6 +160,7 @@ class Admission:
     ) -> None:
         core = self.core
         request = event.request
+        log.debug("call %s: %s -> %s: %s", request.call_id, caller, dialled, destination)
         if self._refuse(event, destination):
             return
         core.tenants[tenant.id] = (tenant.language.value, tenant.timezone)

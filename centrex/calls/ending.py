@@ -151,6 +151,7 @@ class Ending:
         """Undo everything the call holds and close its CDR (called once per call, by the
         table's REJECT / REJECT_CANCELLED / RELEASE action)."""
         core = self.core
+        log.debug("call %s ended: %s (%s, %s)", call.call_id, disposition.value, cause, who.value)
         call.timers.clear()
         self.outbound.cancel_forks(call, keep=call.b)  # an app's transfer still ringing
         if call.transfer is not None:
