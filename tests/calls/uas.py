@@ -499,6 +499,6 @@ class Phone:
         retry = build_register(
             request.uri, self.aor(), self.contact(), call_id=request.call_id or secrets.token_hex(6),
             cseq=2, via=make_via(self.address[0], self.address[1]), from_tag=generate_tag(),
-            expires=request.expires or 600, headers=[("Authorization", auth)],
+            expires=request.expires if request.expires is not None else 600, headers=[("Authorization", auth)],
         )  # fmt: skip
         self.registrations.append(self.send(retry))
