@@ -50,12 +50,18 @@ from centrex.registrar import (
     Location,
     Registrar,
     RegistrationView,
-    RequestDispatcher,
 )
 from centrex.settings import Settings
 from centrex.sip.digest import DigestServer
 from centrex.sip.endpoint import SipEndpoint
-from centrex.transport import EndpointDriver, ListenAddress, SourceGuard, TransportKind, Transports
+from centrex.transport import (
+    EndpointDriver,
+    ListenAddress,
+    RequestDispatcher,
+    SourceGuard,
+    TransportKind,
+    Transports,
+)
 from centrex.transport.certs import ensure_self_signed, server_context
 
 log = logging.getLogger(__name__)

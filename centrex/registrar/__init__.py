@@ -1,12 +1,11 @@
 """Centrex registrar: per-tenant location service with digest authentication (RFC 3261 §10).
 
 `Registrar.lookup(tenant_id, number)` gives the live bindings of an extension, best first;
-`RequestDispatcher` routes the SIP endpoint's events to the transaction users; `DigestGate`
-challenges and verifies a device's digest credentials (REGISTER here, INVITE in the call layer).
+`DigestGate` challenges and verifies a device's digest credentials (REGISTER here, INVITE in
+the call layer).
 """
 
 from centrex.registrar.auth import Authenticated, AuthReply, DigestGate, policy_algorithms
-from centrex.registrar.dispatch import RequestDispatcher
 from centrex.registrar.location import Binding, ExpiryPolicy, Location
 from centrex.registrar.register import Registrar, RegistrationView
 from centrex.registrar.security import AuthFailureTracker
@@ -25,6 +24,5 @@ __all__ = [
     "Location",
     "Registrar",
     "RegistrationView",
-    "RequestDispatcher",
     "policy_algorithms",
 ]

@@ -53,10 +53,10 @@ from centrex.registrar import (
     Directory,
     Location,
     Registrar,
-    RequestDispatcher,
 )
 from centrex.sip.digest import DigestServer
 from centrex.sip.endpoint import SipEndpoint
+from centrex.transport.dispatch import RequestDispatcher
 from tests.calls.network import MemoryDriver, Network
 
 try:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from centrex.registrar.dispatch import RequestDispatcher
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.message import MAX_MESSAGE_SIZE
 from centrex.transport import EndpointDriver, ListenAddress, SourceGuard, TransportKind, Transports
+from centrex.transport.dispatch import RequestDispatcher
 from tests.peers.raw import options, status_of
 
 

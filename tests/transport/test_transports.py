@@ -18,11 +18,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
-from centrex.registrar.dispatch import RequestDispatcher
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.message import MAX_MESSAGE_SIZE
 from centrex.transport import EndpointDriver, ListenAddress, SourceGuard, TransportKind, Transports
 from centrex.transport.certs import ensure_self_signed, server_context
+from centrex.transport.dispatch import RequestDispatcher
 from tests.peers.raw import options, status_of
 
 

@@ -13,12 +13,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from centrex.registrar.register import Respond
 from centrex.sip.builders import build_response, generate_tag
 from centrex.sip.events import Event, RequestCancelled, RequestReceived
+from centrex.sip.matching import ServerKey
+from centrex.sip.message import Response
 
 log = logging.getLogger(__name__)
+
+
+class Respond(Protocol):
+    """How the dispatcher answers a request: the driver's `send_response`."""
+
+    def __call__(self, response: Response, transaction: ServerKey | None = None) -> None: ...
+
+
 RequestHandler = Callable[[RequestReceived], Awaitable[None] | None]
 OtherHandler = Callable[[Event], None]
 ACCEPT = "application/sdp"
