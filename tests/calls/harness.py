@@ -39,6 +39,7 @@ from centrex.calls.trunks import TrunkDirectory
 from centrex.clock import ManualClock
 from centrex.data.db import Database
 from centrex.data.models import Cdr, CdrLeg
+from centrex.data.secrets_box import SecretBox
 from centrex.events import Event
 from centrex.media.channel import Channel
 from centrex.media.codecs import default_registry
@@ -58,11 +59,6 @@ from centrex.sip.digest import DigestServer
 from centrex.sip.endpoint import SipEndpoint
 from centrex.transport.dispatch import RequestDispatcher
 from tests.calls.network import MemoryDriver, Network
-
-try:
-    from centrex.data.secrets_box import SecretBox
-except ImportError:  # pragma: no cover - before issue 11 moves it to data/
-    from centrex.provisioning.secrets_box import SecretBox  # type: ignore[no-redef]
 from tests.calls.uas import IncomingCall, OutgoingCall, Phone
 
 CENTREX = ("127.0.0.1", 5060)
