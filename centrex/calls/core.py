@@ -249,7 +249,7 @@ class CallCore:
         """ACK a 2xx on an outbound side (§13.2.2.4), confirming its dialog first."""
         if side.dialog is None:
             side.dialog = Dialog.from_uac(side.invite, response)
-        cseq = side.invite.cseq
+        cseq = response.cseq or side.invite.cseq  # the ACK's CSeq is the INVITE's (§13.2.2.4)
         ack = side.dialog.create_ack(cseq.number if cseq else 1, self.local.via(side.transport))
         self.send(call, side, ack, Purpose.ACK)
 

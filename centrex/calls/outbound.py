@@ -259,6 +259,11 @@ class Outbound:
             return
         pending = core.pending.get(event.transaction)
         if pending is None:
+            # RFC 6026 §8.4: the INVITE client transaction stays Accepted and passes 2xx
+            # retransmissions up; each must be ACKed again (§13.2.2.4), like a stray one
+            cseq = response.cseq
+            if 200 <= response.status < 300 and cseq is not None and cseq.method == "INVITE":
+                self._stray_2xx(response)
             return
         if response.status >= 200:
             core.pending.pop(event.transaction, None)

@@ -5,8 +5,6 @@ calls at once, and a phone that unregisters before it is called."""
 
 from __future__ import annotations
 
-import pytest
-
 from centrex.data.models import Disposition, HangupSide
 from centrex.sip.message import Response
 from tests.calls.harness import CENTREX, Harness
@@ -47,13 +45,6 @@ async def test_a_retransmitted_bye_is_answered_again_and_ends_nothing_twice(h: H
     assert cdr.hangup_side is HangupSide.CALLER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a 2xx retransmitted while Centrex's INVITE client transaction is in "
-    "Accepted (RFC 6026) reaches outbound._on_response with a key whose pending entry was "
-    "popped at the first 2xx, and is dropped un-ACKed (RFC 3261 §13.2.2.4: ACK each 2xx); "
-    "the callee then gives up after 64*T1 and BYEs a good call",
-)
 async def test_a_callee_2xx_retransmission_is_acked_again(h: Harness) -> None:
     """Our ACK to 102 was lost, so 102 resends its 200 (§13.3.1.4 on its side): Centrex must
     ACK every copy (§13.2.2.4) and the caller must not see a second answer."""
