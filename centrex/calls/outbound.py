@@ -377,8 +377,10 @@ class Outbound:
                 await self.try_next_trunk(call, owner)
                 return
             reason = f"carrier answered {status}"
-            failure = RingFailure(RingResult.CARRIER_REFUSED, status if status >= 300 else 503,
-                                  reason, (status,))  # fmt: skip
+            # a B2BUA answers its caller with its own status: a carrier's challenge (401/407)
+            # is about our credentials, never the caller's (§21.4.2, §21.4.8)
+            to_caller = 503 if status < 300 or status in (401, 407) else status
+            failure = RingFailure(RingResult.CARRIER_REFUSED, to_caller, reason, (status,))
             await owner.failed(call, failure)
             return
         if not all(f.ended for f in call.forks):

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import update
 
 from centrex.data.models import Disposition, Tenant, TenantStatus, Trunk
@@ -180,12 +179,6 @@ async def test_a_suspended_tenants_did_is_not_served(h: Harness) -> None:
     assert h["101"].incoming == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: the carrier's 407 is relayed to the caller as a 407 without any "
-    "Proxy-Authenticate (RFC 3261 §21.4.8 requires one): the caller's phone takes it for a "
-    "challenge of its own credentials; a B2BUA must answer its caller with its own status",
-)
 async def test_the_caller_never_gets_the_carriers_407(h: Harness) -> None:
     await h.register("101")
     call = h["101"].invite(OUTSIDE)
