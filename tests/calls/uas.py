@@ -121,7 +121,9 @@ class CallLeg:
         """Methods received in this dialog, in order (ACK included for a callee)."""
         return [r.method for r in self.requests]
 
-    def _in_dialog(self, method: str, *, body: bytes = b"") -> ClientRequest:
+    def _in_dialog(
+        self, method: str, *, body: bytes = b"", headers: list[tuple[str, str]] | None = None
+    ) -> ClientRequest:
         assert self.dialog is not None, "no dialog yet"
         request = self.dialog.create_request(
             method,
@@ -129,6 +131,7 @@ class CallLeg:
             contact=self.phone.contact() if method in ("INVITE", "UPDATE") else None,
             body=body,
             content_type=SDP if body else None,
+            headers=headers or (),
         )
         sent = self.phone.send(request)
         self.sent.append(sent)
@@ -140,9 +143,15 @@ class CallLeg:
     def info(self) -> ClientRequest:
         return self._in_dialog("INFO")
 
-    def reinvite(self, sdp: bytes) -> ClientRequest:
+    def reinvite(self, sdp: bytes, headers: list[tuple[str, str]] | None = None) -> ClientRequest:
         """A re-INVITE with a new offer (hold: `direction="sendonly"`); its 2xx is ACKed."""
-        return self._in_dialog("INVITE", body=sdp)
+        return self._in_dialog("INVITE", body=sdp, headers=headers)
+
+    def update(
+        self, sdp: bytes = b"", headers: list[tuple[str, str]] | None = None
+    ) -> ClientRequest:
+        """An UPDATE (RFC 3311): a new offer or a session refresh without one."""
+        return self._in_dialog("UPDATE", body=sdp, headers=headers)
 
     def answer_request(self, received: ReceivedRequest, status: int, sdp: bytes = b"") -> None:
         """Answer a request received in this dialog (a re-INVITE with our SDP answer)."""
@@ -350,6 +359,7 @@ class Phone:
         domain: str | None = None,
         display: str | None = None,
         from_user: str | None = None,
+        headers: list[tuple[str, str]] | None = None,
     ) -> OutgoingCall:
         """Call `dialled` at our domain (or another one, to probe tenant isolation); a trunk
         names its caller with `from_user`."""
@@ -365,6 +375,7 @@ class Phone:
             via=make_via(self.address[0], self.address[1], "UDP", generate_branch()),
             contact=self.contact(),
             sdp=self.sdp() if sdp is None else sdp,
+            headers=headers or (),
         )
         call = OutgoingCall(self, call_id)
         self.outgoing.append(call)
