@@ -128,8 +128,13 @@ async def _demo_objects(state: CliState, session: AsyncSession) -> tuple[list[De
     for number, name in DEMO_EXTENSIONS:
         existing = await scope.first(Extension, Extension.number == number)
         if existing is None:
+            # voicemail=False: the loop below gives every demo mailbox the PIN the demo prints
             created = await extension_service.create_extension(
-                scope, number=number, name=name, email=f"{number}@demo.centrex.test"
+                scope,
+                number=number,
+                name=name,
+                email=f"{number}@demo.centrex.test",
+                voicemail=False,
             )
             assert created.generated_password is not None
             lines.append(DemoLine(number, name, created.generated_password))

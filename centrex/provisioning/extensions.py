@@ -1,4 +1,10 @@
-"""Extensions and their SIP credentials (tenant-scoped)."""
+"""Extensions, their SIP credentials and their voicemail boxes (tenant-scoped).
+
+An extension is created with its mailbox (unless the caller opts out): callers of a new line
+reach voicemail instead of "mailbox unavailable". Deleting an extension deletes its mailbox with
+the messages and greetings in the same transaction, as the database's ON DELETE CASCADE always
+did, and removes their audio files when the caller passes the media store.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +21,13 @@ from centrex.data.models import (
     SipCredential,
     Tenant,
     User,
+    VoicemailBox,
 )
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Conflict, NotFound, ValidationFailed
+from centrex.provisioning import voicemail as voicemail_service
 from centrex.provisioning.credentials import generate_password, ha1
+from centrex.provisioning.storage import MediaStore
 from centrex.provisioning.validation import check_extension_number, normalise_e164
 
 
@@ -27,11 +36,14 @@ class CreatedExtension:
     """A new extension; `generated_password` is set only when Centrex chose the password.
 
     It is the only time the password exists outside the phone: show it once, never store it.
+    The same holds for `voicemail_pin`, set with `mailbox` unless the caller opted out.
     """
 
     extension: Extension
     credential: SipCredential
     generated_password: str | None
+    mailbox: VoicemailBox | None = None
+    voicemail_pin: str | None = None
 
 
 async def _tenant(scope: TenantScope) -> Tenant:
@@ -66,10 +78,13 @@ async def create_extension(
     username: str | None = None,
     record_calls: RecordingMode | None = None,
     record_layout: RecordingLayout | None = None,
+    voicemail: bool = True,
 ) -> CreatedExtension:
     """A new extension with digest credentials (username defaults to the number).
 
-    `record_calls` / `record_layout` left None follow the tenant's recording setting.
+    `record_calls` / `record_layout` left None follow the tenant's recording setting. With
+    `voicemail` (the default) it also gets a mailbox with a generated PIN; messages are mailed
+    to `email`, the extension's address (the mailbox has no address of its own).
     """
     tenant = await _tenant(scope)
     check_extension_number(number, tenant.extension_digits)
@@ -116,7 +131,11 @@ async def create_extension(
         )
     )
     await scope.session.flush()
-    return CreatedExtension(extension, credential, generated)
+    if not voicemail:
+        return CreatedExtension(extension, credential, generated)
+    pin = voicemail_service.generate_pin()
+    box = await voicemail_service.create_mailbox(scope, extension=number, pin=pin)
+    return CreatedExtension(extension, credential, generated, box, pin)
 
 
 async def list_extensions(scope: TenantScope) -> Sequence[Extension]:
@@ -196,10 +215,19 @@ async def set_sip_password(
     return generated
 
 
-async def delete_extension(scope: TenantScope, number: str) -> None:
-    """Delete an extension; its numbers stay assigned to the tenant without a destination."""
+async def delete_extension(
+    scope: TenantScope, number: str, store: MediaStore | None = None
+) -> None:
+    """Delete an extension; its numbers stay assigned to the tenant without a destination.
+
+    Its mailbox goes with it, messages and greetings included (rows always; files when `store`
+    is given), so nothing is left pointing at an extension that no longer exists.
+    """
     extension = await get_extension(scope, number)
     await scope.update(Number, [Number.extension_id == extension.id], extension_id=None)
+    box = await scope.first(VoicemailBox, VoicemailBox.extension_id == extension.id)
+    if box is not None:
+        await voicemail_service.remove_mailbox(scope, box, store)
     await scope.remove(extension)
     await scope.session.flush()
 

@@ -1,14 +1,19 @@
 """Voicemail boxes and messages (tenant-scoped): create, PIN, deposit, list, play, delete.
 
 The PIN is hashed with Argon2id like portal passwords (a 4-digit PIN is weak on its own; the
-hash keeps it from being read back from a database dump). A message is deposited as a file the
-recorder already wrote: it is moved under the tenant's folder, counted against the mailbox limit
-and the tenant's storage quota, and only then gets its row, so a refused message leaves nothing.
+hash keeps it from being read back from a database dump). Every extension gets a mailbox when it
+is created (`provisioning.extensions.create_extension`), with a generated 6-digit PIN that is
+shown once, like a generated SIP password, and never stored in clear.
+
+A message is deposited as a file the recorder already wrote: it is moved under the tenant's
+folder, counted against the mailbox limit and the tenant's storage quota, and only then gets its
+row, so a refused message leaves nothing.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +36,7 @@ from centrex.provisioning.storage import MediaStore, check_quota
 from centrex.sip.message_summary import MessageSummary, simple_message_summary
 
 PIN = re.compile(r"[0-9]{4,10}")
+GENERATED_PIN_DIGITS = 6
 
 
 class MailboxFull(CentrexError):
@@ -44,6 +50,15 @@ def _check_pin(pin: str) -> str:
     if not PIN.fullmatch(pin):
         raise ValidationFailed("a PIN has 4 to 10 digits", error_id="weak-pin", field="pin")
     return pin
+
+
+def generate_pin() -> str:
+    """Six random digits from `secrets` (a CSPRNG): the PIN of a mailbox Centrex creates.
+
+    Six rather than the four people choose: the phone menu is the only way in without a token,
+    and the hash cannot make a short PIN harder to guess by dialling.
+    """
+    return f"{secrets.randbelow(10**GENERATED_PIN_DIGITS):0{GENERATED_PIN_DIGITS}d}"
 
 
 async def create_mailbox(
@@ -137,13 +152,33 @@ async def update_mailbox(
     return box
 
 
+async def reset_pin(scope: TenantScope, mailbox_id: int) -> str:
+    """Give a mailbox a new generated PIN; returns it (the only time it exists in clear)."""
+    box = await get_mailbox(scope, mailbox_id)
+    pin = generate_pin()
+    box.pin_hash = hash_password(pin)
+    await scope.session.flush()
+    return pin
+
+
 async def delete_mailbox(scope: TenantScope, store: MediaStore, mailbox_id: int) -> None:
     """Delete a mailbox with its messages and greetings, files included."""
-    box = await get_mailbox(scope, mailbox_id)
-    for message in await scope.list(VoicemailMessage, VoicemailMessage.mailbox_id == box.id):
-        store.remove(message.path)
-    for media in await scope.list(MediaFile, MediaFile.mailbox_id == box.id):
-        store.remove(media.path)
+    await remove_mailbox(scope, await get_mailbox(scope, mailbox_id), store)
+
+
+async def remove_mailbox(scope: TenantScope, box: VoicemailBox, store: MediaStore | None) -> None:
+    """Delete `box` with its message and greeting rows; their files too when `store` is given.
+
+    Without a store (a caller that has no data directory at hand) the files stay on disk, as
+    they did when the database's ON DELETE CASCADE removed these rows with their extension.
+    """
+    if box.tenant_id != scope.tenant_id:
+        raise NotFound("mailbox not found", error_id="mailbox-not-found")
+    if store is not None:
+        for message in await scope.list(VoicemailMessage, VoicemailMessage.mailbox_id == box.id):
+            store.remove(message.path)
+        for media in await scope.list(MediaFile, MediaFile.mailbox_id == box.id):
+            store.remove(media.path)
     await scope.delete(VoicemailMessage, VoicemailMessage.mailbox_id == box.id)
     await scope.delete(MediaFile, MediaFile.mailbox_id == box.id)
     await scope.remove(box)

@@ -178,8 +178,11 @@ async def two_tenants(db: Database, clock: ManualClock) -> dict[str, int]:
                 max_calls=5,
             )
             scope = tenants.scope_of(session, tenant)
-            await extensions.create_extension(scope, number="101", email=f"alice@{domain}")
-            await extensions.create_extension(scope, number="102")
+            # no default mailboxes: each test makes the ones it needs, with the PIN it dials
+            await extensions.create_extension(
+                scope, number="101", email=f"alice@{domain}", voicemail=False
+            )
+            await extensions.create_extension(scope, number="102", voicemail=False)
             ids[domain] = tenant.id
     return ids
 

@@ -46,7 +46,9 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[World, M
     async with database.transaction() as session:
         for domain in (A, B):
             scope = await tenants.scope_for(session, domain)
-            await extensions.create_extension(scope, number="101", email=f"x@{domain}")
+            await extensions.create_extension(
+                scope, number="101", email=f"x@{domain}", voicemail=False
+            )  # the tests create the mailbox through the API
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         world = World(

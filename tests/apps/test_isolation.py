@@ -41,7 +41,7 @@ def _wav(tmp_path: Path, name: str, seconds: float = 1.0) -> Path:
 @pytest.fixture
 async def owned(scopes: Scopes, store: MediaStore, clock: ManualClock, tmp_path: Path) -> Owned:
     async with scopes(A) as scope:
-        await extensions.create_extension(scope, number="103")
+        await extensions.create_extension(scope, number="103", voicemail=False)
         box = await vm.create_mailbox(scope, extension="101", pin="1234")
         message = await vm.deposit_message(
             scope, store, box, _wav(tmp_path, "m.wav"), caller="x", now=clock.utcnow()

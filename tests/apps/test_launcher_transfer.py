@@ -49,7 +49,7 @@ class Control:
 async def _setup(scopes: Scopes, clock: ManualClock) -> None:
     async with scopes("a.example.com") as scope:
         await vm.create_mailbox(scope, extension="101", pin="1234")  # 102 has none
-        await extensions.create_extension(scope, number="100", name="Reception")
+        await extensions.create_extension(scope, number="100", name="Reception", voicemail=False)
         flow = await flows.create_flow(scope, name="main", graph=GRAPH, now=clock.utcnow())
         await flows.bind_extension(scope, flow.id, "100")
 

@@ -79,7 +79,9 @@ class TransferPbx(CallPbx):
                 tenant = await session.scalar(select(Tenant).where(Tenant.domain == ACME))
                 assert tenant is not None
                 scope = tenant_service.scope_of(session, tenant)
-                await extension_service.create_extension(scope, number=IVR, name="Reception")
+                await extension_service.create_extension(
+                    scope, number=IVR, name="Reception", voicemail=False
+                )
                 flow = await flow_service.create_flow(scope, name="transfers", graph=MENU, now=now)
                 await flow_service.bind_extension(scope, flow.id, IVR)
         finally:

@@ -96,7 +96,9 @@ class VoicemailPbx(CallPbx):
                         scope, ext, email=f"vm{number}@acme.example.com"
                     )
                     await voicemail_service.create_mailbox(scope, extension=number, pin="4321")
-                await extension_service.create_extension(scope, number="100", name="Reception")
+                await extension_service.create_extension(
+                    scope, number="100", name="Reception", voicemail=False
+                )
                 flow = await flow_service.create_flow(
                     scope, name="reception", graph=IVR_GRAPH, now=now
                 )
