@@ -12,6 +12,7 @@ from centrex.cli.serve import demo, serve
 from centrex.cli.telephony import cdr, extension, number, route, trunk
 from centrex.cli.tenants import db, partner, tenant
 from centrex.cli.tokens import admin, token
+from centrex.cli.voicemail import voicemail
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +26,7 @@ for command in (
     partner,
     tenant,
     extension,
+    voicemail,
     number,
     trunk,
     route,

@@ -25,6 +25,7 @@ from centrex.provisioning import digest_policy
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import numbers as number_service
 from centrex.provisioning import trunks as trunk_service
+from centrex.provisioning.storage import MediaStore
 from centrex.provisioning.tenants import get_tenant, scope_for
 from centrex.provisioning.views import (
     extension_view,
@@ -71,6 +72,11 @@ def extension() -> None:
 @click.option("--caller-id", help="Outbound caller ID: one of the tenant's numbers.")
 @record_option
 @record_layout_option
+@click.option(
+    "--no-voicemail",
+    is_flag=True,
+    help="No mailbox (by default one is created and its PIN shown once).",
+)
 @json_option
 @pass_state
 def extension_create(
@@ -83,9 +89,10 @@ def extension_create(
     caller_id: str | None,
     record_calls: str | None,
     record_layout: str | None,
+    no_voicemail: bool,
     as_json: bool,
 ) -> None:
-    """Create an extension with SIP credentials."""
+    """Create an extension with SIP credentials and a voicemail box."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         scope = await scope_for(session, domain)
@@ -98,11 +105,14 @@ def extension_create(
             outbound_caller_id=caller_id,
             record_calls=_mode(record_calls),
             record_layout=_layout(record_layout),
+            voicemail=not no_voicemail,
         )
         view = extension_view(created.extension, created.credential)
         view["tenant"] = scope.domain
         if created.generated_password is not None:
             view["sip_password"] = created.generated_password
+        if created.voicemail_pin is not None:
+            view["voicemail_pin"] = created.voicemail_pin
         return view
 
     emit(write_db(state, work), as_json)
@@ -196,7 +206,7 @@ def extension_delete(state: CliState, domain: str, number: str, as_json: bool) -
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         scope = await scope_for(session, domain)
-        await extension_service.delete_extension(scope, number)
+        await extension_service.delete_extension(scope, number, MediaStore(state.settings.data_dir))
         return {"deleted": True, "tenant": scope.domain, "number": number}
 
     emit(write_db(state, work), as_json)
