@@ -278,9 +278,11 @@ class Phone:
         centrex: Address,
         name: str | None = None,
         auto_trying: bool = True,
+        transport: str = "UDP",
     ) -> None:
         self.network = network
         self.address = address
+        self.transport = transport  # TCP: a reliable flow (no retransmissions, RFC 3261 §17)
         self.user = user
         self.domain = domain
         self.password = password
@@ -311,12 +313,13 @@ class Phone:
         return self.network.clock.monotonic()
 
     def via(self) -> Via:
-        return make_via(self.address[0], self.address[1], "UDP", generate_branch())
+        return make_via(self.address[0], self.address[1], self.transport, generate_branch())
 
     def contact(self) -> NameAddr:
-        return NameAddr(
-            URI("sip", user=self.user or "trunk", host=self.address[0], port=self.address[1])
-        )
+        params = (("transport", self.transport.lower()),) if self.transport != "UDP" else ()
+        uri = URI("sip", user=self.user or "trunk", host=self.address[0], port=self.address[1],
+                  params=params)  # fmt: skip
+        return NameAddr(uri)
 
     def aor(self, user: str | None = None) -> URI:
         return parse_uri(f"sip:{user or self.user}@{self.domain}")
@@ -327,7 +330,7 @@ class Phone:
 
     # ---- sending ---------------------------------------------------------------------------
     def send(self, request: Request) -> ClientRequest:
-        key = self.endpoint.send_request(request, self.centrex, self.now)
+        key = self.endpoint.send_request(request, self.centrex, self.now, self.transport)
         sent = ClientRequest(request, key)
         if key is not None:
             self._sent[key] = sent
@@ -344,7 +347,7 @@ class Phone:
         aor = self.aor()
         request = build_register(
             parse_uri(f"sip:{self.domain}"), aor, self.contact(), call_id=generate_call_id(self.address[0]),
-            cseq=1, via=make_via(self.address[0], self.address[1]), from_tag=generate_tag(),
+            cseq=1, via=self.via(), from_tag=generate_tag(),
             expires=expires,
         )  # fmt: skip
         sent = self.send(request)
@@ -372,7 +375,7 @@ class Phone:
             to=NameAddr(parse_uri(f"sip:{dialled}@{host}")),
             call_id=call_id,
             cseq=1,
-            via=make_via(self.address[0], self.address[1], "UDP", generate_branch()),
+            via=self.via(),
             contact=self.contact(),
             sdp=self.sdp() if sdp is None else sdp,
             headers=headers or (),
@@ -406,7 +409,7 @@ class Phone:
             assert isinstance(leg, OutgoingCall)
             leg.dialog = Dialog.from_uac(leg.invite.request, response)
         ack = leg.dialog.create_ack(cseq.number if cseq else 1, self.via())
-        self.endpoint.send_request(ack, self.centrex, self.now)
+        self.endpoint.send_request(ack, self.centrex, self.now, self.transport)
         self.flush()
 
     # ---- receiving -------------------------------------------------------------------------
@@ -509,7 +512,7 @@ class Phone:
         )
         retry = build_register(
             request.uri, self.aor(), self.contact(), call_id=request.call_id or secrets.token_hex(6),
-            cseq=2, via=make_via(self.address[0], self.address[1]), from_tag=generate_tag(),
+            cseq=2, via=self.via(), from_tag=generate_tag(),
             expires=request.expires if request.expires is not None else 600, headers=[("Authorization", auth)],
         )  # fmt: skip
         self.registrations.append(self.send(retry))
