@@ -10,7 +10,8 @@ Theory of operation (RFC 3261 §8.2, §22.3; DESIGN.md §2 steps 1–3):
    plan (`PlanCache`): an extension, an app, the trunks of an outbound route, or a rejection.
 3. The licence is checked (emergency calls always pass), the call registered with its caller's
    leg A, a CDR row opened at once so no call escapes the records, and the caller's SDP offer
-   applied to A's media leg. Then the call goes to an app, to an extension's phones or to the
+   applied to A's media leg. Then the call goes on through `CallActions.go`: to an app, to a
+   call feature, to an extension's phones (after the features' extension-ring hooks) or to the
    trunks, under the `DirectCall` owner that decides what an answer or a failure means.
 """
 
@@ -19,9 +20,9 @@ from __future__ import annotations
 import logging
 
 from centrex.calls import signalling as sig
+from centrex.calls.actions import CallActions
 from centrex.calls.app_calls import AppCalls
 from centrex.calls.call import Call, SipSide
-from centrex.calls.connect import DirectCall
 from centrex.calls.core import CallCore
 from centrex.calls.ending import Ending
 from centrex.calls.leg import LegState
@@ -62,14 +63,14 @@ class Admission:
         outbound: Outbound,
         ending: Ending,
         apps: AppCalls,
-        direct: DirectCall,
+        actions: CallActions,
     ) -> None:
         self.core = core
         self.plans = plans
         self.outbound = outbound
         self.ending = ending
         self.apps = apps
-        self.direct = direct
+        self.actions = actions
 
     async def on_new_invite(self, event: RequestReceived) -> None:
         """An initial INVITE; any error is answered (never raised into the dispatcher)."""
@@ -228,14 +229,4 @@ class Admission:
             status = 503 if isinstance(exc, PortPoolExhausted) else 488
             await self.ending.reject(call, status, str(exc))
             return
-        if isinstance(destination, ToApp):
-            await self.apps.run_app(call, destination.app,
-                                    extension=destination.argument or caller)  # fmt: skip
-        elif isinstance(destination, ToExtension):
-            await self.outbound.ring_extension(call, destination.number, self.direct)
-        else:
-            assert isinstance(destination, ToTrunks)
-            call.pending_trunks = list(destination.trunks)
-            call.dialled_number = destination.number
-            call.caller_id = destination.caller_id
-            await self.outbound.try_next_trunk(call, self.direct)
+        await self.actions.go(call, destination)

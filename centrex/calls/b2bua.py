@@ -28,6 +28,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from centrex.calls import signalling as sig
+from centrex.calls.actions import CallActions
 from centrex.calls.admission import Admission
 from centrex.calls.app_calls import AppCalls
 from centrex.calls.call import Call
@@ -67,13 +68,16 @@ class B2BUA:
         self.settings = settings or CallSettings()
         core = self.core = CallCore(deps, self.settings, local)
         self.plans = PlanCache(deps.database, deps.trunks, deps.clock.monotonic,
-                               self.settings.plan_ttl)  # fmt: skip
+                               self.settings.plan_ttl, core.hooks)  # fmt: skip
         self.outbound = Outbound(core)
         self.ending = Ending(core, self.outbound, core.hooks)
         self.app_calls = AppCalls(core, self.outbound, self.ending, self.plans, core.hooks)
         self.direct = DirectCall(core, self.outbound, self.ending, self.app_calls, core.hooks)
-        self.admission = Admission(core, self.plans, self.outbound, self.ending,
+        self.actions = CallActions(core, self.plans, self.outbound, self.ending,
                                    self.app_calls, self.direct)  # fmt: skip
+        core.hooks.actions = self.actions
+        self.admission = Admission(core, self.plans, self.outbound, self.ending,
+                                   self.app_calls, self.actions)  # fmt: skip
         hold = HoldMusic(deps.engine, deps.call_media) if deps.call_media is not None else None
         self.in_dialog = InDialog(core, self.outbound, self.ending, hold)
         core.hooks.add(LiveDialogs(deps.live, deps.clock.monotonic))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from centrex.calls.features import FeatureHooks
 from centrex.calls.router import OutboundRoutePlan, TenantPlan, TrunkRef
 from centrex.calls.trunks import TrunkDirectory
 from centrex.data.db import Database
@@ -95,8 +97,16 @@ class PlanCache:
     seconds: a burst of INVITEs must not cost a query each, and a changed plan is seen after at
     most `ttl` (the route cache setting)."""
 
-    def __init__(self, database: Database, trunks: TrunkDirectory, monotonic: Callable[[], float],
-                 ttl: float) -> None:  # fmt: skip
+    def __init__(
+        self,
+        database: Database,
+        trunks: TrunkDirectory,
+        monotonic: Callable[[], float],
+        ttl: float,
+        features: FeatureHooks | None = None,
+    ) -> None:
+        """`features` add the numbers and prefixes they serve to every tenant's plan."""
+        self._features = features
         self._db = database
         self._trunks = trunks
         self._monotonic = monotonic
@@ -115,6 +125,9 @@ class PlanCache:
             if fresh is None:
                 raise LookupError(f"tenant {tenant.id} no longer exists")
             plan = await load_tenant_plan(session, fresh)
+            if self._features is not None:
+                part = await self._features.plan_parts(session, fresh)
+                plan = replace(plan, feature_numbers=part.numbers, feature_prefixes=part.prefixes)
         self._plans[tenant.id] = (now, plan)
         return plan
 

@@ -12,7 +12,9 @@ database and calls `route()`. Order of decisions:
 2. Emergency numbers of the tenant's country always route out, whatever the tenant's status
    (a suspended customer must still reach 112).
 3. A tenant that is not active or on trial may call nothing else (403).
-4. Feature codes (`*43` echo test...) → an application.
+4. Feature codes (`*43` echo test...) → an application; numbers and prefixes a call feature
+   claims (a ring group's `600`, park `700`, directed pickup `**102`…) → that feature
+   (`ToFeature`), exact numbers before prefixes, the longest prefix first.
 5. A string of the tenant's extension length → that extension (404 when it does not exist).
 6. Anything else is outbound: normalised to E.164 for the tenant's country with `phonenumbers`,
    matched against outbound routes by longest prefix; the route's trunks are tried in order
@@ -82,6 +84,10 @@ class TenantPlan:
     # extensions and DIDs pointed at an IVR call flow: the flow answers, not a phone
     flow_extensions: frozenset[str] = frozenset()
     flow_numbers: frozenset[str] = frozenset()
+    # numbers and prefixes served by call features (calls/features): "600" → ("ring-group",
+    # "600"); prefix "**" → "pickup" (the rest of the dialled string is the argument)
+    feature_numbers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    feature_prefixes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,15 @@ IVR_APP = "ivr"
 
 
 @dataclass(frozen=True, slots=True)
+class ToFeature:
+    """Hand the call to a call feature (`calls/features`): a ring group, park, pickup…;
+    `argument` is what it is about (the group's number, the rest of a prefixed code)."""
+
+    feature: str
+    argument: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ToTrunks:
     """Leave through these trunks in order, dialling `number` with caller ID `caller_id`."""
 
@@ -129,7 +144,7 @@ class Reject:
     reason: str
 
 
-Destination = ToExtension | ToApp | ToTrunks | Reject
+Destination = ToExtension | ToApp | ToTrunks | ToFeature | Reject
 
 
 def emergency_numbers(country: str) -> frozenset[str]:
@@ -215,9 +230,13 @@ def route(
         return Reject(403, f"tenant {plan.status}: only emergency calls are allowed")
     if dialled in plan.feature_codes:
         return ToApp(plan.feature_codes[dialled])
-    if dialled.isdigit() and len(dialled) == plan.extension_digits:
-        if dialled in plan.extensions:
-            return _to_extension(plan, dialled)
+    is_extension = dialled.isdigit() and len(dialled) == plan.extension_digits
+    if is_extension and dialled in plan.extensions:
+        return _to_extension(plan, dialled)
+    feature = feature_for(plan, dialled)
+    if feature is not None:
+        return feature
+    if is_extension:
         return Reject(404, f"extension {dialled} does not exist")
     e164 = normalise_outbound(dialled, plan.country)
     if e164 is None:
@@ -232,10 +251,29 @@ def route(
     return ToTrunks(number=e164, trunks=chosen, caller_id=choose_caller_id(plan, call.caller))
 
 
-def _to_extension(plan: TenantPlan, number: str) -> ToExtension | ToApp:
-    """An extension pointed at a call flow runs the flow; any other rings its phones."""
+def feature_for(plan: TenantPlan, dialled: str) -> ToFeature | None:
+    """The feature serving `dialled`: an exact number first, then the longest prefix (with a
+    non-empty rest: `**` alone is no directed pickup)."""
+    exact = plan.feature_numbers.get(dialled)
+    if exact is not None:
+        return ToFeature(*exact)
+    best = max(
+        (p for p in plan.feature_prefixes if dialled.startswith(p) and len(dialled) > len(p)),
+        key=len,
+        default=None,
+    )
+    if best is None:
+        return None
+    return ToFeature(plan.feature_prefixes[best], dialled[len(best) :])
+
+
+def _to_extension(plan: TenantPlan, number: str) -> ToExtension | ToApp | ToFeature:
+    """An extension pointed at a call flow runs the flow; a number a feature serves (a DID
+    assigned to a ring group) goes to the feature; any other rings its phones."""
     if number in plan.flow_extensions:
         return ToApp(IVR_APP, number)
+    if number not in plan.extensions and number in plan.feature_numbers:
+        return ToFeature(*plan.feature_numbers[number])
     return ToExtension(number)
 
 

@@ -41,6 +41,7 @@ from centrex.calls.router import (
     TenantPlan,
     ToApp,
     ToExtension,
+    ToFeature,
     ToTrunks,
     TrunkRef,
     route,
@@ -84,6 +85,8 @@ def resolve_target(
     destination = route(plan, CallRequest(value, caller, now), routes, trunks)
     if isinstance(destination, ToApp):
         return Reject(482, f"{value} leads to an application, not a party")
+    if isinstance(destination, ToFeature):
+        return Reject(482, f"{value} leads to {destination.feature}, not a party")
     if isinstance(destination, ToExtension):
         return resolve_target(plan, TransferKind.EXTENSION, destination.number, caller, now)
     return destination

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from centrex.calls.app_host import AppContext, AppHost, CallControl
 from centrex.calls.b2bua import B2BUA, CallDeps, CallSettings
 from centrex.calls.cdr import CdrWriter
+from centrex.calls.features import CallFeature
 from centrex.calls.limits import CallLimits
 from centrex.calls.signalling import LocalAddress
 from centrex.calls.trunks import TrunkDirectory
@@ -141,6 +142,7 @@ def make_b2bua(
     apps: AppHost | None,
     box: SecretBox,
     limits: CallLimits,
+    features: tuple[CallFeature, ...] = (),
 ) -> B2BUA:
     """The one construction of the B2BUA: its collaborators grouped in one `CallDeps`."""
     deps = CallDeps(
@@ -157,7 +159,7 @@ def make_b2bua(
         publish=publish,
         apps=apps,
     )
-    return B2BUA(deps, LocalAddress(*CENTREX), settings)
+    return B2BUA(deps, LocalAddress(*CENTREX), settings, features)
 
 
 @dataclass
@@ -405,6 +407,7 @@ async def make_harness(
     apps: FakeApps | None = None,
     settings: CallSettings = SETTINGS,
     algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
+    features: tuple[CallFeature, ...] = (),
 ) -> AsyncIterator[Harness]:
     """Provision the world, build Centrex on the in-memory network, tear it all down after."""
     clock = ManualClock()
@@ -438,6 +441,7 @@ async def make_harness(
     b2bua = make_b2bua(
         driver=driver, database=database, registrar=registrar, engine=engine, clock=clock,
         publish=events.append, settings=settings, apps=apps, box=SecretBox("k"), limits=limits,
+        features=features,
     )  # fmt: skip
     b2bua.register(dispatcher)
     errors = ErrorLog()

@@ -9,6 +9,11 @@ the B2BUA's parts: it is given the `FeatureHooks` at wiring time and registers
   before a call's media legs are freed, `ended(call)` after its CDR is closed;
 * SIP methods it serves (REFER, SUBSCRIBE, NOTIFY…) in `methods`, which the façade registers on
   the request dispatcher next to its own;
+* routing — `contribute(name, contributor)` adds the numbers and prefixes it serves to each
+  tenant's plan (a ring group's `600`, park `700`, pickup `**`), `serve(feature, handler)`
+  takes the calls the router sends to it (`router.ToFeature`), and `on_ring_extension(name,
+  hook)` sees every extension about to be rung: it may handle the call itself (DND, forward
+  always, call waiting off) or wrap the attempt's `RingOwner` (forward on busy/no answer);
 
 and reaches live state (presence, dialogs per extension, park slots, agents, queues) through
 `calls.live_state.LiveState` only, so that a shared implementation can replace the in-process
@@ -18,18 +23,45 @@ one for scale-out. A feature's failure is logged and never breaks the call it ac
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from centrex.calls.actions import CallActions
     from centrex.calls.call import Call, SipSide
     from centrex.calls.deps import RequestHandler
+    from centrex.calls.outbound import RingOwner
+    from centrex.data.models import Tenant
 
 log = logging.getLogger(__name__)
 
 AnsweredHook = Callable[["Call", "SipSide"], Awaitable[None]]
 CallHook = Callable[["Call"], Awaitable[None]]
 StateHook = Callable[["Call", str], None]
+DestinationHandler = Callable[["Call", str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPart:
+    """What a feature adds to a tenant's routing plan."""
+
+    numbers: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # "600" → (feature, arg)
+    prefixes: Mapping[str, str] = field(default_factory=dict)  # "**" → feature
+
+
+PlanContributor = Callable[["AsyncSession", "Tenant"], Awaitable[PlanPart]]
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """An extension-ring hook took care of the call (DND busy treatment, a forward)."""
+
+
+HANDLED = Handled()
+RingHook = Callable[["Call", str, "RingOwner"], Awaitable["RingOwner | Handled"]]
 
 
 class CallFeature(Protocol):
@@ -48,8 +80,23 @@ class FeatureHooks:
         self._state: list[tuple[str, StateHook]] = []
         self._releasing: list[tuple[str, CallHook]] = []
         self._ended: list[tuple[str, CallHook]] = []
+        self._contributors: list[tuple[str, PlanContributor]] = []
+        self._ring: list[tuple[str, RingHook]] = []
+        self.destinations: dict[str, DestinationHandler] = {}
         self.methods: dict[str, RequestHandler] = {}
         self.features: list[str] = []
+        self._actions: CallActions | None = None
+
+    @property
+    def actions(self) -> CallActions:
+        """What features may ask of the call layer (set by the façade before features attach)."""
+        if self._actions is None:
+            raise RuntimeError("the call layer's actions are not wired yet")
+        return self._actions
+
+    @actions.setter
+    def actions(self, value: CallActions) -> None:
+        self._actions = value
 
     def add(self, feature: CallFeature) -> None:
         self.features.append(feature.name)
@@ -68,10 +115,22 @@ class FeatureHooks:
     def on_ended(self, name: str, hook: CallHook) -> None:
         self._ended.append((name, hook))
 
-    def serve(self, method: str, handler: RequestHandler) -> None:
+    def serve_method(self, method: str, handler: RequestHandler) -> None:
         if method.upper() in self.methods:
             raise ValueError(f"SIP method {method} is served by another feature already")
         self.methods[method.upper()] = handler
+
+    def serve(self, feature: str, handler: DestinationHandler) -> None:
+        """Take the calls routed to `feature` (`router.ToFeature(feature, argument)`)."""
+        if feature in self.destinations:
+            raise ValueError(f"destination {feature} is served by another feature already")
+        self.destinations[feature] = handler
+
+    def contribute(self, name: str, contributor: PlanContributor) -> None:
+        self._contributors.append((name, contributor))
+
+    def on_ring_extension(self, name: str, hook: RingHook) -> None:
+        self._ring.append((name, hook))
 
     # ---- the call layer calls these ---------------------------------------------------------
     async def answered(self, call: Call, side: SipSide) -> None:
@@ -87,6 +146,36 @@ class FeatureHooks:
                 hook(call, state)
             except Exception:  # a feature's bug must not break the call
                 log.exception("feature %s failed on call %s (%s)", name, call.call_id, state)
+
+    async def plan_parts(self, session: AsyncSession, tenant: Tenant) -> PlanPart:
+        """Every feature's numbers and prefixes for one tenant, merged (first one wins)."""
+        numbers: dict[str, tuple[str, str]] = {}
+        prefixes: dict[str, str] = {}
+        for name, contributor in self._contributors:
+            try:
+                part = await contributor(session, tenant)
+            except Exception:  # a feature's bug must not stop the tenant's calls
+                log.exception("feature %s failed to contribute to tenant %s", name, tenant.id)
+                continue
+            for number, target in part.numbers.items():
+                numbers.setdefault(number, target)
+            for prefix, feature in part.prefixes.items():
+                prefixes.setdefault(prefix, feature)
+        return PlanPart(numbers, prefixes)
+
+    async def ring_extension(self, call: Call, number: str, owner: RingOwner) -> RingOwner | None:
+        """Run the extension-ring hooks in order: the owner to ring with, or None when a hook
+        handled the call. A failing hook is skipped (logged): the extension still rings."""
+        for name, hook in self._ring:
+            try:
+                result = await hook(call, number, owner)
+            except Exception:  # a feature's bug must not stop the call
+                log.exception("feature %s failed before ringing %s", name, number)
+                continue
+            if isinstance(result, Handled):
+                return None
+            owner = result
+        return owner
 
     async def releasing(self, call: Call) -> None:
         await self._run(self._releasing, call, "releasing")

@@ -1,0 +1,134 @@
+"""What call features may ask of the call layer: ring an extension or a number, hand the call
+to an app or to voicemail, reject it, find calls, reach live state.
+
+Features (`calls/features/`) never touch the B2BUA's parts directly: they get this one object
+(through `FeatureHooks.actions`) at wiring time. Ringing an extension through it runs the
+extension-ring hooks first (DND, forwarding, call waiting decide before any phone rings), so a
+ring group member, a forward target or a pickup all follow the same rules as a direct call.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from centrex.calls.app_calls import AppCalls
+from centrex.calls.call import Call
+from centrex.calls.connect import DirectCall
+from centrex.calls.core import CallCore
+from centrex.calls.ending import Ending
+from centrex.calls.live_state import LiveState
+from centrex.calls.outbound import Outbound, RingFailure, RingOwner, RingResult
+from centrex.calls.plans import PlanCache
+from centrex.calls.router import (
+    CallRequest,
+    Destination,
+    Reject,
+    ToApp,
+    ToExtension,
+    ToFeature,
+    ToTrunks,
+    route,
+)
+from centrex.data.models import Tenant
+
+log = logging.getLogger(__name__)
+
+
+class CallActions:
+    """The call layer as the features see it."""
+
+    def __init__(
+        self,
+        core: CallCore,
+        plans: PlanCache,
+        outbound: Outbound,
+        ending: Ending,
+        apps: AppCalls,
+        direct: DirectCall,
+    ) -> None:
+        self.core = core
+        self.plans = plans
+        self.outbound = outbound
+        self.ending = ending
+        self.apps = apps
+        self.direct = direct
+
+    # ---- reading ----------------------------------------------------------------------------
+    @property
+    def live(self) -> LiveState:
+        return self.core.deps.live
+
+    def find(self, call_id: str, tenant_id: int) -> Call | None:
+        """A live call of this tenant (None for another tenant's: isolation)."""
+        call = self.core.calls.get(call_id)
+        return call if call is not None and call.tenant_id == tenant_id else None
+
+    def calls_of(self, tenant_id: int) -> list[Call]:
+        return [c for c in self.core.calls.values() if c.tenant_id == tenant_id]
+
+    def registered(self, tenant_id: int, number: str) -> bool:
+        return bool(self.core.deps.registrar.lookup(tenant_id, number))
+
+    # ---- acting -----------------------------------------------------------------------------
+    async def ring_extension(self, call: Call, number: str, owner: RingOwner | None = None) -> None:
+        """Ring `number` of the call's tenant under `owner` (default: connect the caller, or
+        voicemail), after the extension-ring hooks had their say."""
+        chosen = await self.core.hooks.ring_extension(call, number, owner or self.direct)
+        if chosen is not None:
+            await self.outbound.ring_extension(call, number, chosen)
+
+    async def destination(self, call: Call, dialled: str) -> Destination:
+        """Where `dialled` leads for this call's tenant and caller (the router's answer)."""
+        async with self.core.deps.database.session() as session:
+            tenant = await session.get(Tenant, call.tenant_id)
+        if tenant is None:
+            return Reject(404, "tenant no longer exists")
+        plan = await self.plans.plan(tenant)
+        routes, trunks = await self.plans.routing()
+        return route(plan, CallRequest(dialled, call.caller, self.core.now()), routes, trunks)
+
+    async def go(
+        self, call: Call, destination: Destination, owner: RingOwner | None = None
+    ) -> None:
+        """Send the call on to `destination` (an extension, the trunks, an app, a feature); a
+        rejection goes to `owner` as a failure (default: the caller gets it)."""
+        owner = owner or self.direct
+        if isinstance(destination, ToExtension):
+            await self.ring_extension(call, destination.number, owner)
+        elif isinstance(destination, ToTrunks):
+            call.pending_trunks = list(destination.trunks)
+            call.dialled_number = destination.number
+            call.caller_id = destination.caller_id
+            await self.outbound.try_next_trunk(call, owner)
+        elif isinstance(destination, ToApp):
+            await self.apps.run_app(call, destination.app,
+                                    extension=destination.argument or call.caller)  # fmt: skip
+        elif isinstance(destination, ToFeature):
+            await self.feature(call, destination)
+        else:
+            failure = RingFailure(RingResult.DECLINED, destination.status, destination.reason)
+            await owner.failed(call, failure)
+
+    async def feature(self, call: Call, destination: ToFeature) -> None:
+        """Hand the call to the feature serving `destination`."""
+        handler = self.core.hooks.destinations.get(destination.feature)
+        if handler is None:
+            log.warning("call %s: no feature serves %s", call.call_id, destination.feature)
+            await self.ending.reject(call, 501, f"{destination.feature} is not available")
+            return
+        await handler(call, destination.argument)
+
+    async def voicemail(self, call: Call, extension: str, reason: str) -> bool:
+        """Hand the call to `extension`'s mailbox (False when voicemail is not available)."""
+        if not self.apps.voicemail_available():
+            return False
+        await self.apps.run_app(call, "voicemail", extension=extension, reason=reason)
+        return True
+
+    async def run_app(
+        self, call: Call, app: str, *, extension: str | None, reason: str = ""
+    ) -> None:
+        await self.apps.run_app(call, app, extension=extension, reason=reason)
+
+    async def reject(self, call: Call, status: int, reason: str) -> None:
+        await self.ending.reject(call, status, reason)
