@@ -187,13 +187,19 @@ async def tenant_create_extension(request: Request) -> HTMLResponse:
                 email=form.get("email") or None,
             )
             t = _t(ctx)
+            # the mailbox PIN, like the SIP password, exists in clear only in this message
+            pin = created.voicemail_pin
+            shown_pin = "" if pin is None else " " + t("ext.voicemail_pin", pin=pin)
             if created.generated_password is None:
-                return t("ext.created_no_password", number=created.extension.number)
-            return t(
-                "ext.created",
-                number=created.extension.number,
-                username=created.credential.username,
-                password=created.generated_password,
+                return t("ext.created_no_password", number=created.extension.number) + shown_pin
+            return (
+                t(
+                    "ext.created",
+                    number=created.extension.number,
+                    username=created.credential.username,
+                    password=created.generated_password,
+                )
+                + shown_pin
             )
 
         flash, kind = await _attempt(ctx, work)
@@ -207,7 +213,9 @@ async def tenant_delete_extension(request: Request, extension_id: int) -> HTMLRe
         await check_csrf(request, ctx.principal)
         extension = await ctx.scope.get(Extension, extension_id)
         number = extension.number
-        await extension_service.delete_extension(ctx.scope, number)
+        # the file store create_app was given: the mailbox's audio files go with the extension
+        store = ctx.services.media_store
+        await extension_service.delete_extension(ctx.scope, number, store)
         return await _extensions_page(ctx, _t(ctx)("ext.deleted", number=number))
 
 

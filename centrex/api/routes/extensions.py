@@ -1,7 +1,9 @@
 """/api/v1/extensions: a tenant's extensions and their SIP credentials.
 
 A generated SIP password appears once, in the answer that created it; only HA1 digests are
-stored. A plain user sees its own extensions and may change their SIP password, nothing else.
+stored. The extension's voicemail box is created with it (unless `"voicemail": false`), and its
+generated PIN likewise appears once, as `voicemail_pin`; only an Argon2id hash is stored.
+A plain user sees its own extensions and may change their SIP password, nothing else.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from centrex.api.auth import Caller, Scope, own_extension_ids, require_tenant_ad
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.live import registration_counts
 from centrex.api.pagination import Listing, Page, paginate
+from centrex.api.routes.voicemail import Store
 from centrex.api.schemas import (
     DigestPolicyName,
     Email,
@@ -55,6 +58,7 @@ class ExtensionIn(Strict):
     username: SipUser | None = None
     record_calls: RecordCalls | None = None
     record_layout: RecordLayout | None = None
+    voicemail: bool = True
 
 
 class ExtensionPatch(Strict):
@@ -91,6 +95,7 @@ class ExtensionOut(BaseModel):
 
 class ExtensionCreated(ExtensionOut):
     sip_password: str | None = None
+    voicemail_pin: str | None = None
 
 
 class SipPasswordOut(BaseModel):
@@ -159,9 +164,11 @@ async def create_extension(
         username=body.username,
         record_calls=RecordingMode(body.record_calls) if body.record_calls else None,
         record_layout=RecordingLayout(body.record_layout) if body.record_layout else None,
+        voicemail=body.voicemail,
     )
     view = await _view(scope, created.extension)
     view["sip_password"] = created.generated_password
+    view["voicemail_pin"] = created.voicemail_pin
     response.headers["Location"] = f"/api/v1/extensions/{created.extension.id}"
     return view
 
@@ -201,10 +208,13 @@ async def update_extension(
 
 
 @router.delete("/{extension_id}", status_code=204)
-async def delete_extension(extension_id: IdPath, scope: Scope, caller: Caller) -> Response:
+async def delete_extension(
+    extension_id: IdPath, scope: Scope, caller: Caller, store: Store
+) -> Response:
+    """Delete the extension with its mailbox, messages and their audio files."""
     require_tenant_admin(caller)
     extension = await _get(scope, caller, extension_id)
-    await service.delete_extension(scope, extension.number)
+    await service.delete_extension(scope, extension.number, store)
     return Response(status_code=204)
 
 
