@@ -23,6 +23,7 @@ from centrex.apps.prompts.library import PromptLibrary
 from centrex.apps.voicemail.services import VoicemailServices
 from centrex.calls.b2bua import B2BUA, CallDeps, CallSettings
 from centrex.calls.cdr import CdrWriter
+from centrex.calls.features.standard import standard_features
 from centrex.calls.limits import CallLimits
 from centrex.calls.live import LiveCallView
 from centrex.calls.live_state import InProcessLiveState
@@ -282,6 +283,7 @@ class Server:
                 trunk_setup_timeout=settings.trunk_setup_timeout,
                 plan_ttl=settings.route_cache_seconds,
             ),
+            standard_features(self.database, self.clock),
         )
         self.b2bua.register(self.sip_requests)
 

@@ -1,0 +1,19 @@
+"""The call features a Centrex server runs, in the order their hooks apply.
+
+`server.py` passes `standard_features(...)` to the B2BUA. Order matters for the extension-ring
+hooks (a DND check runs before a forward-always check, which runs before call waiting); each
+feature module documents where it belongs. Adding a feature is one line here.
+"""
+
+from __future__ import annotations
+
+from centrex.calls.features import CallFeature
+from centrex.clock import Clock
+from centrex.data.db import Database
+
+
+def standard_features(database: Database, clock: Clock) -> tuple[CallFeature, ...]:
+    """Every call feature of the platform, built on the given database and clock."""
+    features: list[CallFeature] = []
+    _ = (database, clock)  # the features below read their configuration through these
+    return tuple(features)
