@@ -1,7 +1,8 @@
 """Channel: the only media interface apps see (DESIGN.md §1, habit 6).
 
-An app (IVR, voicemail, echo, queue) gets a `Channel` and never a socket, an SDP or a SIP
-message: `answer`, `play`, `record`, `collect_digits`, `bridge`, `hangup`. Answering and hanging
+An app (IVR, voicemail, echo, queue, conference) gets a `Channel` and never a socket, an SDP or
+a SIP message: `answer`, `play`, `record`, `collect_digits`, `bridge`, `join`/`leave` (a mixing
+room: conference, three-way, supervisor monitoring), `hangup`. Answering and hanging
 up are signalling, so the call layer passes them in as callbacks; everything else runs on the
 media engine and the shared ticker, so every timeout here is a ticker timer and tests drive it
 with a manual clock.
@@ -22,6 +23,7 @@ from pathlib import Path
 from centrex.media.digits import DigitListener
 from centrex.media.engine import MediaEngine
 from centrex.media.player import AudioSource
+from centrex.media.room import MixingRoom, RoomMember
 from centrex.media.session import MediaLeg
 
 __all__ = ["Channel", "ChannelClosed"]
@@ -54,6 +56,7 @@ class Channel:
         self._digits: deque[str] = deque()
         self._waiters: list[asyncio.Future[None]] = []
         self._listener = DigitListener(leg, engine.codecs, self._push, inband=inband_dtmf)
+        self._member: RoomMember | None = None
 
     @property
     def id(self) -> str:
@@ -75,6 +78,7 @@ class Channel:
         self.closed = True
         self._wake()
         self._listener.close()
+        await self.leave()
         if self._on_hangup is not None:
             await self._on_hangup()
 
@@ -216,3 +220,34 @@ class Channel:
 
     async def unbridge(self) -> None:
         self.engine.unbridge(self.leg)
+
+    # --- mixing rooms -----------------------------------------------------------------------------
+
+    async def join(
+        self, room: MixingRoom, *, muted: bool = False, deaf: bool = False, gain: float = 1.0
+    ) -> RoomMember:
+        """Enter a mixing room: the caller hears the other members, they hear the caller.
+
+        Leaves any bridge or other room first. The returned member takes the settings that
+        change during the stay: `muted`, `deaf`, `gain` (0..16) and `hear_only_by(members)`
+        (None: everyone; []: nobody, supervisor listen; [agent]: whisper). `play` still works
+        while joined (a prompt to this caller alone); digits keep being collected.
+        """
+        self._check()
+        member = room.join(self.leg, muted=muted, deaf=deaf, gain=gain)
+        self._member = member
+        return member
+
+    async def leave(self) -> None:
+        """Leave the room joined with `join` (no-op when in none); the caller hears nothing
+        until the app plays, bridges or joins again."""
+        member, self._member = self._member, None
+        if member is not None:
+            member.leave()
+
+    @property
+    def member(self) -> RoomMember | None:
+        """This channel's membership in a mixing room, if it is in one."""
+        if self._member is not None and self._member.room.member(self.leg) is not self._member:
+            self._member = None  # removed by the room (closed, bridged elsewhere)
+        return self._member

@@ -16,6 +16,8 @@ An app call (IVR, voicemail) answers with `engine.answer_for(a, OA)` (codecs of 
 and gets a `Channel` (`channel.py`). A re-INVITE is another `set_remote`; hold toward a party is
 `offer_for(leg, direction="sendonly")`, and `engine.play(leg, source)` plays music on hold to
 the held party (the relay stops toward it while the player owns its stream).
+`engine.mixing_room()` makes a conference/three-way/monitoring room (`room.py`): a leg that
+joins it leaves its bridge, and is mixed with the other members on the shared ticker.
 
 The engine owns the port pool, the sockets and one RTCP report timer per leg on the shared
 ticker (RFC 3550 §6.2: 5 s minimum interval, randomised by 0.5..1.5 to avoid synchronisation),
@@ -39,6 +41,7 @@ from centrex.media.player import AudioSource, Player, frame_source
 from centrex.media.ports import PortPair, PortPool, PortPoolExhausted
 from centrex.media.recorder import Recorder
 from centrex.media.relay import Bridge
+from centrex.media.room import MixingRoom
 from centrex.media.sdp_rewrite import (
     NoCommonCodecError,
     StreamParams,
@@ -116,6 +119,7 @@ class MediaEngine:
         self._created: dict[str, float] = {}
         self._check_timer: TickerTimer | None = None
         self._released = MediaTotals()
+        self.rooms: dict[str, MixingRoom] = {}
 
     # --- legs ------------------------------------------------------------------------------------
 
@@ -169,8 +173,11 @@ class MediaEngine:
         raise PortPoolExhausted("could not bind an RTP port pair (ports held by other processes)")
 
     def release(self, leg: MediaLeg) -> None:
-        """Unbridge, stop players/recorders (their taps go), close sockets, return the ports."""
+        """Unbridge, leave its mixing room, stop players/recorders (their taps go), close
+        sockets, return the ports."""
         self.unbridge(leg)
+        for room in list(self.rooms.values()):
+            room.discard(leg)
         if leg.leg_id not in self.legs:
             return
         del self.legs[leg.leg_id]
@@ -187,7 +194,9 @@ class MediaEngine:
         self.ports.release(PortPair(leg.rtp_port))
 
     async def close(self) -> None:
-        """Release every leg (server shutdown)."""
+        """Close every mixing room and release every leg (server shutdown)."""
+        for room in list(self.rooms.values()):
+            room.close()
         for leg in list(self.legs.values()):
             self.release(leg)
         if self._check_timer is not None:
@@ -317,6 +326,9 @@ class MediaEngine:
         if existing is not None and existing.other(a) is b:
             existing.replan()
             return existing
+        for room in list(self.rooms.values()):  # a bridged leg is in no room (it would be
+            room.discard(a)  # mixed and relayed at once)
+            room.discard(b)
         self.unbridge(a)
         self.unbridge(b)
         bridge = Bridge(a, b)
@@ -331,6 +343,45 @@ class MediaEngine:
             return
         self.bridges.pop(bridge.other(leg).leg_id, None)
         bridge.stop()
+
+    # --- mixing rooms (conference, three-way, supervisor monitoring) ----------------------------
+
+    def mixing_room(self, room_id: str | None = None, *, silence_peak: int = 16) -> MixingRoom:
+        """A new, empty mixing room on the shared ticker (`room.py`); `room.close()` ends it.
+
+        `silence_peak`: frames whose samples all lie within +-peak count as silence and are
+        left out of the mix (an idle phone that keeps sending G.711 silence costs nearly nothing).
+        """
+        room_id = room_id or f"room-{next(self._ids)}"
+        if room_id in self.rooms:
+            raise ValueError(f"room id {room_id} is in use")
+        room = MixingRoom(
+            room_id,
+            self.ticker,
+            self.codecs,
+            codec_for=self.codec_for,
+            take_leg=self._free_for_room,
+            new_stream=self._new_stream,
+            on_close=self._room_closed,
+            silence_peak=silence_peak,
+        )
+        self.rooms[room_id] = room
+        return room
+
+    def _free_for_room(self, leg: MediaLeg) -> None:
+        """Before a leg joins a room: no bridge, no other room, no prompt still playing."""
+        self.unbridge(leg)
+        for room in list(self.rooms.values()):
+            room.discard(leg)
+        if isinstance(leg.source, Player):
+            leg.source.stop()
+
+    def _new_stream(self) -> tuple[int, int, int]:
+        return self._rng.getrandbits(32), self._rng.getrandbits(16), self._rng.getrandbits(32)
+
+    def _room_closed(self, room: MixingRoom) -> None:
+        if self.rooms.get(room.room_id) is room:
+            del self.rooms[room.room_id]
 
     # --- media sources and sinks -----------------------------------------------------------------
 
