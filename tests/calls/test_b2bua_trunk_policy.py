@@ -10,6 +10,7 @@ from centrex.data.models import Disposition, Tenant, TenantStatus, Trunk
 from centrex.data.secrets_box import SecretBox
 from centrex.provisioning import tenants
 from centrex.sip.digest import AuthResult, DigestServer, compute_ha1, find_credentials
+from centrex.sip.message import Request
 from tests.calls.harness import CARRIER_A, CARRIER_B, OUTSIDE, Harness
 
 REALM = "carrier.example"
@@ -133,7 +134,9 @@ async def test_a_disabled_trunk_is_never_used(h: Harness) -> None:
     h.carrier_b.incoming[0].answer()
     await h.settle()
     assert call.status == 200
-    assert h.network.sent_to(CARRIER_B, "INVITE")[0].message.uri.host == CARRIER_B[0]
+    sent = h.network.sent_to(CARRIER_B, "INVITE")[0].message
+    assert isinstance(sent, Request)
+    assert sent.uri.host == CARRIER_B[0]
 
 
 async def test_a_disabled_trunk_is_no_carrier_for_inbound_calls_either(h: Harness) -> None:
