@@ -8,7 +8,8 @@ A room is the engine-side glue around the pure mixing step (`mixer.mix_step`):
   packet of an audio payload type the leg negotiated is decoded with that codec (G.711 µ-law or
   A-law, any mix in one room) into a small per-member `PlayoutBuffer` ordered by RTP timestamp
   (RFC 3550 §5.1). Playout starts `playout_frames` frames (40 ms) after the first packet of a
-  talkspurt, so a packet arriving a millisecond after its tick is not a 20 ms hole; a sender
+  talkspurt, so a packet arriving a millisecond after its tick is not a 20 ms hole (a packet
+  later than that is an `underrun`: one silent frame, no loss concealment yet); a sender
   faster than our clock overflows `max_queue` and the oldest frame goes (`overflow`), so the
   delay stays bounded. RFC 4733 events and comfort noise are not audio and never enter the mix
   (digit listeners on the leg still see them).
@@ -56,6 +57,7 @@ __all__ = ["MixingRoom", "PlayoutBuffer", "RoomMember", "RoomRecording", "RoomSo
 _BIG_ENDIAN = sys.byteorder == "big"
 _REANCHOR = 8000 * 60  # a timestamp jump of more than a minute is a new stream
 _FLUSH_TICKS = 50
+_REPRIME_TICKS = 10  # 200 ms without a packet: the talkspurt ended (silence suppression)
 
 
 def _pcm(samples: array[int]) -> bytes:
@@ -76,8 +78,10 @@ class PlayoutBuffer:
         "_primed",
         "_queue",
         "_written",
+        "empty",
         "late",
         "overflow",
+        "underruns",
     )
 
     def __init__(self, playout_frames: int = 2, max_queue: int = 5) -> None:
@@ -89,6 +93,8 @@ class PlayoutBuffer:
         self._primed = False
         self.late = 0
         self.overflow = 0
+        self.underruns = 0  # ticks a started stream had no frame for (late or lost packets)
+        self.empty = 0  # consecutive ticks without a frame
 
     def push(self, ts: int, pcm: bytes) -> None:
         if self._anchor is None or abs(ts_delta(ts, self._anchor)) > _REANCHOR:
@@ -105,14 +111,25 @@ class PlayoutBuffer:
             self.overflow += 1
 
     def pop(self) -> bytes | None:
-        """This tick's frame, or None (not primed yet, or an underrun: re-prime)."""
+        """This tick's frame, or None (not primed yet, or an underrun).
+
+        A short underrun (a late or lost packet) keeps playing on as packets come: priming
+        again would cost a second silent frame per late packet. After `_REPRIME_TICKS` empty
+        ticks the talkspurt is over and the next one gets the playout delay again.
+        """
         queue = self._queue
         if not queue:
-            self._primed = False
+            if self._primed:
+                self.empty += 1
+                if self.empty >= _REPRIME_TICKS:
+                    self._primed = False
+                    self.empty = 0
             return None
         if not self._primed and len(queue) < self._playout:
             return None
         self._primed = True
+        self.underruns += self.empty  # silent ticks inside a talkspurt
+        self.empty = 0
         self._written, pcm = queue.pop(0)
         return pcm
 

@@ -21,6 +21,7 @@ from centrex.clock import ManualClock
 from centrex.media.channel import Channel
 from centrex.media.codecs import PCMA, PCMU, Codec
 from centrex.media.engine import MediaEngine
+from centrex.media.room import PlayoutBuffer
 from centrex.media.rtp import seq_delta
 from centrex.media.session import MediaLeg
 from centrex.media.tones import beep
@@ -250,3 +251,28 @@ async def test_room_sources_and_recording_of_the_mix(env: Env, tmp_path: Path) -
         await party.phone.wait_for(60)
         other = next(p for p in parties[:2] if p is not party)
         assert_hears(party, party.heard(5), [other.freq, 1200.0])
+
+
+def test_playout_buffer_orders_delays_and_counts() -> None:
+    buffer = PlayoutBuffer(playout_frames=2, max_queue=3)
+    assert buffer.pop() is None  # nothing yet
+    buffer.push(160, b"b")
+    buffer.push(0, b"a")  # reordered on the way: played in timestamp order
+    assert [buffer.pop(), buffer.pop()] == [b"a", b"b"]
+    assert buffer.pop() is None  # a late packet: one silent tick inside the talkspurt
+    buffer.push(320, b"c")
+    assert buffer.pop() == b"c"  # still primed: played at once, no second silent tick
+    assert buffer.underruns == 1
+    buffer.push(160, b"old")  # its slot was played already
+    assert buffer.late == 1
+    for n in range(4, 8):
+        buffer.push(160 * n, bytes([n]))
+    assert buffer.overflow == 1  # a faster sender: the oldest frame goes
+    assert buffer.pop() == bytes([5])
+    for _ in range(12):  # the talkspurt ends: after 200 ms the next one is delayed again
+        buffer.pop()
+    assert buffer.underruns == 1  # the end of a talkspurt is no underrun
+    buffer.push(160 * 100, b"x")
+    assert buffer.pop() is None
+    buffer.push(160 * 101, b"y")
+    assert buffer.pop() == b"x"

@@ -1,0 +1,317 @@
+"""Conference mixing rooms in one Centrex media process, with real RTP on loopback.
+
+Run (numbers go to docs/performance.md, section "Conference mixer"):
+
+    .venv/bin/python bench/media/mixer_bench.py --participants 100 200 300 --seconds 20
+    .venv/bin/python bench/media/mixer_bench.py --participants 300 --talkers 1   # one speaker
+
+N participants in rooms of `--room-size` (5): each is a media leg answered with G.711, µ-law
+and A-law alternating (so every room mixes both laws), joined to its room with
+`MediaEngine.mixing_room().join` on the single 20 ms ticker (uvloop). Three processes:
+
+  * the mixer: the engine, the rooms, the legs;
+  * the generator: one UDP socket per participant. `--talkers` participants of every room send a
+    continuous tone of their own frequency at 50 packets/s (sends spread over each 20 ms, bounded
+    to 50 x seconds per talker); every socket measures what it receives: packets per second,
+    largest inter-arrival gap, RFC 3550 jitter, sequence loss, and *audio gaps*: silent frames
+    (the law's silence payload) between its first and last voiced frame, counted only for
+    participants that have someone to hear (a lone talker hears silence by design);
+  * this orchestrator: samples the mixer's CPU time and RSS from /proc and the machine's CPU
+    pressure (/proc/pressure/cpu), prints one JSON row per N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1]))
+
+from relay_bench import (  # noqa: E402
+    _HDR,
+    LOOPBACK,
+    _cpu_seconds,
+    _raise_nofile,
+    _rss_kib,
+    _sdp,
+)
+
+
+def _law(i: int) -> int:
+    return 0 if i % 2 == 0 else 8  # PCMU, PCMA alternating: every room mixes both laws
+
+
+def _talks(i: int, room_size: int, talkers: int) -> bool:
+    return i % room_size < talkers
+
+
+def _pressure() -> float:
+    """`some avg10` of /proc/pressure/cpu: share of time runnable tasks waited for a CPU."""
+    try:
+        text = Path("/proc/pressure/cpu").read_text()
+    except OSError:
+        return -1.0
+    return float(text.split()[1].split("=")[1])
+
+
+async def mixer_main(args: argparse.Namespace) -> None:
+    from centrex.clock import SystemClock
+    from centrex.media.codecs import default_registry
+    from centrex.media.engine import MediaEngine
+    from centrex.media.ports import PortPool
+    from centrex.media.ticker import Ticker
+
+    clock = SystemClock()
+    ticker = Ticker(clock)
+    n = args.participants
+    engine = MediaEngine(
+        clock=clock,
+        ticker=ticker,
+        ports=PortPool(args.port_base, args.port_base + 2 * n + 200),
+        codecs=default_registry(),
+        bind_address=LOOPBACK,
+    )
+    ticker.start()
+    rss_before = _rss_kib()
+    ports: list[int] = []
+    rooms = []
+    for i in range(n):
+        if i % args.room_size == 0:
+            rooms.append(engine.mixing_room(f"room{len(rooms)}"))
+        leg = await engine.allocate(f"p{i}")
+        offer = _sdp(args.phone_base + 2 * i, _law(i))
+        engine.set_remote(leg, offer, signalling_host=LOOPBACK)
+        engine.answer_for(leg, offer)
+        rooms[-1].join(leg)
+        ports.append(leg.rtp_port)
+    print(json.dumps({"legs": ports, "rss_before": rss_before}))
+    sys.stdout.flush()
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    members = [m for room in rooms for m in room.members]
+    print(
+        json.dumps(
+            {
+                "rooms": len(rooms),
+                "ticks_skipped": ticker.skipped,
+                "listener_errors": ticker.listener_errors,
+                "input_late": sum(m.buffer.late for m in members),
+                "input_overflow": sum(m.buffer.overflow for m in members),
+                "input_underruns": sum(m.buffer.underruns for m in members),
+                "packets_out": sum(m.sent for m in members),
+            }
+        )
+    )
+    ticker.stop()
+    await engine.close()
+
+
+class Phone(asyncio.DatagramProtocol):
+    """One participant's socket: counts, gaps, jitter, loss and silent frames received."""
+
+    def __init__(self, silence: bytes, hears_someone: bool) -> None:
+        from centrex.media.jitter import ReceiveStats
+
+        self.stats = ReceiveStats(0)
+        self.silence = silence
+        self.hears_someone = hears_someone
+        self.received = 0
+        self.first = 0.0
+        self.last = 0.0
+        self.max_gap = 0.0
+        self.voiced = 0
+        self.silent_run = 0  # silent frames since the last voiced one
+        self.gap_frames = 0
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) < 12 or 192 <= data[1] <= 223:  # RTP only
+            return
+        now = time.monotonic()
+        if self.received:
+            self.max_gap = max(self.max_gap, now - self.last)
+        else:
+            self.first = now
+        self.last = now
+        self.received += 1
+        _b0, _b1, seq, ts, ssrc = _HDR.unpack_from(data)
+        if ssrc != self.stats.ssrc:
+            self.stats.ssrc = ssrc
+        self.stats.update(seq, ts, now, len(data) - 12)
+        if data[12:] == self.silence:
+            self.silent_run += 1
+        else:
+            if self.voiced:
+                self.gap_frames += self.silent_run  # silence between two voiced frames
+            self.silent_run = 0
+            self.voiced += 1
+
+
+async def generator_main(args: argparse.Namespace) -> None:
+    from centrex.media.codecs import PCMA, PCMU
+    from centrex.media.tones import SineGenerator
+
+    loop = asyncio.get_running_loop()
+    ports: list[int] = args.leg_ports
+    codecs = {0: PCMU, 8: PCMA}
+    size, talkers = args.room_size, args.talkers
+    phones: list[Phone] = []
+    for i, _port in enumerate(ports):
+        codec = codecs[_law(i)]
+        room = range(i - i % size, min(i - i % size + size, len(ports)))
+        hears = any(_talks(j, size, talkers) for j in room if j != i)
+        phone = Phone(codec.encode(bytes(320)), hears)
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda p=phone: p, local_addr=(LOOPBACK, args.phone_base + 2 * i)
+        )
+        phone.transport = transport
+        phones.append(phone)
+    # One second of each talker's tone (integer Hz: the second loops without a phase jump).
+    tones: dict[tuple[int, int], list[bytes]] = {}
+    for pt, codec in codecs.items():
+        for slot in range(size):
+            gen = SineGenerator((300.0 + 150.0 * slot,), level_dbm0=-16.0)
+            tones[pt, slot] = [codec.encode(gen.next_frame()) for _ in range(50)]
+    senders = [i for i in range(len(ports)) if _talks(i, size, talkers)]
+    ssrcs = {i: random.getrandbits(32) for i in senders}
+    packets = int(args.seconds * 50)
+    slots = 20
+    start = loop.time() + 0.2
+    sent = 0
+    for k in range(packets * slots):  # bounded: seconds x 50 x 20 iterations
+        delay = start + k * 0.001 - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        index, slot = divmod(k, slots)
+        for j in range(slot, len(senders), slots):
+            i = senders[j]
+            transport = phones[i].transport
+            assert transport is not None
+            pt = _law(i)
+            header = _HDR.pack(0x80, pt, index & 0xFFFF, (index * 160) & 0xFFFFFFFF, ssrcs[i])
+            transport.sendto(header + tones[pt, i % size][index % 50], (LOOPBACK, ports[i]))
+            sent += 1
+    await asyncio.sleep(0.5)
+    rates = sorted(p.received / max(p.last - p.first, 1e-3) for p in phones if p.received > 1)
+    gaps = sorted(p.max_gap for p in phones)
+    jitters = sorted(p.stats.jitter_ms for p in phones)
+    listening = [p for p in phones if p.hears_someone]
+    print(
+        json.dumps(
+            {
+                "sent": sent,
+                "received": sum(p.received for p in phones),
+                "lost": sum(max(p.stats.lost, 0) for p in phones),
+                "pps_min": rates[0] if rates else 0.0,
+                "pps_median": rates[len(rates) // 2] if rates else 0.0,
+                "max_gap_ms": 1000 * gaps[-1] if gaps else 0.0,
+                "gap_p99_ms": 1000 * gaps[int(0.99 * (len(gaps) - 1))] if gaps else 0.0,
+                "jitter_p99_ms": jitters[int(0.99 * (len(jitters) - 1))] if jitters else 0.0,
+                "voiced_frames": sum(p.voiced for p in listening),
+                "audio_gap_frames": sum(p.gap_frames for p in listening),
+                "listeners_hearing_nothing": sum(1 for p in listening if not p.voiced),
+            }
+        )
+    )
+    for phone in phones:
+        if phone.transport is not None:
+            phone.transport.close()
+
+
+def run_one(args: argparse.Namespace, participants: int) -> dict[str, float]:
+    script = str(Path(__file__).resolve())
+    common = ["--room-size", str(args.room_size), "--talkers", str(args.talkers),
+              "--phone-base", str(args.phone_base), "--seconds", str(args.seconds)]  # fmt: skip
+    mixer = subprocess.Popen(
+        [sys.executable, script, "mixer", "--participants", str(participants),
+         "--port-base", str(args.port_base), *common],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert mixer.stdout is not None
+        assert mixer.stdin is not None
+        setup = json.loads(mixer.stdout.readline())
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(setup["legs"], handle)
+        pressure0 = _pressure()
+        cpu0 = _cpu_seconds(mixer.pid)
+        t0 = time.monotonic()
+        gen = subprocess.run(
+            [sys.executable, script, "generate", "--legs", handle.name, *common],
+            capture_output=True, text=True, check=True, timeout=900,
+        )  # fmt: skip
+        elapsed = time.monotonic() - t0
+        cpu = _cpu_seconds(mixer.pid) - cpu0
+        pressure1 = _pressure()
+        rss = _rss_kib(mixer.pid)
+        mixer.stdin.write("\n")
+        mixer.stdin.flush()
+        tail = json.loads(mixer.stdout.readline())
+        mixer.wait(timeout=60)
+        Path(handle.name).unlink()
+    finally:
+        if mixer.poll() is None:
+            mixer.kill()
+            mixer.wait()
+    result = json.loads(gen.stdout.strip().splitlines()[-1])
+    return {
+        "participants": participants,
+        "room_size": args.room_size,
+        "talkers_per_room": args.talkers,
+        **result,
+        **tail,
+        "mixer_cpu_pct": 100 * cpu / elapsed,
+        "cpu_ms_per_participant_second": 1000 * cpu / elapsed / participants,
+        "rss_mib": rss / 1024,
+        "kib_per_participant": (rss - setup["rss_before"]) / participants,
+        "cpu_pressure_avg10": [pressure0, pressure1],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("mode", nargs="?", default="run", choices=["run", "mixer", "generate"])
+    parser.add_argument("--participants", type=int, nargs="+", default=[100, 200, 300])
+    parser.add_argument("--room-size", type=int, default=5)
+    parser.add_argument("--talkers", type=int, default=5, help="talkers per room")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--port-base", type=int, default=20000)
+    parser.add_argument("--phone-base", type=int, default=26000)
+    parser.add_argument("--legs", default="")
+    args = parser.parse_args()
+    _raise_nofile()
+    if args.mode != "run":
+        import uvloop
+
+        args.participants = args.participants[0]
+        args.seconds = min(args.seconds, 120.0)
+        if args.mode == "generate":
+            args.leg_ports = json.loads(Path(args.legs).read_text())
+        coro = mixer_main(args) if args.mode == "mixer" else generator_main(args)
+        profile = os.environ.get("MIXER_BENCH_PROFILE") if args.mode == "mixer" else None
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            if profile:  # MIXER_BENCH_PROFILE=/tmp/mixer.prof: cProfile of the mixer process
+                import cProfile
+
+                cProfile.runctx("runner.run(coro)", globals(), locals(), profile)
+            else:
+                runner.run(coro)
+        return
+    for participants in args.participants:
+        row = run_one(args, participants)
+        print(json.dumps(row), flush=True)
+        time.sleep(2)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
