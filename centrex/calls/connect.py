@@ -40,9 +40,39 @@ def parse_session_expires(value: str | None) -> float | None:
 
 
 def session_interval(invite: Request) -> float | None:
-    """The caller's session interval (None: no session timer asked); the compact form "x" is
-    looked up too."""
-    return parse_session_expires(invite.headers.get("Session-Expires"))
+    """The session interval the caller will refresh, or None when there is none to enforce.
+
+    RFC 4028 §9: we never refresh ourselves, so we enforce an interval only when the caller
+    will: it supports the extension (`Supported: timer`) or asked to be the refresher
+    (`refresher=uac`). The 2xx then tells it so (`session_timer_headers`)."""
+    value = invite.headers.get("Session-Expires")  # the compact form "x" is looked up too
+    interval = parse_session_expires(value)
+    if interval is None or value is None:
+        return None
+    params = [p.strip().lower() for p in value.split(";")[1:]]
+    if _supports_timer(invite) or "refresher=uac" in params:
+        return interval
+    return None
+
+
+def _supports_timer(request: Request) -> bool:
+    return any(
+        option.strip().lower() == "timer"
+        for value in request.headers.get_all("Supported")
+        for option in value.split(",")
+    )
+
+
+def session_timer_headers(invite: Request) -> list[tuple[str, str]]:
+    """RFC 4028 §9: echo the enforced interval with the caller as refresher, and
+    `Require: timer` when the caller supports the extension (never otherwise)."""
+    interval = session_interval(invite)
+    if interval is None:
+        return []
+    headers = [("Session-Expires", f"{int(interval)};refresher=uac")]
+    if _supports_timer(invite):
+        headers.append(("Require", "timer"))
+    return headers
 
 
 class DirectCall:
@@ -87,7 +117,7 @@ class DirectCall:
             return
         call.b = side
         side.answered_at = call.answered_at = core.now()
-        core.answer_caller(call, sdp)
+        core.answer_caller(call, sdp, session_timer_headers(call.a.invite))
         self.arm_call_timers(call)
         if call.cdr_id is not None:
             await core.deps.cdrs.answered(

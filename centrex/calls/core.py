@@ -82,6 +82,7 @@ class CallCore:
         self.dialogs: dict[tuple[str, str], tuple[Call, SipSide]] = {}
         self.pending: dict[ClientKey, Pending] = {}
         self.by_server: dict[ServerKey, Call] = {}
+        self.requests: dict[ClientKey, asyncio.Future[Response | None]] = {}  # outside calls
         self.channels: dict[str, Channel] = {}
         self.tenants: dict[int, tuple[str, str]] = {}  # language, time zone (for apps)
         self.tasks: set[asyncio.Task[None]] = set()
@@ -245,6 +246,30 @@ class CallCore:
             future.set_result(None)
         return future
 
+    def request(
+        self, request: Request, target: tuple[str, int], transport: str
+    ) -> asyncio.Future[Response | None]:
+        """Send a request that belongs to no call (a feature's NOTIFY); the future gets its
+        final response, or None on time-out or transport error."""
+        future: asyncio.Future[Response | None] = asyncio.get_running_loop().create_future()
+        key = self.deps.driver.send_request(request, target, transport)
+        if key is None:
+            future.set_result(None)
+        else:
+            self.requests[key] = future
+        return future
+
+    def settle_request(self, key: ClientKey, response: Response | None) -> bool:
+        """Resolve an out-of-call request's future (True when `key` was one of them)."""
+        future = self.requests.get(key)
+        if future is None:
+            return False
+        if response is None or response.status >= 200:
+            del self.requests[key]
+            if not future.done():
+                future.set_result(response)
+        return True
+
     def ack(self, call: Call, side: SipSide, response: Response) -> None:
         """ACK a 2xx on an outbound side (§13.2.2.4), confirming its dialog first."""
         if side.dialog is None:
@@ -263,12 +288,14 @@ class CallCore:
         self.leg(call, side, LegInput.BYE)
         self.send(call, side, bye, Purpose.BYE)
 
-    def answer_caller(self, call: Call, sdp: bytes) -> Response:
+    def answer_caller(
+        self, call: Call, sdp: bytes, headers: list[tuple[str, str]] | None = None
+    ) -> Response:
         """Send the caller its 200 with our SDP answer and confirm its dialog; on unreliable
         transports the 2xx is then retransmitted until the ACK (`TimerKind.RETRANSMIT_2XX`)."""
         ok = self.reply(
             call.a.invite, call.a.server_key, 200, tag=call.a.local_tag, sdp=sdp,
-            transport=call.a.transport,
+            transport=call.a.transport, headers=headers,
         )  # fmt: skip
         call.response_to_a = ok
         call.a.dialog = Dialog.from_uas(call.a.invite, ok)

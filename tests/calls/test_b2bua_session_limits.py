@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
-
 from centrex.data.models import Disposition, HangupSide
 from tests.calls.harness import SETTINGS, Harness, make_harness
 
@@ -128,13 +126,6 @@ async def test_an_update_refreshes_the_session(h: Harness) -> None:
     assert _bye_times(h, "101", t0) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: Centrex enforces the caller's Session-Expires (BYE on expiry) but its 2xx "
-    "carries no Session-Expires; per RFC 4028 §7.4 such a UAC assumes no session timer and "
-    "never refreshes, so a healthy call is cut at the interval. The 2xx must echo the "
-    "interval with a refresher (§9), and `Require: timer` when the refresher is the UAC",
-)
 async def test_the_enforced_session_interval_is_told_to_the_caller(h: Harness) -> None:
     await h.register("101", "102")
     call = h["101"].invite(
@@ -151,3 +142,20 @@ async def test_the_enforced_session_interval_is_told_to_the_caller(h: Harness) -
     assert "refresher=" in value
     if "refresher=uac" in value:
         assert "timer" in [v.strip() for v in ok.headers.get_list("Require")]
+
+
+async def test_an_interval_nobody_will_refresh_is_not_enforced(h: Harness) -> None:
+    """RFC 4028 §9: a caller without `Supported: timer` that did not ask to refresh leaves the
+    refreshing to the UAS; Centrex never refreshes, so it neither echoes nor enforces it."""
+    h.timer_interface()
+    await h.register("101", "102")
+    call = h["101"].invite("102", headers=[("Session-Expires", f"{int(SE)}")])
+    await h.settle()
+    h["102"].incoming[0].answer()
+    await h.settle()
+    assert call.status == 200
+    assert call.final.headers.get("Session-Expires") is None
+    assert call.final.headers.get_list("Require") == []
+    await h.advance(SE * 3)
+    assert h.live_calls() == 1
+    assert h.network.sent_to(h["101"].address, "BYE") == []
