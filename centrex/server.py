@@ -283,7 +283,7 @@ class Server:
                 trunk_setup_timeout=settings.trunk_setup_timeout,
                 plan_ttl=settings.route_cache_seconds,
             ),
-            standard_features(self.database, self.clock),
+            standard_features(self.database, self.clock, mailboxes=self.voicemail),
         )
         self.b2bua.register(self.sip_requests)
 

@@ -9,6 +9,7 @@ ring group member, a forward target or a pickup all follow the same rules as a d
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from centrex.calls.app_calls import AppCalls
@@ -23,13 +24,19 @@ from centrex.calls.router import (
     CallRequest,
     Destination,
     Reject,
+    TenantPlan,
     ToApp,
     ToExtension,
     ToFeature,
     ToTrunks,
     route,
 )
+from centrex.calls.signalling import LocalAddress
 from centrex.data.models import Tenant
+from centrex.registrar import Authenticated, AuthReply
+from centrex.sip.events import RequestReceived
+from centrex.sip.matching import ServerKey
+from centrex.sip.message import Request, Response
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +76,54 @@ class CallActions:
     def registered(self, tenant_id: int, number: str) -> bool:
         return bool(self.core.deps.registrar.lookup(tenant_id, number))
 
+    @property
+    def local(self) -> LocalAddress:
+        """Where Centrex's SIP listens, as peers must see it (Via, Contact)."""
+        return self.core.local
+
+    async def plan(self, tenant_id: int) -> TenantPlan | None:
+        """The tenant's routing plan (cached), None when the tenant is gone."""
+        async with self.core.deps.database.session() as session:
+            tenant = await session.get(Tenant, tenant_id)
+        return None if tenant is None else await self.plans.plan(tenant)
+
+    async def authenticate(self, event: RequestReceived, *, proxy: bool) -> Authenticated | None:
+        """Digest-authenticate a device's request like an INVITE or a REGISTER (the shared
+        `DigestGate`); when it is not (yet) authenticated, the challenge or refusal is sent
+        and None returned."""
+        request = event.request
+        from_ = request.from_
+        hosts = [h for h in (from_.uri.host if from_ else None, request.uri.host) if h]
+        result = await self.core.deps.gate.check(
+            request, source_host=event.source[0], hosts=hosts, proxy=proxy,
+            method=request.method,
+        )  # fmt: skip
+        if isinstance(result, AuthReply):
+            self.core.reply(request, event.transaction, result.status, reason=result.reason,
+                            headers=result.headers, transport=event.transport)  # fmt: skip
+            return None
+        return result
+
+    # ---- SIP outside calls (subscriptions) ---------------------------------------------------
+    def reply(
+        self,
+        request: Request,
+        key: ServerKey | None,
+        status: int,
+        *,
+        tag: str | None = None,
+        reason: str | None = None,
+        transport: str = "UDP",
+        headers: list[tuple[str, str]] | None = None,
+    ) -> Response:
+        return self.core.reply(request, key, status, tag=tag, reason=reason,
+                               transport=transport, headers=headers)  # fmt: skip
+
+    def request(
+        self, request: Request, target: tuple[str, int], transport: str
+    ) -> asyncio.Future[Response | None]:
+        return self.core.request(request, target, transport)
+
     # ---- acting -----------------------------------------------------------------------------
     async def ring_extension(self, call: Call, number: str, owner: RingOwner | None = None) -> None:
         """Ring `number` of the call's tenant under `owner` (default: connect the caller, or
@@ -77,15 +132,20 @@ class CallActions:
         if chosen is not None:
             await self.outbound.ring_extension(call, number, chosen)
 
-    async def destination(self, call: Call, dialled: str) -> Destination:
-        """Where `dialled` leads for this call's tenant and caller (the router's answer)."""
+    async def destination(
+        self, call: Call, dialled: str, caller: str | None = None
+    ) -> Destination:
+        """Where `dialled` leads for this call's tenant and caller (the router's answer);
+        `caller` dials it instead of the call's caller (a forward is dialled by the extension
+        that forwards: its routes and caller-ID choice)."""
         async with self.core.deps.database.session() as session:
             tenant = await session.get(Tenant, call.tenant_id)
         if tenant is None:
             return Reject(404, "tenant no longer exists")
         plan = await self.plans.plan(tenant)
         routes, trunks = await self.plans.routing()
-        return route(plan, CallRequest(dialled, call.caller, self.core.now()), routes, trunks)
+        request = CallRequest(dialled, caller or call.caller, self.core.now())
+        return route(plan, request, routes, trunks)
 
     async def go(
         self, call: Call, destination: Destination, owner: RingOwner | None = None

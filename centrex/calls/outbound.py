@@ -235,6 +235,8 @@ class Outbound:
         elif isinstance(event, TransactionTimeout | TransportError) and isinstance(
             event.transaction, ClientKey
         ):
+            if core.settle_request(event.transaction, None):
+                return
             pending = core.pending.pop(event.transaction, None)
             if pending is None:
                 return
@@ -256,6 +258,8 @@ class Outbound:
         response = event.response
         if event.transaction is None:
             self._stray_2xx(response)
+            return
+        if core.settle_request(event.transaction, response):
             return
         pending = core.pending.get(event.transaction)
         if pending is None:

@@ -386,6 +386,35 @@ class Phone:
         call.attempts.append(self.send(request))
         return call
 
+    def subscribe(
+        self,
+        target: str,
+        *,
+        event: str = "dialog",
+        expires: int = 600,
+        domain: str | None = None,
+    ) -> CallLeg:
+        """SUBSCRIBE to `target`'s `event` (RFC 6665); the 401/407 is answered with MD5, the
+        2xx makes the subscription dialog, NOTIFYs are answered 200 (see `_on_request`)."""
+        host = domain or self.domain
+        call_id = generate_call_id(self.address[0])
+        request = build_request(
+            "SUBSCRIBE",
+            parse_uri(f"sip:{target}@{host}"),
+            from_=NameAddr(self.aor(), params=(("tag", generate_tag()),)),
+            to=NameAddr(parse_uri(f"sip:{target}@{host}")),
+            call_id=call_id,
+            cseq=1,
+            via=self.via(),
+            contact=self.contact(),
+            headers=[("Event", event), ("Expires", str(expires)),
+                     ("Accept", "application/dialog-info+xml")],
+        )  # fmt: skip
+        leg = CallLeg(self, call_id)
+        self._legs[call_id] = leg
+        leg.sent.append(self.send(request))
+        return leg
+
     def stray(self, method: str, *, sdp: bytes = b"") -> ClientRequest:
         """An in-dialog-looking request (To tag, Call-ID) for a dialog that never existed."""
         uri = parse_uri(f"sip:centrex@{self.centrex[0]}:{self.centrex[1]}")
@@ -464,7 +493,10 @@ class Phone:
                 received.answered = error.status
                 return
         leg.requests.append(received)
-        if (request.method == "BYE" and self.auto_answer_bye) or request.method == "INFO":
+        if (request.method == "BYE" and self.auto_answer_bye) or request.method in (
+            "INFO",
+            "NOTIFY",
+        ):
             leg.answer_request(received, 200)
 
     def _on_response(self, event: ResponseReceived) -> None:
@@ -485,6 +517,9 @@ class Phone:
         challenged = "Authorization" not in sent.request.headers
         if method == "REGISTER" and response.status == 401 and challenged:
             self._answer_register_challenge(sent, response)
+        if method == "SUBSCRIBE" and leg is not None:
+            self._subscription_response(leg, sent, response, challenged=challenged)
+            return
         if method != "INVITE" or leg is None:
             return
         if response.status in (401, 407) and isinstance(leg, OutgoingCall) and self.auto_auth:
@@ -503,6 +538,19 @@ class Phone:
                 leg.dialog = Dialog.from_uac(sent.request, response)
             if self.auto_ack:
                 self.ack_2xx(leg, response)
+
+    def _subscription_response(
+        self, leg: CallLeg, sent: ClientRequest, response: Response, *, challenged: bool
+    ) -> None:
+        """A SUBSCRIBE's answer: retry a challenge once with MD5, keep the dialog of a 2xx."""
+        if response.status in (401, 407) and challenged and self.auto_auth:
+            retry = authenticated_retry(
+                sent.request, md5_only(response), self.user or "", self.password,
+                generate_branch(),
+            )  # fmt: skip
+            leg.sent.append(self.send(retry))
+        elif 200 <= response.status < 300 and leg.dialog is None:
+            leg.dialog = Dialog.from_uac(sent.request, response)
 
     def _answer_register_challenge(self, sent: ClientRequest, response: Response) -> None:
         challenge = parse_challenge(md5_only(response).headers.get_all("WWW-Authenticate")[0])

@@ -64,6 +64,12 @@ class VoicemailServices:
                 raise NotFound(f"tenant {tenant_id} not found", error_id="tenant-not-found")
             yield TenantScope(session, tenant.id, tenant.domain), tenant
 
+    async def mwi_body(self, tenant_id: int, extension: str) -> str | None:
+        """The current message summary of the extension's mailbox (None: it has none), for a
+        phone's message-summary SUBSCRIBE (`calls.features.blf.MailboxSummaries`)."""
+        async with self.scope(tenant_id) as (scope, _tenant):
+            return await vm.mwi_body(scope, extension)
+
     async def notify_mwi(self, tenant_id: int, extension: str) -> None:
         """Send the current message summary to the extension's phones (via the call layer)."""
         async with self.scope(tenant_id) as (scope, _tenant):

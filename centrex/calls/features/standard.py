@@ -8,12 +8,16 @@ feature module documents where it belongs. Adding a feature is one line here.
 from __future__ import annotations
 
 from centrex.calls.features import CallFeature
+from centrex.calls.features.blf import BusyLamps, MailboxSummaries
 from centrex.clock import Clock
 from centrex.data.db import Database
 
 
-def standard_features(database: Database, clock: Clock) -> tuple[CallFeature, ...]:
-    """Every call feature of the platform, built on the given database and clock."""
-    features: list[CallFeature] = []
+def standard_features(
+    database: Database, clock: Clock, mailboxes: MailboxSummaries | None = None
+) -> tuple[CallFeature, ...]:
+    """Every call feature of the platform, built on the given database and clock;
+    `mailboxes` answers message-summary subscriptions (the voicemail)."""
+    features: list[CallFeature] = [BusyLamps(mailboxes)]
     _ = (database, clock)  # the features below read their configuration through these
     return tuple(features)
