@@ -1,0 +1,251 @@
+"""Tenant A owning one object of every kind, for the multi-tenant table
+(`test_multitenant_table.py`): the app on a fresh database (SQLite and PostgreSQL), the seeded
+partners, tenants and tokens of `conftest.py`, and a snapshot of everything to prove an attack
+wrote nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from centrex.api.app import create_app
+from centrex.api.sources import RegistrationsFromEvents
+from centrex.clock import ManualClock
+from centrex.data.db import Database
+from centrex.data.models import Base, Cdr, Direction, Disposition
+from centrex.events import EventBus, RegistrationChanged
+from centrex.provisioning import recordings, tenants
+from centrex.provisioning import voicemail as vm
+from centrex.provisioning.storage import MediaStore
+from tests.api.conftest import FakeCalls, World, _seed
+from tests.apps.conftest import tone, write_wav
+from tests.helpers import api_wiring
+
+A, B = "a.example.com", "b.example.com"
+
+# Strings that only tenant A's objects (and partner One) carry: none may reach an attacker.
+MARKERS = (
+    "Zoe",
+    "zoe@a.example.com",
+    "Ursula",
+    "41215550100",
+    "call-zoe",
+    "cdr-zoe",
+    "10.9.9.9",
+    "zoe-ci",
+    "Partner One",
+    A,
+)
+
+
+def wav_bytes(tmp: Path, name: str) -> bytes:
+    return write_wav(tmp / name, tone(0.5)).read_bytes()
+
+
+def prompt_graph(media_id: int, extension: str = "401") -> dict[str, Any]:
+    """A small flow playing a tenant media file, then transferring to an extension."""
+    return {
+        "start": "hello",
+        "nodes": [
+            {"id": "hello", "type": "play", "prompt": {"media": media_id}, "next": "op"},
+            {"id": "op", "type": "transfer", "target": {"kind": "extension", "value": extension}},
+        ],
+    }
+
+
+@dataclass
+class Env:
+    world: World
+    store: MediaStore
+    tmp: Path
+    ids: dict[str, Any] = field(default_factory=dict)  # path parameter -> A's (or B's) object
+
+
+@pytest.fixture(name="env")
+async def env_fixture(database_url: str, tmp_path: Path) -> AsyncIterator[Env]:
+    database = Database(database_url)
+    clock = ManualClock()
+    bus = EventBus()
+    registrations = RegistrationsFromEvents(bus, clock)
+    calls = FakeCalls()
+    wiring = api_wiring(tmp_path / "data")
+    store: MediaStore = wiring["media_store"]
+    app = create_app(
+        database,
+        clock=clock,
+        events_bus=bus,
+        registrations=registrations,
+        calls=calls,
+        portal=False,
+        **wiring,
+    )
+    tokens, ids = await _seed(database, clock)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        world = World(client, database, bus, calls, registrations, clock, tokens, ids)
+        built = Env(world, store, tmp_path)
+        await _own_everything(built)
+        yield built
+    await database.dispose()
+
+
+async def _post(env: Env, who: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    response = await env.world.client.post(path, headers=env.world.auth(who), **kwargs)
+    assert response.status_code == 201, (path, response.text)
+    return dict(response.json())
+
+
+async def _mailbox(env: Env, who: str, extension: str) -> int:
+    """The mailbox of an extension (made on creation, or created here when it was not)."""
+    c, headers = env.world.client, env.world.auth(who)
+    listed = (await c.get("/api/v1/voicemail/boxes", headers=headers)).json()["items"]
+    for box in listed:
+        if box["extension"] == extension:
+            return int(box["id"])
+    body = {"extension": extension, "pin": "4321"}
+    return int((await _post(env, who, "/api/v1/voicemail/boxes", json=body))["id"])
+
+
+async def _own_everything(env: Env) -> None:
+    """One object of every kind in tenant A (plus a few of B's, for update-with-reference)."""
+    w, ids = env.world, env.ids
+    a, p1 = w.ids["a"], w.ids["p1"]
+    ids.update(tenant_id=a, partner_id=p1, greeting="busy", kind="it-admin", call_id="call-zoe")
+    user = await _post(
+        env, "admin_a", "/api/v1/users", json={"name": "Zoe", "email": "zoe@a.example.com"}
+    )
+    ids["user_id"] = user["id"]
+    ext = await _post(
+        env,
+        "admin_a",
+        "/api/v1/extensions",
+        json={"number": "301", "name": "Zoe Desk", "user_id": user["id"]},
+    )
+    ids["extension_id"] = ext["id"]
+    number = await _post(
+        env, "admin_a", "/api/v1/numbers", json={"e164": "+41215550100", "extension_id": ext["id"]}
+    )
+    ids["number_id"] = number["id"]
+    media = await _post(
+        env,
+        "admin_a",
+        "/api/v1/media",
+        files={"file": ("zoe.wav", wav_bytes(env.tmp, "zoe.wav"), "audio/wav")},
+        data={"kind": "prompt", "name": "Zoe Prompt"},
+    )
+    ids["media_id"] = media["id"]
+    flow = await _post(
+        env,
+        "admin_a",
+        "/api/v1/flows",
+        json={"name": "Zoe Flow", "graph": prompt_graph(media["id"], "301")},
+    )
+    ids["flow_id"] = flow["id"]
+    binding = await _post(
+        env,
+        "admin_a",
+        f"/api/v1/flows/{flow['id']}/bindings",
+        json={"number": "+41215550100"},
+    )
+    ids["binding_id"] = binding["id"]
+    ids["mailbox_id"] = await _mailbox(env, "admin_a", "301")
+    greeting = await w.client.put(
+        f"/api/v1/voicemail/boxes/{ids['mailbox_id']}/greetings/busy",
+        files={"file": ("zoe-busy.wav", wav_bytes(env.tmp, "g.wav"), "audio/wav")},
+        headers=w.auth("admin_a"),
+    )
+    assert greeting.status_code == 200, greeting.text
+    token = await _post(
+        env, "admin_a", "/api/v1/tokens", json={"role": "tenant-admin", "name": "zoe-ci"}
+    )
+    ids["token_id"] = token["id"]
+    contact = await w.client.put(
+        f"/api/v1/tenants/{a}/contacts/it-admin",
+        json={"name": "Zoe Contact"},
+        headers=w.auth("admin_a"),
+    )
+    assert contact.status_code == 200, contact.text
+    async with w.database.transaction() as session:
+        scope = await tenants.scope_for(session, A)
+        box = await vm.get_mailbox(scope, ids["mailbox_id"])
+        message = await vm.deposit_message(
+            scope,
+            env.store,
+            box,
+            write_wav(env.tmp / "m.wav", tone(0.5)),
+            caller="+41215550999",
+            caller_name="Zoe Caller",
+            now=w.clock.utcnow(),
+        )
+        ids["message_id"] = message.id
+        cdr = scope.add(
+            Cdr(
+                call_id="cdr-zoe",
+                caller="301",
+                callee="+41215550999",
+                direction=Direction.OUTBOUND,
+                started_at=w.clock.utcnow(),
+                disposition=Disposition.ANSWERED,
+                billsec=12,
+            )
+        )
+        await session.flush()
+        ids["cdr_id"] = cdr.id
+        _relative, path = env.store.new_file(a, "recordings")
+        write_wav(path, tone(0.5))
+        recording = await recordings.register_recording(
+            scope, env.store, call_id="cdr-zoe", path=path, now=w.clock.utcnow(), cdr_id=cdr.id
+        )
+        ids["recording_id"] = recording.id
+    w.calls.calls[a] = [
+        {"call_id": "call-zoe", "caller": "301", "callee": "+41215550999", "state": "answered"}
+    ]
+    w.registrations.apply(
+        RegistrationChanged(
+            tenant_id=a, aor="sip:301@a.example.com", contact="sip:301@10.9.9.9", expires=3600
+        )
+    )
+    # tenant B's own objects, which B then tries to point at A's
+    b_ext = await _post(env, "admin_b", "/api/v1/extensions", json={"number": "401"})
+    ids["b_extension_id"] = b_ext["id"]
+    b_number = await _post(env, "admin_b", "/api/v1/numbers", json={"e164": "+41215550200"})
+    ids["b_number_id"] = b_number["id"]
+    b_flow = await _post(
+        env,
+        "admin_b",
+        "/api/v1/flows",
+        json={"name": "Own", "graph": {"start": "h", "nodes": [{"id": "h", "type": "hangup"}]}},
+    )
+    ids["b_flow_id"] = b_flow["id"]
+
+
+async def snapshot(env: Env, tenant_id: int | None = None) -> dict[str, Any]:
+    """Every row of every table (or only one tenant's), the media files and the live state."""
+    tables: dict[str, list[str]] = {}
+    async with env.world.database.session() as session:
+        for table in Base.metadata.sorted_tables:
+            stmt = select(table)
+            if tenant_id is not None:
+                if "tenant_id" in table.c:
+                    stmt = stmt.where(table.c.tenant_id == tenant_id)
+                elif table.name == "tenants":
+                    stmt = stmt.where(table.c.id == tenant_id)
+                else:
+                    continue
+            tables[table.name] = sorted(repr(tuple(row)) for row in (await session.execute(stmt)))
+    root = env.store.data_dir
+    prefix = f"tenants/{tenant_id}/" if tenant_id is not None else ""
+    files = sorted(
+        (p.relative_to(root).as_posix(), p.stat().st_size)
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).as_posix().startswith(prefix)
+    )
+    a = env.world.ids["a"]
+    live = (repr(env.world.calls.calls.get(a)), repr(await env.world.registrations.list(a)))
+    return {"tables": tables, "files": files, "live": live}

@@ -1,0 +1,564 @@
+"""The multi-tenant table: every resource and verb of the REST API, tried from outside the tenant
+(or partner) that owns the object, on SQLite and PostgreSQL.
+
+For each route of the app's OpenAPI schema there is at least one row below; a route that is
+neither in the table nor in `NOT_TENANT_OWNED` (platform-only or public, checked to be so) fails
+`test_every_route_is_in_the_table`, so a new resource cannot forget its isolation tests.
+
+Tenant A (partner One) owns one object of every kind; the attackers are tenant B's admin,
+partner Two acting in B, the platform admin acting in B, and B's admin and partner Two naming A
+with `Centrex-Tenant`. Every attack must answer 404 (never 403), leak nothing of A in its body
+(a list shows none of A's objects), and write nothing: the whole database, the media files and
+the live state are compared before and after.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from centrex.api import auth
+from centrex.api.app import ROUTERS, create_app
+from centrex.data.db import Database
+from tests.api.conftest import World
+from tests.api.multitenant_world import (
+    MARKERS,
+    A,
+    B,
+    Env,
+    env_fixture,  # noqa: F401 - the `env` fixture
+    prompt_graph,
+    snapshot,
+    wav_bytes,
+)
+from tests.helpers import api_wiring
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+Body = Callable[[Env], dict[str, Any]]
+
+
+# ---------------------------------------------------------------------------------- the table
+
+TENANT = "tenant"  # behind `Centrex-Tenant` (TenantScope): attacked from B and by naming A
+REACH = "reach"  # tenants and tokens (Reach): attacked by B's admin and partner Two
+PARTNER = "partner"  # partners (Reach): attacked by partner Two
+
+LIST, READ, WRITE, CREATE, REFERENCE = "list", "read", "write", "create", "reference"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One attack: `verb` decides what the right answer is.
+
+    list: 200 without any of A's objects; read/write: A's object in the path, 404; reference:
+    an object of the attacker's own pointing at A's, refused with `status`; create: nothing to
+    point at (only naming A is tried, and the attacker's own create must stay out of A)."""
+
+    method: str
+    path: str
+    verb: str
+    kind: str = TENANT
+    body: Body | None = None
+    params: dict[str, str] = field(default_factory=dict)  # path parameter -> key in Env.ids
+    query: dict[str, str] = field(default_factory=dict)
+    status: int = 404
+    error: str = "not-found"  # error_id suffix, or an issue type in a 2xx/422 answer
+    attackers: tuple[tuple[str, str | None], ...] | None = None
+    own: str | None = None  # for lists: the Env.ids key whose id must not be listed
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}{' ' + self.note if self.note else ''}"
+
+
+def _json(body: dict[str, Any]) -> Body:
+    return lambda env: {"json": body}
+
+
+def _wav_upload(extra: dict[str, str] | None = None) -> Body:
+    def build(env: Env) -> dict[str, Any]:
+        upload = {"file": ("mallory.wav", wav_bytes(env.tmp, "mallory.wav"), "audio/wav")}
+        return {"files": upload, "data": extra or {}}
+
+    return build
+
+
+def _ref(make: Callable[[dict[str, Any]], dict[str, Any]]) -> Body:
+    return lambda env: {"json": make(env.ids)}
+
+
+V = "/api/v1"
+TABLE: list[Row] = [
+    # users
+    Row("GET", f"{V}/users", LIST, own="user_id"),
+    Row("POST", f"{V}/users", CREATE, body=_json({"name": "Mallory", "email": "m@b.example.com"})),
+    Row("GET", f"{V}/users/{{user_id}}", READ),
+    Row("PATCH", f"{V}/users/{{user_id}}", WRITE, body=_json({"name": "Mallory"})),
+    Row("DELETE", f"{V}/users/{{user_id}}", WRITE),
+    # extensions
+    Row("GET", f"{V}/extensions", LIST, own="extension_id"),
+    Row(
+        "POST",
+        f"{V}/extensions",
+        REFERENCE,
+        body=_ref(lambda ids: {"number": "402", "user_id": ids["user_id"]}),
+        note="user of A",
+    ),
+    Row("GET", f"{V}/extensions/{{extension_id}}", READ),
+    Row("PATCH", f"{V}/extensions/{{extension_id}}", WRITE, body=_json({"name": "Mallory"})),
+    Row(
+        "PATCH",
+        f"{V}/extensions/{{extension_id}}",
+        REFERENCE,
+        body=_ref(lambda ids: {"user_id": ids["user_id"]}),
+        params={"extension_id": "b_extension_id"},
+        note="own extension to user of A",
+    ),
+    Row("DELETE", f"{V}/extensions/{{extension_id}}", WRITE),
+    Row(
+        "POST",
+        f"{V}/extensions/{{extension_id}}/sip-password",
+        WRITE,
+        body=_json({"password": "mallory-password-1"}),
+    ),
+    Row("POST", f"{V}/extensions/{{extension_id}}/sip-password", WRITE, body=_json({}), note="gen"),
+    # numbers
+    Row("GET", f"{V}/numbers", LIST, own="number_id"),
+    Row(
+        "POST",
+        f"{V}/numbers",
+        REFERENCE,
+        body=_ref(lambda ids: {"e164": "+41215550201", "extension_id": ids["extension_id"]}),
+        note="routed to extension of A",
+    ),
+    Row("GET", f"{V}/numbers/{{number_id}}", READ),
+    Row("PATCH", f"{V}/numbers/{{number_id}}", WRITE, body=_json({"extension_id": None})),
+    Row(
+        "PATCH",
+        f"{V}/numbers/{{number_id}}",
+        REFERENCE,
+        body=_ref(lambda ids: {"extension_id": ids["extension_id"]}),
+        params={"number_id": "b_number_id"},
+        note="own number to extension of A",
+    ),
+    Row("DELETE", f"{V}/numbers/{{number_id}}", WRITE),
+    # call flows (a graph naming another tenant's media is a 422 flow-invalid issue list)
+    Row("GET", f"{V}/flows", LIST, own="flow_id"),
+    Row(
+        "POST",
+        f"{V}/flows",
+        REFERENCE,
+        body=_ref(lambda ids: {"name": "Mallory", "graph": prompt_graph(ids["media_id"])}),
+        status=422,
+        error="flow-unknown-media",
+        note="media of A",
+    ),
+    Row(
+        "POST",
+        f"{V}/flows/validate",
+        REFERENCE,
+        body=_ref(lambda ids: {"graph": prompt_graph(ids["media_id"], "301")}),
+        status=200,
+        error="flow-unknown-media",
+        note="media and extension of A",
+    ),
+    Row(
+        "POST",
+        f"{V}/flows/simulate",
+        CREATE,
+        body=_json({"graph": {"start": "h", "nodes": [{"id": "h", "type": "hangup"}]}}),
+        status=200,
+    ),
+    Row("GET", f"{V}/flows/{{flow_id}}", READ),
+    Row("PATCH", f"{V}/flows/{{flow_id}}", WRITE, body=_json({"name": "Mallory"})),
+    Row(
+        "PATCH",
+        f"{V}/flows/{{flow_id}}",
+        REFERENCE,
+        body=_ref(lambda ids: {"graph": prompt_graph(ids["media_id"])}),
+        params={"flow_id": "b_flow_id"},
+        status=422,
+        error="flow-unknown-media",
+        note="own flow to media of A",
+    ),
+    Row("DELETE", f"{V}/flows/{{flow_id}}", WRITE),
+    Row("POST", f"{V}/flows/{{flow_id}}/simulate", READ, body=_json({"digits": []})),
+    Row("GET", f"{V}/flows/{{flow_id}}/bindings", READ),
+    Row("POST", f"{V}/flows/{{flow_id}}/bindings", WRITE, body=_json({"extension": "401"})),
+    Row(
+        "POST",
+        f"{V}/flows/{{flow_id}}/bindings",
+        REFERENCE,
+        body=_json({"number": "+41215550100"}),
+        params={"flow_id": "b_flow_id"},
+        note="own flow to number of A",
+    ),
+    Row(
+        "POST",
+        f"{V}/flows/{{flow_id}}/bindings",
+        REFERENCE,
+        body=_json({"extension": "301"}),
+        params={"flow_id": "b_flow_id"},
+        note="own flow to extension of A",
+    ),
+    Row("DELETE", f"{V}/flows/{{flow_id}}/bindings/{{binding_id}}", WRITE),
+    Row(
+        "DELETE",
+        f"{V}/flows/{{flow_id}}/bindings/{{binding_id}}",
+        WRITE,
+        params={"flow_id": "b_flow_id"},
+        note="under own flow",
+    ),
+    # voicemail
+    Row("GET", f"{V}/voicemail/boxes", LIST, own="mailbox_id"),
+    Row(
+        "POST",
+        f"{V}/voicemail/boxes",
+        REFERENCE,
+        body=_json({"extension": "301", "pin": "9999"}),
+        note="extension of A",
+    ),
+    Row("GET", f"{V}/voicemail/boxes/{{mailbox_id}}", READ),
+    Row("PATCH", f"{V}/voicemail/boxes/{{mailbox_id}}", WRITE, body=_json({"pin": "9999"})),
+    Row("DELETE", f"{V}/voicemail/boxes/{{mailbox_id}}", WRITE),
+    Row("GET", f"{V}/voicemail/boxes/{{mailbox_id}}/messages", READ),
+    Row("GET", f"{V}/voicemail/messages/{{message_id}}", READ),
+    Row("PATCH", f"{V}/voicemail/messages/{{message_id}}", WRITE, body=_json({"heard": True})),
+    Row("DELETE", f"{V}/voicemail/messages/{{message_id}}", WRITE),
+    Row("GET", f"{V}/voicemail/messages/{{message_id}}/audio", READ),
+    Row(
+        "PUT",
+        f"{V}/voicemail/boxes/{{mailbox_id}}/greetings/{{greeting}}",
+        WRITE,
+        body=_wav_upload(),
+    ),
+    # recordings
+    Row("GET", f"{V}/recordings", LIST, own="recording_id"),
+    Row(
+        "GET",
+        f"{V}/recordings",
+        LIST,
+        own="recording_id",
+        query={"call_id": "cdr-zoe"},
+        note="by call id of A",
+    ),
+    Row(
+        "GET",
+        f"{V}/recordings",
+        LIST,
+        own="recording_id",
+        query={"cdr_id": "{cdr_id}"},
+        note="by CDR of A",
+    ),
+    Row("GET", f"{V}/recordings/{{recording_id}}", READ),
+    Row("GET", f"{V}/recordings/{{recording_id}}/audio", READ),
+    Row("DELETE", f"{V}/recordings/{{recording_id}}", WRITE),
+    # media
+    Row("GET", f"{V}/media", LIST, own="media_id"),
+    Row("POST", f"{V}/media", CREATE, body=_wav_upload({"kind": "moh", "name": "Mallory"})),
+    Row("GET", f"{V}/media/{{media_id}}", READ),
+    Row("PATCH", f"{V}/media/{{media_id}}", WRITE, body=_json({"name": "Mallory"})),
+    Row("DELETE", f"{V}/media/{{media_id}}", WRITE),
+    Row("GET", f"{V}/media/{{media_id}}/audio", READ),
+    # CDRs
+    Row("GET", f"{V}/cdrs", LIST, own="cdr_id"),
+    Row("GET", f"{V}/cdrs", LIST, own="cdr_id", query={"extension": "301"}, note="by ext of A"),
+    Row("GET", f"{V}/cdrs/export", LIST, note="csv"),
+    Row("GET", f"{V}/cdrs/export", LIST, query={"extension": "301"}, note="csv by ext of A"),
+    Row("GET", f"{V}/cdrs/export", LIST, query={"format": "xlsx"}, note="xlsx"),
+    Row("GET", f"{V}/cdrs/{{cdr_id}}", READ),
+    # live state
+    Row("GET", f"{V}/registrations", LIST),
+    Row("GET", f"{V}/calls", LIST),
+    Row("DELETE", f"{V}/calls/{{call_id}}", WRITE),
+    # tokens (partner reach)
+    Row("GET", f"{V}/tokens", LIST, kind=REACH, own="token_id"),
+    Row(
+        "POST",
+        f"{V}/tokens",
+        REFERENCE,
+        kind=REACH,
+        body=_json({"role": "tenant-admin", "tenant": A}),
+        note="tenant-admin of A",
+    ),
+    Row(
+        "POST",
+        f"{V}/tokens",
+        REFERENCE,
+        kind=REACH,
+        body=_json({"role": "user", "tenant": A, "user_email": "zoe@a.example.com"}),
+        note="user of A",
+    ),
+    Row(
+        "POST",
+        f"{V}/tokens",
+        REFERENCE,
+        kind=REACH,
+        body=_json({"role": "user", "user_email": "zoe@a.example.com"}),
+        attackers=(("admin_b", None),),
+        note="user of A from B's own tenant",
+    ),
+    Row(
+        "POST",
+        f"{V}/tokens",
+        REFERENCE,
+        kind=REACH,
+        body=_ref(lambda ids: {"role": "partner", "partner_id": ids["partner_id"]}),
+        attackers=(("p2", None),),
+        note="partner One",
+    ),
+    Row("GET", f"{V}/tokens/{{token_id}}", READ, kind=REACH),
+    Row("DELETE", f"{V}/tokens/{{token_id}}", WRITE, kind=REACH),
+    # tenants (partner reach)
+    Row("GET", f"{V}/tenants", LIST, kind=REACH, own="tenant_id"),
+    Row(
+        "POST",
+        f"{V}/tenants",
+        REFERENCE,
+        kind=REACH,
+        body=_ref(
+            lambda ids: {"name": "X", "domain": "x.example.com", "partner_id": ids["partner_id"]}
+        ),
+        attackers=(("p2", None),),
+        note="under partner One",
+    ),
+    Row("GET", f"{V}/tenants/{{tenant_id}}", READ, kind=REACH),
+    Row("PATCH", f"{V}/tenants/{{tenant_id}}", WRITE, kind=REACH, body=_json({"name": "Hijacked"})),
+    Row("DELETE", f"{V}/tenants/{{tenant_id}}", WRITE, kind=REACH),
+    Row("POST", f"{V}/tenants/{{tenant_id}}/suspend", WRITE, kind=REACH),
+    Row("POST", f"{V}/tenants/{{tenant_id}}/activate", WRITE, kind=REACH),
+    Row("GET", f"{V}/tenants/{{tenant_id}}/contacts", READ, kind=REACH),
+    Row(
+        "PUT",
+        f"{V}/tenants/{{tenant_id}}/contacts/{{kind}}",
+        WRITE,
+        kind=REACH,
+        body=_json({"name": "Eve"}),
+    ),
+    Row("DELETE", f"{V}/tenants/{{tenant_id}}/contacts/{{kind}}", WRITE, kind=REACH),
+    # partners (partner reach)
+    Row("GET", f"{V}/partners", LIST, kind=PARTNER, own="partner_id"),
+    Row("GET", f"{V}/partners/{{partner_id}}", READ, kind=PARTNER),
+    Row("PATCH", f"{V}/partners/{{partner_id}}", WRITE, kind=PARTNER, body=_json({"name": "Two!"})),
+]
+
+# Routes that are not tenant-owned: public, or for the platform admin alone (checked below).
+PUBLIC = {("GET", f"{V}/health"), ("GET", f"{V}/me")}
+PLATFORM_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("POST", f"{V}/partners"): {"name": "P"},
+    ("DELETE", f"{V}/partners/{{partner_id}}"): None,
+    ("GET", f"{V}/trunks"): None,
+    ("POST", f"{V}/trunks"): {"name": "t", "host": "sip.example.com"},
+    ("GET", f"{V}/trunks/{{trunk_id}}"): None,
+    ("PATCH", f"{V}/trunks/{{trunk_id}}"): {"port": 5062},
+    ("DELETE", f"{V}/trunks/{{trunk_id}}"): None,
+    ("GET", f"{V}/number-ranges"): None,
+    ("POST", f"{V}/number-ranges"): {"first": "+41215550300", "last": "+41215550309"},
+    ("GET", f"{V}/number-ranges/{{range_id}}"): None,
+    ("DELETE", f"{V}/number-ranges/{{range_id}}"): None,
+    ("GET", f"{V}/outbound-routes"): None,
+    ("POST", f"{V}/outbound-routes"): {"name": "r", "trunks": ["t"]},
+    ("GET", f"{V}/outbound-routes/{{route_id}}"): None,
+    ("DELETE", f"{V}/outbound-routes/{{route_id}}"): None,
+}
+NOT_TENANT_OWNED = PUBLIC | PLATFORM_ONLY.keys()
+
+ATTACKERS = {
+    TENANT: (("admin_b", None), ("p2", B), ("root", B), ("admin_b", A), ("p2", A)),
+    REACH: (("admin_b", None), ("p2", None)),
+    PARTNER: (("p2", None),),
+}
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _url(row: Row, env: Env) -> str:
+    values = {name: env.ids[row.params.get(name, name)] for name in _path_params(row.path)}
+    return row.path.format(**values)
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+async def _send(env: Env, row: Row, who: str, tenant: str | None) -> httpx.Response:
+    kwargs = row.body(env) if row.body else {}
+    query = {name: value.format(**env.ids) for name, value in row.query.items()}
+    return await env.world.client.request(
+        row.method,
+        _url(row, env),
+        params=query,
+        headers=env.world.auth(who, tenant),
+        **kwargs,
+    )
+
+
+def _text(response: httpx.Response) -> str:
+    """The readable content of an answer (the XML inside an XLSX export)."""
+    if not response.headers.get("content-type", "").startswith(XLSX):
+        return response.text
+    with zipfile.ZipFile(io.BytesIO(response.content)) as book:
+        return " ".join(book.read(name).decode() for name in book.namelist())
+
+
+def _leaks(response: httpx.Response, sent: str) -> list[str]:
+    """A's markers in an answer, except those the attacker itself sent (echoed in errors)."""
+    text = _text(response)
+    return [m for m in MARKERS if m in text and m not in sent]
+
+
+def _assert_not_found(response: httpx.Response, error: str = "not-found") -> None:
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["error_id"].endswith(error), response.text
+
+
+def _listed_ids(response: httpx.Response) -> list[Any]:
+    if not response.headers["content-type"].startswith("application/json"):
+        return []
+    return [item.get("id") for item in response.json()["items"]]
+
+
+async def _attack(env: Env, row: Row, who: str, tenant: str | None) -> None:
+    sent = f"{_url(row, env)} {row.query} {tenant} {row.body(env) if row.body else ''}"
+    response = await _send(env, row, who, tenant)
+    label = (row.id, who, tenant)
+    assert response.status_code != 403, label
+    assert not _leaks(response, sent), (label, _leaks(response, sent), response.text)
+    if tenant == A:  # naming a tenant out of reach: not found, whatever the route
+        _assert_not_found(response, "tenant-not-found")
+        return
+    if row.verb == LIST:
+        assert response.status_code == 200, (label, response.text)
+        if row.own:
+            assert env.ids[row.own] not in _listed_ids(response), label
+    elif row.verb in (READ, WRITE):
+        _assert_not_found(response)
+    elif row.verb == REFERENCE:
+        assert response.status_code == row.status, (label, response.text)
+        if row.status == 404:
+            _assert_not_found(response, row.error)
+        else:
+            assert row.error in response.text, (label, response.text)
+    else:  # CREATE: the attacker's own tenant is not an attack (see the positive check)
+        assert response.status_code in (row.status, 201), (label, response.text)
+
+
+async def _control(env: Env, row: Row) -> None:
+    """The same request by A's own side works and shows A's object: the 404s above are real."""
+    who, tenant = ("root", None) if row.kind != TENANT else ("admin_a", None)
+    if row.kind == PARTNER:
+        who = "p1"
+    response = await _send(env, row, who, tenant)
+    assert response.status_code == 200, (row.id, response.text)
+    if row.verb == LIST and row.own:
+        assert env.ids[row.own] in _listed_ids(response), row.id
+    elif row.verb == LIST:
+        assert any(m in _text(response) for m in MARKERS), (row.id, response.text)
+
+
+# -------------------------------------------------------------------------------------- tests
+
+
+@pytest.mark.parametrize("row", TABLE, ids=lambda row: row.id)
+async def test_another_tenant_cannot_reach(env: Env, row: Row) -> None:
+    attackers = row.attackers or ATTACKERS[row.kind]
+    if row.verb == CREATE:  # nothing of A to point at: only naming A is an attack
+        attackers = tuple((who, t) for who, t in attackers if t == A)
+    before = await snapshot(env)
+    for who, tenant in attackers:
+        await _attack(env, row, who, tenant)
+        assert await snapshot(env) == before, (row.id, who, tenant, "wrote something")
+    if row.verb in (LIST, READ):
+        await _control(env, row)
+    if row.verb == CREATE:
+        a_before = await snapshot(env, env.world.ids["a"])
+        own = await _send(env, row, "admin_b", None)
+        assert own.status_code in (200, 201), own.text
+        assert await snapshot(env, env.world.ids["a"]) == a_before, row.id
+
+
+def _app_routes() -> dict[tuple[str, str], APIRoute | None]:
+    """Every (method, path) of the OpenAPI schema, with its route where a router module has it."""
+    app = create_app(
+        Database("sqlite+aiosqlite:///:memory:"), portal=False, **api_wiring(Path("/nonexistent"))
+    )
+    by_key = {
+        (method, route.path): route
+        for module in ROUTERS
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    documented = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
+    return {key: by_key.get(key) for key in documented}
+
+
+def _depends_on(route: APIRoute) -> set[Any]:
+    calls: set[Any] = set()
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        calls.add(dependant.call)
+        stack.extend(dependant.dependencies)
+    return calls
+
+
+def test_every_route_is_in_the_table() -> None:
+    """A tenant-owned route without isolation rows fails here (add it to TABLE)."""
+    routes = _app_routes()
+    tabled = {(row.method, row.path) for row in TABLE}
+    assert not tabled & NOT_TENANT_OWNED
+    assert tabled <= routes.keys(), sorted(tabled - routes.keys())
+    missing = routes.keys() - tabled - NOT_TENANT_OWNED
+    assert not missing, f"routes without multi-tenant rows: {sorted(missing)}"
+    assert routes.keys() >= NOT_TENANT_OWNED, sorted(NOT_TENANT_OWNED - routes.keys())
+    for key in tabled:  # every path/id route gets a read or write attack, not just a list
+        verbs = {row.verb for row in TABLE if (row.method, row.path) == key}
+        if _path_params(key[1]):
+            assert verbs & {READ, WRITE, REFERENCE}, key
+
+
+def test_scoped_routes_are_attacked_as_their_scope() -> None:
+    """Routes behind TenantScope are attacked from B and by naming A; those on Reach by B's
+    admin and partner Two; none of the untabled routes uses either scope."""
+    routes = _app_routes()
+    for (method, path), route in routes.items():
+        assert route is not None or (method, path) in PUBLIC, (method, path)
+        calls = _depends_on(route) if route is not None else set()
+        kinds = {row.kind for row in TABLE if (row.method, row.path) == (method, path)}
+        if auth.tenant_scope in calls:
+            assert kinds == {TENANT}, (method, path, kinds)
+        if auth.caller_reach in calls:
+            assert kinds, (method, path)
+            assert kinds <= {REACH, PARTNER}, (method, path, kinds)
+        if (method, path) in NOT_TENANT_OWNED:
+            assert not {auth.tenant_scope, auth.caller_reach} & calls, (method, path)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(PLATFORM_ONLY))
+async def test_platform_only_routes_refuse_partners_and_tenants(
+    world: World, method: str, path: str
+) -> None:
+    """Not tenant-owned means *platform admin only*: partners and tenant admins get 403 (a
+    role, not another tenant's object), and nothing is written."""
+    values = {name: world.ids["p1"] if name == "partner_id" else 1 for name in _path_params(path)}
+    url = path.format(**values)
+    body = PLATFORM_ONLY[(method, path)]
+    for who in ("p1", "admin_a"):
+        response = await world.client.request(method, url, json=body, headers=world.auth(who))
+        assert response.status_code == 403, (method, url, who, response.text)
+        assert response.json()["error_id"] == "forbidden"
+    partner = await world.client.get(f"{V}/partners/{world.ids['p1']}", headers=world.auth("root"))
+    assert partner.status_code == 200
