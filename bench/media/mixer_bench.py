@@ -4,6 +4,7 @@ Run (numbers go to docs/performance.md, section "Conference mixer"):
 
     .venv/bin/python bench/media/mixer_bench.py --participants 100 200 300 --seconds 20
     .venv/bin/python bench/media/mixer_bench.py --participants 300 --talkers 1   # one speaker
+    .venv/bin/python bench/media/mixer_bench.py micro         # the mixing step alone, no sockets
 
 N participants in rooms of `--room-size` (5): each is a media leg answered with G.711, µ-law
 and A-law alternating (so every room mixes both laws), joined to its room with
@@ -269,6 +270,10 @@ def run_one(args: argparse.Namespace, participants: int) -> dict[str, float]:
         "talkers_per_room": args.talkers,
         **result,
         **tail,
+        "mixer_cpu_s": cpu,
+        "elapsed_s": elapsed,
+        # one packet out = one participant-tick (its frame in, its mix encoded and sent)
+        "cpu_us_per_participant_tick": 1e6 * cpu / max(tail["packets_out"], 1),
         "mixer_cpu_pct": 100 * cpu / elapsed,
         "cpu_ms_per_participant_second": 1000 * cpu / elapsed / participants,
         "rss_mib": rss / 1024,
@@ -277,9 +282,45 @@ def run_one(args: argparse.Namespace, participants: int) -> dict[str, float]:
     }
 
 
+def micro(repeats: int = 7, number: int = 500) -> None:
+    """The mixing step and the encodes of one room tick, no sockets: best of `repeats` runs
+    (the minimum is the least disturbed by other load on a shared machine)."""
+    import timeit
+
+    from centrex.media.codecs import PCMA, PCMU
+    from centrex.media.mixer import Voice, mix_step
+    from centrex.media.pcm import to_samples
+    from centrex.media.tones import SineGenerator
+
+    size = 5
+    frames = {
+        i: to_samples(SineGenerator((300.0 + 150.0 * i,), -16.0).next_frame()) for i in range(size)
+    }
+    voices = {i: Voice() for i in range(size)}
+    codecs = [PCMU if i % 2 == 0 else PCMA for i in range(size)]
+
+    def tick(talkers: int) -> None:
+        mixes = mix_step(voices, {i: frames[i] for i in range(talkers)}, drop_quiet=True)
+        encoded: dict[tuple[int, str], bytes] = {}
+        for i in range(size):
+            mix = mixes[i]
+            if mix is not None and (id(mix), codecs[i].name) not in encoded:
+                encoded[id(mix), codecs[i].name] = codecs[i].encode(mix.tobytes())
+
+    for talkers in (size, 2, 1, 0):
+        best = min(timeit.repeat(lambda t=talkers: tick(t), repeat=repeats, number=number))
+        per = 1e6 * best / number
+        row = {"talkers_per_room": talkers, "room_tick_us": per, "per_participant_us": per / size}
+        print(json.dumps(row))
+    best = min(timeit.repeat(lambda: PCMU.encode(frames[0].tobytes()), repeat=repeats, number=2000))
+    print(json.dumps({"g711_encode_us": 1e6 * best / 2000}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("mode", nargs="?", default="run", choices=["run", "mixer", "generate"])
+    parser.add_argument(
+        "mode", nargs="?", default="run", choices=["run", "mixer", "generate", "micro"]
+    )
     parser.add_argument("--participants", type=int, nargs="+", default=[100, 200, 300])
     parser.add_argument("--room-size", type=int, default=5)
     parser.add_argument("--talkers", type=int, default=5, help="talkers per room")
@@ -289,6 +330,9 @@ def main() -> None:
     parser.add_argument("--legs", default="")
     args = parser.parse_args()
     _raise_nofile()
+    if args.mode == "micro":
+        micro()
+        return
     if args.mode != "run":
         import uvloop
 

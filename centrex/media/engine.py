@@ -346,11 +346,11 @@ class MediaEngine:
 
     # --- mixing rooms (conference, three-way, supervisor monitoring) ----------------------------
 
-    def mixing_room(self, room_id: str | None = None, *, silence_peak: int = 16) -> MixingRoom:
+    def mixing_room(self, room_id: str | None = None, *, drop_quiet: bool = True) -> MixingRoom:
         """A new, empty mixing room on the shared ticker (`room.py`); `room.close()` ends it.
 
-        `silence_peak`: frames whose samples all lie within +-peak count as silence and are
-        left out of the mix (an idle phone that keeps sending G.711 silence costs nearly nothing).
+        `drop_quiet`: frames below -42 dBFS (every sample in [-256, 255]) are left out of the
+        mix, so an idle phone that keeps sending G.711 silence costs nearly nothing.
         """
         room_id = room_id or f"room-{next(self._ids)}"
         if room_id in self.rooms:
@@ -363,7 +363,7 @@ class MediaEngine:
             take_leg=self._free_for_room,
             new_stream=self._new_stream,
             on_close=self._room_closed,
-            silence_peak=silence_peak,
+            drop_quiet=drop_quiet,
         )
         self.rooms[room_id] = room
         return room

@@ -13,9 +13,10 @@ A room is the engine-side glue around the pure mixing step (`mixer.mix_step`):
   faster than our clock overflows `max_queue` and the oldest frame goes (`overflow`), so the
   delay stays bounded. RFC 4733 events and comfort noise are not audio and never enter the mix
   (digit listeners on the leg still see them).
-* **Mix.** On every tick the room takes one frame per member (or none: no packet, or a frame
-  within +-`silence_peak`, which is how an idle phone that keeps sending G.711 silence costs
-  nearly nothing) and asks `mix_step` what each member hears.
+* **Mix.** On every tick the room takes one frame per member (or none: no packet) and asks
+  `mix_step` what each member hears; with `drop_quiet` (default) a frame within [-256, 255]
+  (below -42 dBFS) is no talker, which is how an idle phone that keeps sending G.711 silence
+  costs nearly nothing.
 * **Output.** Joining takes over the leg's outgoing stream, as a player does
   (`MediaLeg.attach_source`): our packets go through the leg's `OutStream`, so the party sees
   one SSRC with continuous sequence numbers and timestamps before, during and after the room
@@ -31,7 +32,7 @@ A room is the engine-side glue around the pure mixing step (`mixer.mix_step`):
   listener would hear (every talker heard by all) to a WAV file, one frame per tick.
 
 Cost per tick: one dict lookup and a buffer pop per member, two C-level passes for the silence
-test per talking member, the mix (`mixer.py`: O(N + k * frame)), one encode per distinct mix
+test per member with a frame, the mix (`mixer.py`: O(N + k * frame)), one encode per distinct mix
 and codec, one header pack and one `sendto` per member. An empty room leaves the ticker.
 """
 
@@ -45,7 +46,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from pathlib import Path
 
 from centrex.media.codecs import Codec, CodecRegistry
-from centrex.media.mixer import Voice, is_silent, mix_step
+from centrex.media.mixer import Voice, mix_step
 from centrex.media.pcm import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE, to_samples
 from centrex.media.player import AudioSource, frame_source
 from centrex.media.rtp import RtpParseError, pack_header, payload_offset, ts_delta
@@ -336,7 +337,7 @@ class MixingRoom:
         take_leg: Callable[[MediaLeg], None],
         new_stream: Callable[[], tuple[int, int, int]],
         on_close: Callable[[MixingRoom], None] | None = None,
-        silence_peak: int = 16,
+        drop_quiet: bool = True,
         playout_frames: int = 2,
         max_queue: int = 5,
     ) -> None:
@@ -349,7 +350,7 @@ class MixingRoom:
         self._take_leg = take_leg
         self._new_stream = new_stream
         self._on_close = on_close
-        self.silence_peak = silence_peak
+        self.drop_quiet = drop_quiet
         self.playout_frames = playout_frames
         self.max_queue = max_queue
         self._members: dict[Hashable, RoomMember] = {}
@@ -502,7 +503,6 @@ class MixingRoom:
         frames: dict[Hashable, array[int] | None] = {}
         gone: list[RoomMember] = []
         voices = self._voices
-        peak = self.silence_peak
         for key, member in self._members.items():
             if member.leg.closed:
                 gone.append(member)
@@ -512,11 +512,9 @@ class MixingRoom:
             pcm = member.buffer.pop()
             if pcm is None or voices[key].silent:
                 continue
-            samples = to_samples(pcm)
-            if len(samples) != FRAME_SAMPLES:
-                samples = to_samples(pcm[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0"))
-            if not is_silent(samples, peak):
-                frames[key] = samples
+            if len(pcm) != FRAME_BYTES:
+                pcm = pcm[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")
+            frames[key] = to_samples(pcm)
         for key, source in list(self._sources.items()):
             frames[key] = source.next_frame()
         return frames, gone
@@ -532,7 +530,7 @@ class MixingRoom:
         frames, gone = self._frames()
         for member in gone:
             self.leave(member)  # released under us: the engine's release normally does this
-        mixes = mix_step(self._voices, frames)
+        mixes = mix_step(self._voices, frames, drop_quiet=self.drop_quiet)
         encoded: dict[tuple[int, str], bytes] = {}
         for key, member in self._members.items():
             mix = mixes[key]

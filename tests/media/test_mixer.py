@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from centrex.media.mixer import INT16_MAX, INT16_MIN, Voice, is_silent, mix_step, saturate
+from centrex.media.mixer import (
+    INT16_MAX,
+    INT16_MIN,
+    Voice,
+    _mix_exact,
+    _mix_packed,
+    _peak_bound,
+    mix_step,
+    saturate,
+)
 
 N = 160
 
@@ -127,10 +136,16 @@ def test_frames_of_unknown_participants_are_ignored_and_wrong_lengths_refused() 
         mix_step(voices, {"a": array("h", [0] * 80)})
 
 
-def test_silence_detection_by_peak() -> None:
-    assert is_silent(const(8), 16)
-    assert is_silent(array("h"), 16)
-    assert not is_silent(array("h", [0] * 159 + [-17]), 16)
+def test_peak_bounds_by_class() -> None:
+    assert _peak_bound(const(8)) == 256
+    assert _peak_bound(array("h", [0] * 159 + [-256])) == 256
+    assert _peak_bound(array("h", [0] * 159 + [-257])) == 2048
+    assert _peak_bound(array("h", [0] * 159 + [2047])) == 2048
+    assert _peak_bound(array("h", [0] * 159 + [2048])) == 4096
+    assert _peak_bound(array("h", [16383, -16384] * 80)) == 16384
+    assert _peak_bound(array("h", [0] * 159 + [INT16_MIN])) == 32768
+    assert _peak_bound([5, -9]) == 9  # not an int16 array: exact
+    assert _peak_bound([300, -9]) == 301
 
 
 samples = st.lists(st.integers(INT16_MIN, INT16_MAX), min_size=N, max_size=N)
@@ -170,3 +185,79 @@ def test_property_each_output_is_the_clamped_sum_of_the_others(
                 assert mixed[n] == clamp(round(exact)) or abs(mixed[n] - clamp(exact)) <= bound
             if all(g == 1.0 for _f2, g in talkers):
                 assert mixed[n] == clamp(round(exact))  # unit gains: exact
+
+
+quiet = st.lists(st.integers(-5000, 5000), min_size=N, max_size=N)  # 6 x 5000 cannot clip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.one_of(st.none(), quiet), st.booleans(), st.booleans()), max_size=6),
+    st.data(),
+)
+def test_property_the_packed_path_equals_the_exact_sums(
+    people: list[tuple[list[int] | None, bool, bool]], data: st.DataObject
+) -> None:
+    """Frames that cannot clip take the big-integer path: same samples as the exact sums, for
+    every rule (mute, deaf, restricted listeners), and None where nobody is heard."""
+    keys = list(range(len(people)))
+    voices = {}
+    for i, (_f, muted, deaf) in enumerate(people):
+        heard = data.draw(st.one_of(st.none(), st.frozensets(st.sampled_from(keys))))
+        voices[i] = Voice(muted=muted, deaf=deaf, heard_by=heard)
+    frames = {i: (array("h", f) if f is not None else None) for i, (f, *_x) in enumerate(people)}
+    out = mix_step(voices, frames)
+    for i in keys:
+        heard_from = [
+            frames[j]
+            for j in keys
+            if j != i
+            and frames[j] is not None
+            and any(frames[j])  # type: ignore[arg-type]
+            and not voices[j].muted
+            and (voices[j].heard_by is None or i in voices[j].heard_by)  # type: ignore[operator]
+        ]
+        expected = [sum(f[n] for f in heard_from) for n in range(N)]  # type: ignore[index]
+        if voices[i].deaf or not heard_from:
+            assert out[i] is None or not any(out[i])  # type: ignore[arg-type]
+        else:
+            assert list(out[i] or []) == expected
+
+
+def test_both_paths_agree_and_share_the_listeners_mix() -> None:
+    voices = {k: Voice() for k in "abcxy"}
+    voices["c"] = Voice(heard_by=frozenset({"a", "x"}))
+    public = {"a": ramp(-80), "b": const(300)}
+    restricted = [("c", const(-7), frozenset({"a", "x"}))]
+    packed = _mix_packed(voices, dict(public), list(restricted), N)
+    exact = _mix_exact(voices, dict(public), list(restricted))
+    assert {k: list(v or []) for k, v in packed.items()} == {
+        k: list(v or []) for k, v in exact.items()
+    }
+    assert packed["y"] is not None
+    assert packed["y"] is not packed["x"]  # x hears c as well
+    voices["z"] = Voice()
+    packed = _mix_packed(voices, dict(public), list(restricted), N)
+    assert packed["y"] is packed["z"]
+
+
+def test_quiet_frames_are_no_talkers_when_asked() -> None:
+    voices = {k: Voice() for k in "abc"}
+    frames = {"a": ramp(-100), "b": const(500)}  # a: within [-256, 255]
+    out = mix_step(voices, frames, drop_quiet=True)
+    assert out["b"] is None  # a's idle noise is left out: b is alone
+    assert list(out["c"] or []) == [500] * N
+    out = mix_step(voices, frames)
+    assert list(out["b"] or []) == list(ramp(-100))
+
+
+def test_sums_at_the_edge_of_the_packed_path() -> None:
+    """Peak bounds adding up to exactly 32768 take the packed path; the extremes survive."""
+    voices = {k: Voice() for k in "abc"}
+    frames = {"a": const(-16384), "b": const(-16384), "c": const(16383)}
+    out = mix_step(voices, frames)
+    assert list(out["c"] or []) == [INT16_MIN] * N
+    assert list(out["a"] or []) == [-1] * N
+    frames = {"a": const(16383), "b": const(16383)}
+    out = mix_step(voices, frames)
+    assert list(out["c"] or []) == [INT16_MAX - 1] * N
