@@ -9,15 +9,18 @@ turns the call's context into its own arguments. The context is typed structural
 (`LaunchContext`), which the call layer's frozen `AppContext` satisfies.
 
 "ivr" runs the flow an extension points at (`context.extension`), or the flow of a DID when
-`context.extension` is an E.164 number (`run_flow_for_number`). A flow's final transfer:
+`context.extension` is an E.164 number (`run_flow_for_number`), or the flow NAME when it is
+`flow:NAME` (an extension forwarded to a flow). A flow's final transfer:
 
 - voicemail: the voicemail app runs on the same channel;
 - extension, external: handed to the call layer's `CallControl` (the call is rung and bridged
   there, see centrex.calls.transfer). When the extension could not be reached (busy, no answer,
   not registered) its voicemail takes a message if it has an enabled mailbox, else goodbye;
   an external number that could not be reached gets goodbye;
-- ring_group, queue (not features yet), or no `CallControl` (a test, a call layer without
-  transfers): refused politely (goodbye) and logged.
+- ring_group: handed to the call layer too (the group rings under the transfer, then its
+  extension or number fallback); when nobody answers, goodbye;
+- queue (not a feature yet), or no `CallControl` (a test, a call layer without transfers):
+  refused politely (goodbye) and logged.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Protocol
 
 from centrex.apps.channel import AppChannel
 from centrex.apps.common import goodbye
+from centrex.apps.confirm import play_confirmation
 from centrex.apps.echo import EchoTest
 from centrex.apps.ivr import FlowRunner, TransferTarget, parse_flow
 from centrex.apps.speaking_clock import SpeakingClock
@@ -39,8 +43,14 @@ from centrex.provisioning import voicemail as vm
 
 log = logging.getLogger(__name__)
 
+FLOW_TARGET = "flow:"  # "ivr" with extension "flow:NAME": the tenant's flow NAME (a forward)
+
 # flow transfer kinds the call layer can ring (graph.TRANSFER_KINDS names)
-CALL_TRANSFERS = {"extension": TransferKind.EXTENSION, "external": TransferKind.EXTERNAL}
+CALL_TRANSFERS = {
+    "extension": TransferKind.EXTENSION,
+    "external": TransferKind.EXTERNAL,
+    "ring_group": TransferKind.RING_GROUP,  # the group's number or name (features/ring_group)
+}
 # an extension that could not be reached: its voicemail, with the matching greeting
 VOICEMAIL_AFTER = {
     TransferOutcome.BUSY: GreetingKind.BUSY,
@@ -182,6 +192,19 @@ class SpeakingClockApp:
         )
 
 
+class FeatureConfirmApp:
+    """ "feature-confirm": the tone after a feature code changed a setting (`context.reason`
+    names it: "dnd-on", "forward-off"…)."""
+
+    def __init__(self, services: VoicemailServices) -> None:
+        self.services = services
+
+    async def run(
+        self, channel: AppChannel, context: LaunchContext, control: CallControl | None
+    ) -> None:
+        await play_confirmation(channel, context.reason)
+
+
 class IvrApp:
     """ "ivr": the flow an extension or a DID points at (see the module docstring)."""
 
@@ -200,7 +223,11 @@ class IvrApp:
         flow = None
         if target is not None:
             async with self.services.scope(context.tenant_id) as (scope, _tenant):
-                flow = await flows.flow_for_extension(scope, target)
+                if target.startswith(FLOW_TARGET):  # a forward to "flow:NAME"
+                    name = target[len(FLOW_TARGET) :]
+                    flow = await scope.first(CallFlow, CallFlow.name == name)
+                else:
+                    flow = await flows.flow_for_extension(scope, target)
         await self._run_flow(channel, context, flow, control)
 
     async def run_flow_for_number(
@@ -297,4 +324,5 @@ def standard_apps() -> dict[str, AppFactory]:
         "echo": EchoTestApp,
         "speaking-clock": SpeakingClockApp,
         "ivr": IvrApp,
+        "feature-confirm": FeatureConfirmApp,
     }

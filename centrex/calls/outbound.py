@@ -74,6 +74,20 @@ class RingOwner(Protocol):
     async def failed(self, call: Call, failure: RingFailure) -> None: ...
 
 
+def ring_seconds(owner: RingOwner, default: float) -> float:
+    """How long an extension rings: an owner may carry its own `ring_timeout` (seconds; a
+    no-answer forward after N s), else the B2BUA's default."""
+    value = getattr(owner, "ring_timeout", None)
+    return float(value) if isinstance(value, int | float) and value > 0 else default
+
+
+def trunk_headers(owner: RingOwner | None) -> tuple[tuple[str, str], ...]:
+    """Extra headers an owner wants on its trunk INVITEs (`trunk_headers`, optional): a
+    forward's Diversion (RFC 5806). Kept on the owner, so a failover INVITE carries them too."""
+    headers = getattr(owner, "trunk_headers", ())
+    return tuple((str(name), str(value)) for name, value in headers)
+
+
 class Outbound:
     """Places and follows the outbound legs of calls."""
 
@@ -109,7 +123,7 @@ class Outbound:
             )
             await self._fork(call, invite, binding.source, binding.transport, number, media,
                              index, None)  # fmt: skip
-        core.arm(call, TimerKind.RING, core.settings.ring_timeout)
+        core.arm(call, TimerKind.RING, ring_seconds(owner, core.settings.ring_timeout))
 
     async def _fork(
         self,
@@ -174,7 +188,8 @@ class Outbound:
                 local=core.local,
                 transport=info.transport,
                 sdp=offer,
-                headers=[("P-Asserted-Identity", f"<sip:{caller_user}@{call.domain}>")],
+                headers=[("P-Asserted-Identity", f"<sip:{caller_user}@{call.domain}>"),
+                         *trunk_headers(call.ring_owner)],  # fmt: skip
             )
             target = (info.addresses[0] if info.addresses else info.host, info.port)
             side = await self._fork(

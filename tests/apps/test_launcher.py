@@ -43,7 +43,9 @@ class Recorded:
 
 
 def test_names_and_greetings(services: VoicemailServices) -> None:
-    launcher_names = {"voicemail", "voicemail-menu", "echo", "speaking-clock", "ivr"}
+    launcher_names = {
+        "voicemail", "voicemail-menu", "echo", "speaking-clock", "ivr", "feature-confirm"
+    }  # fmt: skip
     assert set(standard_apps()) == launcher_names
     launcher = AppLauncher(services, standard_apps())
     assert all(launcher.has(n) for n in launcher_names)

@@ -64,6 +64,16 @@ HANDLED = Handled()
 RingHook = Callable[["Call", str, "RingOwner"], Awaitable["RingOwner | Handled"]]
 
 
+def group_member(owner: RingOwner) -> bool:
+    """True when `owner` rings the extension as one member of a group (a ring group, a queue,
+    a page): the extension's own treatment (DND's busy forward or voicemail, its forwards,
+    call waiting's busy treatment) does not apply — an extension that is not available is
+    reported to the group's owner as `failed` with `RingResult.BUSY` (DND, a second call with
+    call waiting off) or `UNAVAILABLE` (forward always), so the group rings its other members.
+    A group's owner says so with a class attribute `group_member = True`."""
+    return getattr(owner, "group_member", False) is True
+
+
 class CallFeature(Protocol):
     """A feature module's entry point: registers its hooks and methods once."""
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from centrex.calls.features import CallFeature
 from centrex.calls.features.blf import BusyLamps, MailboxSummaries
+from centrex.calls.features.call_waiting import CallWaiting
+from centrex.calls.features.dnd import DoNotDisturb
+from centrex.calls.features.forward import Forwarder, ForwardingFeature
 from centrex.clock import Clock
 from centrex.data.db import Database
 
@@ -20,4 +23,7 @@ def standard_features(
     `mailboxes` answers message-summary subscriptions (the voicemail)."""
     features: list[CallFeature] = [BusyLamps(mailboxes)]
     _ = (database, clock)  # the features below read their configuration through these
+    forwarder = Forwarder(database)  # DND, forward always, call waiting: in this order
+    features += [DoNotDisturb(forwarder, database), ForwardingFeature(forwarder, database),
+                 CallWaiting(forwarder)]  # fmt: skip
     return tuple(features)

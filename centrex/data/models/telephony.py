@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.data.models.base import Base, IdMixin, TenantOwned, UtcDateTime
@@ -48,6 +48,15 @@ class Extension(TenantOwned, Base):
     digest_policy: Mapped[DigestPolicy | None] = mapped_column(
         _enum(DigestPolicy, "extension_digest_policy")
     )
+    # Forwarding (calls/features/forward.py): a destination each (an extension, an E.164
+    # number, "voicemail" or "flow:NAME"; None: not forwarded), DND and call waiting.
+    forward_always: Mapped[str | None] = mapped_column(String(120))
+    forward_busy: Mapped[str | None] = mapped_column(String(120))
+    forward_no_answer: Mapped[str | None] = mapped_column(String(120))
+    forward_no_answer_seconds: Mapped[int | None] = mapped_column(Integer)
+    forward_unregistered: Mapped[str | None] = mapped_column(String(120))
+    dnd: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    call_waiting: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class SipCredential(TenantOwned, Base):
