@@ -7,6 +7,7 @@ import click
 from centrex import __version__
 from centrex.cli.billing import billing, rates
 from centrex.cli.billing_demo import demo_invoice
+from centrex.cli.forwarding import COMMANDS as FORWARDING_COMMANDS
 from centrex.cli.registrations import registrations
 from centrex.cli.serve import demo, serve
 from centrex.cli.telephony import cdr, extension, number, route, trunk
@@ -41,6 +42,8 @@ for command in (
     demo_invoice,
 ):
     cli.add_command(command)
+for command in FORWARDING_COMMANDS:  # extension forward, extension dnd
+    extension.add_command(command)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from centrex.data.models import (
 from centrex.data.secrets_box import SecretBox
 from centrex.errors import ValidationFailed
 from centrex.provisioning import cdrs as cdr_service
-from centrex.provisioning import digest_policy
+from centrex.provisioning import digest_policy, forwarding
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import numbers as number_service
 from centrex.provisioning import trunks as trunk_service
@@ -132,6 +132,11 @@ def extension_create(
     help="Digest algorithms this device is offered: compatible (MD5, then SHA-256), "
     "prefer-sha256, require-sha256, or tenant (follow the tenant's policy).",
 )
+@click.option(
+    "--call-waiting",
+    type=click.Choice(["on", "off"]),
+    help="on (default): a second call rings a phone in a call; off: busy treatment.",
+)
 @json_option
 @pass_state
 def extension_update(
@@ -144,6 +149,7 @@ def extension_update(
     record_calls: str | None,
     record_layout: str | None,
     digest: str | None,
+    call_waiting: str | None,
     as_json: bool,
 ) -> None:
     """Change an extension (options left out stay as they are)."""
@@ -164,6 +170,8 @@ def extension_update(
         if digest is not None:
             policy = None if digest == digest_policy.INHERIT else DigestPolicy(digest)
             await digest_policy.set_extension_policy(scope, ext, policy)
+        if call_waiting is not None:
+            await forwarding.set_call_waiting(scope, number, call_waiting == "on")
         view = extension_view(ext)
         view["tenant"] = scope.domain
         return view

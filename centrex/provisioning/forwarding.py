@@ -23,6 +23,7 @@ from centrex.provisioning.extensions import get_extension
 
 __all__ = [
     "ForwardKind",
+    "check_seconds",
     "clear_forward",
     "forward_kind",
     "forwarding_view",
@@ -77,6 +78,10 @@ async def set_call_waiting(scope: TenantScope, number: str, on: bool) -> Extensi
 
 async def check_destination(scope: TenantScope, extension: Extension, destination: str) -> str:
     return await rules.check_destination(scope, extension, destination)
+
+
+def check_seconds(seconds: int) -> int:
+    return rules.check_seconds(seconds)
 
 
 def forwarding_view(extension: Extension) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from centrex.calls.features.forward_config import forwarding_view
 from centrex.data.models import (
     Extension,
     Number,
@@ -76,6 +77,10 @@ def extension_view(
         "record_calls": extension.record_calls.value if extension.record_calls else None,
         "record_layout": extension.record_layout.value if extension.record_layout else None,
         "digest_policy": extension.digest_policy.value if extension.digest_policy else None,
+        # issue 12 item 2 (calls/features/forward_config.py)
+        "forwarding": forwarding_view(extension),
+        "dnd": bool(extension.dnd),
+        "call_waiting": extension.call_waiting is not False,
     }
     if credential is not None:
         view["sip_username"] = credential.username

@@ -32,7 +32,7 @@ from centrex.api.services import ApiServices
 from centrex.data.models import Extension, RecordingLayout, RecordingMode, SipCredential
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound
-from centrex.provisioning import digest_policy
+from centrex.provisioning import digest_policy, forwarding
 from centrex.provisioning import extensions as service
 from centrex.provisioning.numbers import extension_numbers
 from centrex.provisioning.views import extension_view
@@ -70,6 +70,31 @@ class ExtensionPatch(Strict):
     record_layout: RecordLayout | None = None
     # null: the tenant's digest policy applies (an explicit null clears an override)
     digest_policy: DigestPolicyName | None = None
+    forwarding: ForwardingPatch | None = None
+    dnd: bool | None = None
+    call_waiting: bool | None = None
+
+
+Destination = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+
+
+class ForwardingPatch(Strict):
+    """Forwards to change (null clears one; a field left out stays). DEST: an extension, an
+    E.164 number, "voicemail" or "flow:NAME" — refused (422) when the router would refuse it."""
+
+    always: Destination | None = None
+    busy: Destination | None = None
+    no_answer: Destination | None = None
+    no_answer_seconds: int | None = None
+    unregistered: Destination | None = None
+
+
+class ForwardingOut(BaseModel):
+    always: str | None = None
+    busy: str | None = None
+    no_answer: str | None = None
+    no_answer_seconds: int = 20
+    unregistered: str | None = None
 
 
 class PasswordIn(Strict):
@@ -86,6 +111,9 @@ class ExtensionOut(BaseModel):
     record_calls: str | None = None
     record_layout: str | None = None
     digest_policy: str | None = None
+    forwarding: ForwardingOut = ForwardingOut()
+    dnd: bool = False
+    call_waiting: bool = True
     sip_username: str | None = None
     sip_realm: str | None = None
     numbers: list[str] = []
@@ -204,7 +232,40 @@ async def update_extension(
     if "digest_policy" in body.model_fields_set:
         policy = digest_policy.parse_policy(body.digest_policy) if body.digest_policy else None
         await digest_policy.set_extension_policy(scope, extension, policy)
+    if body.forwarding is not None:
+        await _patch_forwarding(scope, extension, body.forwarding)
+    if body.dnd is not None:
+        await forwarding.set_dnd(scope, extension.number, body.dnd)
+    if body.call_waiting is not None:
+        await forwarding.set_call_waiting(scope, extension.number, body.call_waiting)
     return await _view(scope, extension)
+
+
+async def _patch_forwarding(
+    scope: TenantScope, extension: Extension, patch: ForwardingPatch
+) -> None:
+    """Apply the fields given (null clears); a refused destination fails the whole request."""
+    given = patch.model_fields_set
+    kinds = {
+        "always": forwarding.ForwardKind.ALWAYS,
+        "busy": forwarding.ForwardKind.BUSY,
+        "no_answer": forwarding.ForwardKind.NO_ANSWER,
+        "unregistered": forwarding.ForwardKind.UNREGISTERED,
+    }
+    for field, kind in kinds.items():
+        if field not in given:
+            continue
+        value = getattr(patch, field)
+        if value is None:
+            await forwarding.clear_forward(scope, extension.number, kind)
+        else:
+            seconds = patch.no_answer_seconds if kind is forwarding.ForwardKind.NO_ANSWER else None
+            await forwarding.set_forward(scope, extension.number, kind, value, seconds=seconds)
+    if "no_answer_seconds" in given and "no_answer" not in given:
+        seconds = patch.no_answer_seconds
+        extension.forward_no_answer_seconds = (
+            None if seconds is None else forwarding.check_seconds(seconds)
+        )
 
 
 @router.delete("/{extension_id}", status_code=204)

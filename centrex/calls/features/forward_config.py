@@ -119,6 +119,9 @@ async def check_destination(scope: TenantScope, extension: Extension, text: str)
             raise _invalid(f"call flow {name!r} does not exist in {scope.domain}",
                            "forward-destination-unknown")  # fmt: skip
         return FLOW_PREFIX + name
+    if value.replace(" ", "") in emergency_numbers(tenant.country):
+        raise _invalid(f"{value} is an emergency number: it cannot be a forward",
+                       "forward-destination-undialable")  # fmt: skip
     if value.isdigit() and len(value) == tenant.extension_digits:
         if value == extension.number:
             raise _invalid(f"extension {value} cannot forward to itself", "forward-loop")
@@ -126,9 +129,6 @@ async def check_destination(scope: TenantScope, extension: Extension, text: str)
             raise _invalid(f"extension {value} does not exist in {scope.domain}",
                            "forward-destination-unknown")  # fmt: skip
         return value
-    if value.replace(" ", "") in emergency_numbers(tenant.country):
-        raise _invalid(f"{value} is an emergency number: it cannot be a forward",
-                       "forward-destination-undialable")  # fmt: skip
     e164 = normalise_outbound(value, tenant.country)
     if e164 is None:
         raise _invalid(f"{value!r} is not an extension, a dialable number, 'voicemail' or "
