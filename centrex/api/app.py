@@ -24,6 +24,7 @@ from centrex.api.routes import (
     ops,
     partners,
     recordings,
+    ring_groups,
     tenants,
     tokens,
     trunks,
@@ -57,6 +58,7 @@ ROUTERS = (
     voicemail,
     recordings,
     media,
+    ring_groups,
 )
 
 

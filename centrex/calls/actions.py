@@ -13,12 +13,12 @@ import asyncio
 import logging
 
 from centrex.calls.app_calls import AppCalls
-from centrex.calls.call import Call
+from centrex.calls.call import Call, SipSide
 from centrex.calls.connect import DirectCall
 from centrex.calls.core import CallCore
 from centrex.calls.ending import Ending
 from centrex.calls.live_state import LiveState
-from centrex.calls.outbound import Outbound, RingFailure, RingOwner, RingResult
+from centrex.calls.outbound import Outbound, RingFailure, RingOwner, RingResult, RingTarget
 from centrex.calls.plans import PlanCache
 from centrex.calls.router import (
     CallRequest,
@@ -131,6 +131,19 @@ class CallActions:
         chosen = await self.core.hooks.ring_extension(call, number, owner or self.direct)
         if chosen is not None:
             await self.outbound.ring_extension(call, number, chosen)
+
+    async def ring_hooks(self, call: Call, number: str, owner: RingOwner) -> RingOwner | None:
+        """Only ask the extension-ring hooks about `number` (DND, forwarding): the owner to ring
+        it with, or None when a hook handled it — a ring group asks member by member (with a
+        `group_member` owner) before ringing several at once (`ring_targets`)."""
+        return await self.core.hooks.ring_extension(call, number, owner)
+
+    async def ring_targets(
+        self, call: Call, targets: list[RingTarget], owner: RingOwner, ring_seconds: float
+    ) -> list[tuple[RingTarget, SipSide]]:
+        """Ring several extensions and outside numbers at once under one owner, with one RING
+        deadline (no ring hooks here: ask `ring_hooks` first)."""
+        return await self.outbound.ring_targets(call, targets, owner, ring_seconds)
 
     async def destination(
         self, call: Call, dialled: str, caller: str | None = None

@@ -19,7 +19,7 @@ from centrex.calls.features import FeatureHooks
 from centrex.calls.leg import CallAction, CallInput, CallState
 from centrex.calls.outbound import Outbound, RingFailure, RingResult
 from centrex.calls.plans import PlanCache
-from centrex.calls.router import Reject, ToExtension
+from centrex.calls.router import Reject, ToExtension, ToFeature
 from centrex.calls.transfer import (
     AppTransfer,
     TransferControl,
@@ -156,12 +156,22 @@ class AppCalls:
             log.info("call %s: transfer to %s %s refused: %s", call.call_id, kind.value, value,
                      target.reason)  # fmt: skip
             return TransferOutcome.FAILED
+        ringer = None
+        if isinstance(target, ToFeature):
+            ringer = self.hooks.ringers.get(target.feature)
+            if ringer is None:
+                log.info("call %s: nothing rings %s", call.call_id, target.feature)
+                return TransferOutcome.FAILED
         if call.state is not CallState.ANSWERED or call.a.media is None:
             return TransferOutcome.CALLER_GONE  # hung up while we looked the target up
-        transfer = AppTransfer(kind, target.number)
+        callee = target.argument if isinstance(target, ToFeature) else target.number
+        transfer = AppTransfer(kind, callee)
         call.transfer = transfer
         transfer.ringback = play_ringback(core.engine, call.a.media, plan.country)
-        if isinstance(target, ToExtension):
+        if isinstance(target, ToFeature):
+            if ringer is not None:
+                await ringer(call, target.argument, self._transfer_ring)
+        elif isinstance(target, ToExtension):
             await self.outbound.ring_extension(call, target.number, self._transfer_ring)
         else:
             call.pending_trunks = list(target.trunks)

@@ -33,10 +33,11 @@ class AppContext:
 
 
 class TransferKind(Enum):
-    """What an app can hand its caller to (ring groups and queues do not exist yet)."""
+    """What an app can hand its caller to (queues do not exist yet)."""
 
     EXTENSION = "extension"  # every registered phone of an extension of the caller's tenant
     EXTERNAL = "external"  # a number dialled through the tenant's outbound routing (trunks)
+    RING_GROUP = "ring-group"  # a ring group of the caller's tenant, by number or name
 
 
 class TransferOutcome(Enum):

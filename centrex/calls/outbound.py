@@ -13,6 +13,11 @@ Theory of operation (RFC 3261 §13.2, §9.1, §16.7; DESIGN.md §2 step 4):
   attempt decides. For a new call it connects the caller or falls back to voicemail; for an
   app's transfer it bridges the app's caller or tells the app; features (forwarding, ring
   groups, queues) bring owners of their own. That keeps this module about legs only.
+* Several targets at once under one owner (`ring_targets`: a simultaneous ring group's
+  extensions and outside numbers): every extension forks on its contacts, every outside
+  number is one trunk attempt (the first trunk of its route that can take it, no failover:
+  the other targets are the alternative), one RING deadline for all; the first 2xx wins as
+  for forks, and the owner hears of a failure only once no target is still ringing.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from centrex.calls import signalling as sig
 from centrex.calls.call import Call, SipSide
 from centrex.calls.core import CallCore, Purpose
 from centrex.calls.leg import CallInput, CallState, LegAction, LegInput, LegState, TimerKind
-from centrex.calls.router import should_fail_over
+from centrex.calls.router import TrunkRef, should_fail_over
 from centrex.calls.trunks import TrunkInfo
 from centrex.data.models import Disposition
 from centrex.media.engine import NoCommonCodecError
 from centrex.media.session import MediaLeg
+from centrex.registrar.location import Binding
 from centrex.sip.builders import build_cancel, generate_branch, generate_tag
 from centrex.sip.digest import authenticated_retry
 from centrex.sip.errors import SipParseError
@@ -64,6 +70,17 @@ class RingFailure:
     status: int  # what the caller should be answered if nothing else happens
     reason: str
     statuses: tuple[int, ...] = ()  # the forks' final answers
+
+
+@dataclass(frozen=True, slots=True)
+class RingTarget:
+    """One party of a multi-target ring (`Outbound.ring_targets`): an extension of the call's
+    tenant (`trunks` empty: every registered contact rings), or an outside `number` through
+    `trunks` in order with `caller_id` (the router's `ToTrunks` for that number)."""
+
+    number: str
+    trunks: tuple[TrunkRef, ...] = ()
+    caller_id: str | None = None
 
 
 class RingOwner(Protocol):
@@ -106,10 +123,20 @@ class Outbound:
             return
         if not call.transferring:
             core.move(call, CallInput.RING)
+        if await self._fork_contacts(call, number, bindings) is None:
+            return  # the caller left while we were forking: ring no more phones
+        core.arm(call, TimerKind.RING, ring_seconds(owner, core.settings.ring_timeout))
+
+    async def _fork_contacts(
+        self, call: Call, number: str, bindings: list[Binding]
+    ) -> list[SipSide] | None:
+        """One fork per registered contact of `number` (None: the caller left meanwhile)."""
+        core = self.core
         display = call.a.invite.from_.display_name if call.a.invite.from_ else None
+        sides: list[SipSide] = []
         for index, binding in enumerate(bindings, start=len(call.forks) + 1):
             if call.state is CallState.ENDED:
-                return  # the caller left while we were forking: ring no more phones
+                return None
             media = await core.engine.allocate()
             offer = core.engine.offer_for(media, call.a.invite.body).serialize()
             invite = sig.invite_to(
@@ -121,9 +148,42 @@ class Outbound:
                 transport=binding.transport,
                 sdp=offer,
             )
-            await self._fork(call, invite, binding.source, binding.transport, number, media,
-                             index, None)  # fmt: skip
-        core.arm(call, TimerKind.RING, ring_seconds(owner, core.settings.ring_timeout))
+            sides.append(await self._fork(call, invite, binding.source, binding.transport,
+                                          number, media, index, None))  # fmt: skip
+        return sides
+
+    async def ring_targets(
+        self, call: Call, targets: list[RingTarget], owner: RingOwner, ring_seconds: float
+    ) -> list[tuple[RingTarget, SipSide]]:
+        """Ring every target at once under `owner` with one RING deadline of `ring_seconds`;
+        returns the sides placed with their target. A target that cannot ring (nothing
+        registered, no trunk free) is left out; when none can, `owner` gets UNAVAILABLE."""
+        core = self.core
+        plans = await self._plan_targets(call, targets)
+        call.ring_owner = owner
+        if not plans:
+            await owner.failed(call, RingFailure(RingResult.UNAVAILABLE, 480,
+                                                 "no member could be rung"))  # fmt: skip
+            return []
+        if not call.transferring:
+            core.move(call, CallInput.RING)
+        placed: list[tuple[RingTarget, SipSide]] = []
+        for target, plan in plans:
+            if call.state is CallState.ENDED:
+                if isinstance(plan, TrunkInfo):
+                    core.deps.limits.release_trunk(plan.ref.id)
+                continue  # the caller left: ring no more, give back the trunk channels taken
+            if isinstance(plan, TrunkInfo):
+                side = await self._trunk_fork(call, plan, target.number, target.caller_id)
+                core.arm(call, TimerKind.TRUNK_SETUP, core.settings.trunk_setup_timeout,
+                         side.label)  # fmt: skip
+                placed.append((target, side))
+            else:
+                sides = await self._fork_contacts(call, target.number, plan) or []
+                placed.extend((target, side) for side in sides)
+        if call.state is not CallState.ENDED:
+            core.arm(call, TimerKind.RING, ring_seconds)
+        return placed
 
     async def _fork(
         self,
@@ -169,39 +229,69 @@ class Outbound:
         """Call `call.dialled_number` through the next trunk of `call.pending_trunks`."""
         core = self.core
         call.ring_owner = owner
-        while call.pending_trunks:
-            ref = call.pending_trunks.pop(0)
-            info = await core.deps.trunks.get(ref.id)
-            if info is None or not info.ref.enabled:
-                continue
-            if core.deps.limits.acquire_trunk(ref.id, info.max_calls) is not None:
-                continue
-            media = await core.engine.allocate()
-            offer = core.engine.offer_for(media, call.a.invite.body).serialize()
-            port = f":{info.port}" if info.port else ""
-            caller_user = call.caller_id or "anonymous"
-            invite = sig.invite_to(
-                f"sip:{call.dialled_number}@{info.host}{port}",
-                caller_uri=f"sip:{caller_user}@{call.domain}",
-                caller_name=None,
-                callee_uri=f"sip:{call.dialled_number}@{info.host}{port}",
-                local=core.local,
-                transport=info.transport,
-                sdp=offer,
-                headers=[("P-Asserted-Identity", f"<sip:{caller_user}@{call.domain}>"),
-                         *trunk_headers(call.ring_owner)],  # fmt: skip
-            )
-            target = (info.addresses[0] if info.addresses else info.host, info.port)
-            side = await self._fork(
-                call, invite, target, info.transport, info.ref.name, media, len(call.forks) + 1,
-                info,
-            )  # fmt: skip
+        info = await self._take_trunk(call.pending_trunks)
+        if info is not None:
+            side = await self._trunk_fork(call, info, call.dialled_number, call.caller_id)
             if not call.transferring:
                 core.move(call, CallInput.RING)
             core.arm(call, TimerKind.TRUNK_SETUP, core.settings.trunk_setup_timeout, side.label)
             return
         await owner.failed(call, RingFailure(RingResult.NO_TRUNK, 503,
                                              "no trunk could take the call"))  # fmt: skip
+
+    async def _plan_targets(
+        self, call: Call, targets: list[RingTarget]
+    ) -> list[tuple[RingTarget, list[Binding] | TrunkInfo]]:
+        """What each target rings on: its contacts, or a trunk whose channel is taken now."""
+        plans: list[tuple[RingTarget, list[Binding] | TrunkInfo]] = []
+        for target in targets:
+            if not target.trunks:
+                bindings = self.core.deps.registrar.lookup(call.tenant_id, target.number)
+                if bindings:
+                    plans.append((target, list(bindings)))
+            else:
+                info = await self._take_trunk(list(target.trunks))
+                if info is not None:
+                    plans.append((target, info))
+        return plans
+
+    async def _take_trunk(self, pending: list[TrunkRef]) -> TrunkInfo | None:
+        """Pop trunks off `pending` until one is enabled and has a free channel (taken)."""
+        core = self.core
+        while pending:
+            ref = pending.pop(0)
+            info = await core.deps.trunks.get(ref.id)
+            if info is None or not info.ref.enabled:
+                continue
+            if core.deps.limits.acquire_trunk(ref.id, info.max_calls) is not None:
+                continue
+            return info
+        return None
+
+    async def _trunk_fork(
+        self, call: Call, info: TrunkInfo, number: str, caller_id: str | None
+    ) -> SipSide:
+        """INVITE `number` through the trunk `info` (its channel already taken)."""
+        core = self.core
+        media = await core.engine.allocate()
+        offer = core.engine.offer_for(media, call.a.invite.body).serialize()
+        port = f":{info.port}" if info.port else ""
+        caller_user = caller_id or "anonymous"
+        invite = sig.invite_to(
+            f"sip:{number}@{info.host}{port}",
+            caller_uri=f"sip:{caller_user}@{call.domain}",
+            caller_name=None,
+            callee_uri=f"sip:{number}@{info.host}{port}",
+            local=core.local,
+            transport=info.transport,
+            sdp=offer,
+            headers=[("P-Asserted-Identity", f"<sip:{caller_user}@{call.domain}>"),
+                     *trunk_headers(call.ring_owner)],  # fmt: skip
+        )
+        target = (info.addresses[0] if info.addresses else info.host, info.port)
+        return await self._fork(
+            call, invite, target, info.transport, info.ref.name, media, len(call.forks) + 1, info
+        )
 
     # ---- timers -----------------------------------------------------------------------------
     async def trunk_setup_timeout(self, call: Call, label: str) -> None:
@@ -395,6 +485,8 @@ class Outbound:
                          side.trunk.name, status)  # fmt: skip
                 await self.try_next_trunk(call, owner)
                 return
+            if self._still_ringing(call):
+                return  # other targets of the attempt are still ringing (ring_targets)
             reason = f"carrier answered {status}"
             # a B2BUA answers its caller with its own status: a carrier's challenge (401/407)
             # is about our credentials, never the caller's (§21.4.2, §21.4.8)
@@ -402,7 +494,7 @@ class Outbound:
             failure = RingFailure(RingResult.CARRIER_REFUSED, to_caller, reason, (status,))
             await owner.failed(call, failure)
             return
-        if not all(f.ended for f in call.forks):
+        if self._still_ringing(call):
             return
         statuses = tuple(s.last_response.status for s in call.forks if s.last_response)
         busy = any(code in (486, 600) for code in statuses)
@@ -413,3 +505,9 @@ class Outbound:
             statuses,
         )
         await owner.failed(call, failure)
+
+    @staticmethod
+    def _still_ringing(call: Call) -> bool:
+        """A side of the attempt has not answered finally yet (a side we cancelled does not
+        count: its 487 changes nothing)."""
+        return any(f.state in (LegState.CALLING, LegState.EARLY) for f in call.forks)

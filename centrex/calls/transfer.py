@@ -62,6 +62,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_TONE_COUNTRY = "CH"  # the tenant default; E.180's 425 Hz is what most of Europe hears
+RING_GROUP_FEATURE = "ring-group"  # the feature ringing ring groups (features/ring_group.py)
 
 
 def resolve_target(
@@ -72,10 +73,13 @@ def resolve_target(
     now: datetime,
     routes: Sequence[OutboundRoutePlan] = (),
     trunks: Sequence[TrunkRef] = (),
-) -> ToExtension | ToTrunks | Reject:
+) -> ToExtension | ToTrunks | ToFeature | Reject:
     """Where a transfer goes. Pure. An extension must exist in the tenant and must not run a
     flow itself (one flow handing to another is not supported: it could loop); an external
-    number takes the tenant's normal outbound routing (caller ID, trunks, emergency)."""
+    number takes the tenant's normal outbound routing (caller ID, trunks, emergency); a ring
+    group goes to the feature ringing ring groups, which looks the group up in the tenant."""
+    if kind is TransferKind.RING_GROUP:
+        return ToFeature(RING_GROUP_FEATURE, value)
     if kind is TransferKind.EXTENSION:
         if value not in plan.extensions:
             return Reject(404, f"extension {value} does not exist")

@@ -9,6 +9,7 @@ from centrex.cli.billing import billing, rates
 from centrex.cli.billing_demo import demo_invoice
 from centrex.cli.forwarding import COMMANDS as FORWARDING_COMMANDS
 from centrex.cli.registrations import registrations
+from centrex.cli.ring_groups import ring_group
 from centrex.cli.serve import demo, serve
 from centrex.cli.telephony import cdr, extension, number, route, trunk
 from centrex.cli.tenants import db, partner, tenant
@@ -28,6 +29,7 @@ for command in (
     tenant,
     extension,
     voicemail,
+    ring_group,
     number,
     trunk,
     route,

@@ -103,12 +103,18 @@ async def test_external_ring_group_caller_gone_and_no_call_control(
     await launcher.run("ivr", out, context, failed)
     assert failed.asked == [(TransferKind.EXTERNAL, "0446681800")]
     assert out.names() == ["menu.make_choice", "common.goodbye"]
-    # ring groups are no feature yet: refused politely, the call layer is not asked
+    # a ring group is handed to the call layer: connected, nothing more is played
     sales = FakeChannel.script(keys=["4"])
-    unused = Control(TransferOutcome.CONNECTED)
-    await launcher.run("ivr", sales, context, unused)
-    assert unused.asked == []
-    assert sales.names() == ["menu.make_choice", "common.goodbye"]
+    connected = Control(TransferOutcome.CONNECTED)
+    await launcher.run("ivr", sales, context, connected)
+    assert connected.asked == [(TransferKind.RING_GROUP, "sales")]
+    assert sales.names() == ["menu.make_choice"]
+    # nobody in the group answered: goodbye (a group has no mailbox of its own)
+    unanswered = FakeChannel.script(keys=["4"])
+    nobody = Control(TransferOutcome.NO_ANSWER)
+    await launcher.run("ivr", unanswered, context, nobody)
+    assert nobody.asked == [(TransferKind.RING_GROUP, "sales")]
+    assert unanswered.names() == ["menu.make_choice", "common.goodbye"]
     # the caller hung up while 101 rang: nothing more is played
     gone = FakeChannel.script(keys=["1"])
     await launcher.run("ivr", gone, context, Control(TransferOutcome.CALLER_GONE))

@@ -14,6 +14,9 @@ the B2BUA's parts: it is given the `FeatureHooks` at wiring time and registers
   takes the calls the router sends to it (`router.ToFeature`), and `on_ring_extension(name,
   hook)` sees every extension about to be rung: it may handle the call itself (DND, forward
   always, call waiting off) or wrap the attempt's `RingOwner` (forward on busy/no answer);
+  a group's member (`group_member(owner)`) is refused through that owner instead;
+  `serve_ring(feature, handler)` rings a feature's parties under a given owner (an app's
+  transfer to a ring group rings it under the transfer's owner);
 
 and reaches live state (presence, dialogs per extension, park slots, agents, queues) through
 `calls.live_state.LiveState` only, so that a shared implementation can replace the in-process
@@ -42,6 +45,7 @@ AnsweredHook = Callable[["Call", "SipSide"], Awaitable[None]]
 CallHook = Callable[["Call"], Awaitable[None]]
 StateHook = Callable[["Call", str], None]
 DestinationHandler = Callable[["Call", str], Awaitable[None]]
+RingHandler = Callable[["Call", str, "RingOwner"], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,7 @@ class FeatureHooks:
         self._contributors: list[tuple[str, PlanContributor]] = []
         self._ring: list[tuple[str, RingHook]] = []
         self.destinations: dict[str, DestinationHandler] = {}
+        self.ringers: dict[str, RingHandler] = {}
         self.methods: dict[str, RequestHandler] = {}
         self.features: list[str] = []
         self._actions: CallActions | None = None
@@ -135,6 +140,14 @@ class FeatureHooks:
         if feature in self.destinations:
             raise ValueError(f"destination {feature} is served by another feature already")
         self.destinations[feature] = handler
+
+    def serve_ring(self, feature: str, handler: RingHandler) -> None:
+        """Ring `feature`'s parties (`handler(call, argument, owner)`) for an owner other than
+        the call's own (an app's transfer to a ring group): the owner decides what an answer
+        or a final failure means, as for `Outbound` attempts."""
+        if feature in self.ringers:
+            raise ValueError(f"ringing {feature} is served by another feature already")
+        self.ringers[feature] = handler
 
     def contribute(self, name: str, contributor: PlanContributor) -> None:
         self._contributors.append((name, contributor))

@@ -12,6 +12,8 @@ from centrex.calls.features.blf import BusyLamps, MailboxSummaries
 from centrex.calls.features.call_waiting import CallWaiting
 from centrex.calls.features.dnd import DoNotDisturb
 from centrex.calls.features.forward import Forwarder, ForwardingFeature
+from centrex.calls.features.ring_group import RingGroups
+from centrex.calls.features.transfer_refer import ReferTransfer
 from centrex.clock import Clock
 from centrex.data.db import Database
 
@@ -26,4 +28,6 @@ def standard_features(
     forwarder = Forwarder(database)  # DND, forward always, call waiting: in this order
     features += [DoNotDisturb(forwarder, database), ForwardingFeature(forwarder, database),
                  CallWaiting(forwarder)]  # fmt: skip
+    features.append(ReferTransfer())  # REFER, INVITE with Replaces: no ring hooks
+    features.append(RingGroups(database, clock.monotonic))  # 600: asks members' ring hooks
     return tuple(features)

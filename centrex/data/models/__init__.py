@@ -32,6 +32,7 @@ from centrex.data.models.billing import (
 )
 from centrex.data.models.cdr import Cdr, CdrLeg, Direction, Disposition, HangupSide
 from centrex.data.models.registrar import RegistrarBinding
+from centrex.data.models.ring_groups import RingGroup, RingGroupMember, RingStrategy
 from centrex.data.models.telephony import (
     Extension,
     Number,
@@ -102,6 +103,9 @@ __all__ = [
     "RecordingLayout",
     "RecordingMode",
     "RegistrarBinding",
+    "RingGroup",
+    "RingGroupMember",
+    "RingStrategy",
     "Role",
     "SipCredential",
     "StaffAccount",
