@@ -131,6 +131,17 @@ class CdrWriter:
         async with self._db.engine.begin() as conn:
             await conn.execute(_end_leg(leg_id, ended_at, disposition, cause, answered_at))
 
+    async def leg_transferred(
+        self, leg_id: int, *, transferred_by: str, answered_at: datetime | None = None
+    ) -> None:
+        """A leg whose party the call was transferred to (REFER, Replaces): who transferred
+        it, and when that party answered."""
+        values: dict[str, object] = {"transferred_by": transferred_by}
+        if answered_at is not None:
+            values["answered_at"] = answered_at
+        async with self._db.engine.begin() as conn:
+            await conn.execute(update(_LEGS).where(_LEGS.c.id == leg_id).values(**values))
+
     async def answered(self, cdr_id: int, answered_at: datetime, trunk_id: int | None) -> None:
         values: dict[str, object] = {"answered_at": answered_at}
         if trunk_id is not None:

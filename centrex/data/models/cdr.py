@@ -70,3 +70,5 @@ class CdrLeg(TenantOwned, Base):
     disposition: Mapped[Disposition | None] = mapped_column(_enum(Disposition, "leg_disposition"))
     hangup_cause: Mapped[str | None] = mapped_column(String(100))
     trunk_id: Mapped[int | None] = mapped_column(ForeignKey("trunks.id", ondelete="SET NULL"))
+    # the extension that transferred the call to this leg's party (REFER, Replaces), if any
+    transferred_by: Mapped[str | None] = mapped_column(String(100))
