@@ -108,6 +108,10 @@ class Admission:
             return
         set_log_context(tenant=tenant.domain, call_id=request.call_id or "-")
         caller = result.credential.number
+        replaces = core.hooks.replaces
+        if replaces is not None and request.headers.get("Replaces") is not None:
+            await replaces(event, tenant.id, caller)  # RFC 3891: joins a dialog, no new call
+            return
         plan = await self.plans.plan(tenant)
         dialled = unescape(request.uri.user) if request.uri.user else ""
         routes, trunk_refs = await self.plans.routing()

@@ -20,7 +20,7 @@ from centrex.sip.message import Request, Response
 from centrex.sip.uri import URI, parse_uri
 
 SDP = "application/sdp"
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY"
 
 
 @dataclass(frozen=True, slots=True)

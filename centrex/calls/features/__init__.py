@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from centrex.calls.deps import RequestHandler
     from centrex.calls.outbound import RingOwner
     from centrex.data.models import Tenant
+    from centrex.sip.events import RequestReceived
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ CallHook = Callable[["Call"], Awaitable[None]]
 StateHook = Callable[["Call", str], None]
 DestinationHandler = Callable[["Call", str], Awaitable[None]]
 RingHandler = Callable[["Call", str, "RingOwner"], Awaitable[None]]
+# (the INVITE, its tenant's id, the authenticated caller's extension)
+ReplacesHandler = Callable[["RequestReceived", int, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,7 @@ class FeatureHooks:
         self.destinations: dict[str, DestinationHandler] = {}
         self.ringers: dict[str, RingHandler] = {}
         self.methods: dict[str, RequestHandler] = {}
+        self.replaces: ReplacesHandler | None = None  # an authenticated INVITE with Replaces
         self.features: list[str] = []
         self._actions: CallActions | None = None
 
@@ -134,6 +138,12 @@ class FeatureHooks:
         if method.upper() in self.methods:
             raise ValueError(f"SIP method {method} is served by another feature already")
         self.methods[method.upper()] = handler
+
+    def serve_replaces(self, handler: ReplacesHandler) -> None:
+        """Take authenticated devices' INVITEs with Replaces (RFC 3891), tenant known."""
+        if self.replaces is not None:
+            raise ValueError("INVITE with Replaces is served by another feature already")
+        self.replaces = handler
 
     def serve(self, feature: str, handler: DestinationHandler) -> None:
         """Take the calls routed to `feature` (`router.ToFeature(feature, argument)`)."""
