@@ -223,6 +223,20 @@ async def _own_everything(env: Env) -> None:
         json={"name": "Own", "graph": {"start": "h", "nodes": [{"id": "h", "type": "hangup"}]}},
     )
     ids["b_flow_id"] = b_flow["id"]
+    group = await _post(
+        env,
+        "admin_a",
+        "/api/v1/ring-groups",
+        json={"number": "600", "members": [{"target": "301"}]},
+    )
+    ids["ring_group_id"] = group["id"]
+    b_group = await _post(
+        env,
+        "admin_b",
+        "/api/v1/ring-groups",
+        json={"number": "600", "members": [{"target": "401"}]},
+    )
+    ids["b_ring_group_id"] = b_group["id"]
 
 
 async def snapshot(env: Env, tenant_id: int | None = None) -> dict[str, Any]:

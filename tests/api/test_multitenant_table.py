@@ -152,6 +152,36 @@ TABLE: list[Row] = [
         note="own number to extension of A",
     ),
     Row("DELETE", f"{V}/numbers/{{number_id}}", WRITE),
+    # ring groups (another tenant's extension is no member: 422 ring-group-member-unknown)
+    Row("GET", f"{V}/ring-groups", LIST, own="ring_group_id"),
+    Row(
+        "POST",
+        f"{V}/ring-groups",
+        REFERENCE,
+        body=_json({"number": "601", "members": [{"target": "301"}]}),
+        status=422,
+        error="ring-group-member-unknown",
+        note="extension of A as a member",
+    ),
+    Row("GET", f"{V}/ring-groups/{{group_id}}", READ, params={"group_id": "ring_group_id"}),
+    Row(
+        "PATCH",
+        f"{V}/ring-groups/{{group_id}}",
+        WRITE,
+        body=_json({"name": "Mallory"}),
+        params={"group_id": "ring_group_id"},
+    ),
+    Row(
+        "PATCH",
+        f"{V}/ring-groups/{{group_id}}",
+        REFERENCE,
+        body=_json({"members": [{"target": "301"}]}),
+        params={"group_id": "b_ring_group_id"},
+        status=422,
+        error="ring-group-member-unknown",
+        note="own group to an extension of A",
+    ),
+    Row("DELETE", f"{V}/ring-groups/{{group_id}}", WRITE, params={"group_id": "ring_group_id"}),
     # call flows (a graph naming another tenant's media is a 422 flow-invalid issue list)
     Row("GET", f"{V}/flows", LIST, own="flow_id"),
     Row(
