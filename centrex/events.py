@@ -54,6 +54,15 @@ class CallEvent(Event):
     kind: str = field(init=False, default="call")
 
 
+@dataclass(frozen=True, slots=True)
+class PresenceChanged(Event):
+    """An extension's lamp changed: idle, ringing, busy, dnd or offline (switchboards, BLF)."""
+
+    extension: str = ""
+    state: str = ""
+    kind: str = field(init=False, default="presence")
+
+
 class EventBus:
     """Fan-out of events to bounded subscriber queues; a slow subscriber loses events, not us."""
 

@@ -28,6 +28,7 @@ from centrex.calls.limits import CallLimits
 from centrex.calls.live import LiveCallView
 from centrex.calls.live_state import InProcessLiveState
 from centrex.calls.mwi import MwiNotifier
+from centrex.calls.presence import PresenceEvents, PresenceView
 from centrex.calls.signalling import LocalAddress
 from centrex.calls.trunks import TrunkDirectory
 from centrex.clock import Clock, SystemClock
@@ -237,6 +238,7 @@ class Server:
         )
         self.call_limits = CallLimits()
         self.live_state = InProcessLiveState()  # shared (Redis/NATS) for scale-out
+        self.presence = PresenceView(self.live_state, self.registrar, self.database)
         local = LocalAddress(advertised, self.sip_endpoint.port)
         self.mwi = MwiNotifier(self.registrar, self.sip_driver, local)
         self.mailer = Mailer(
@@ -283,7 +285,10 @@ class Server:
                 trunk_setup_timeout=settings.trunk_setup_timeout,
                 plan_ttl=settings.route_cache_seconds,
             ),
-            standard_features(self.database, self.clock, mailboxes=self.voicemail),
+            (
+                *standard_features(self.database, self.clock, mailboxes=self.voicemail),
+                PresenceEvents(),
+            ),
         )
         self.b2bua.register(self.sip_requests)
 
@@ -338,6 +343,7 @@ class Server:
             events_bus=self.events,
             registrations=self.registrations,
             calls=self.live_calls,
+            presence=self.presence,
             secret_box=self.secret_box,
             health=self.health,
             metrics=self.metrics,

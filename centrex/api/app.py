@@ -32,7 +32,14 @@ from centrex.api.routes import (
     voicemail,
 )
 from centrex.api.services import ApiServices, LoginLimiter
-from centrex.api.sources import LiveCalls, NoLiveCalls, NoRegistrations, RegistrationSource
+from centrex.api.sources import (
+    LiveCalls,
+    NoLiveCalls,
+    NoPresence,
+    NoRegistrations,
+    PresenceSource,
+    RegistrationSource,
+)
 from centrex.clock import Clock, SystemClock
 from centrex.data.db import Database
 from centrex.data.secrets_box import SecretBox
@@ -69,6 +76,7 @@ def create_app(
     events_bus: EventBus | None = None,
     registrations: RegistrationSource | None = None,
     calls: LiveCalls | None = None,
+    presence: PresenceSource | None = None,
     secret_box: SecretBox | None = None,
     secure_cookies: bool = False,
     portal: bool = True,
@@ -113,6 +121,7 @@ def create_app(
         events=events_bus or EventBus(),
         registrations=registrations or NoRegistrations(),
         calls=calls or NoLiveCalls(),
+        presence=presence or NoPresence(),
         secret_box=secret_box,
         media_store=media_store,
         limiter=LoginLimiter(clock),

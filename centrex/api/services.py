@@ -6,7 +6,7 @@ import secrets
 from collections import deque
 from dataclasses import dataclass, field
 
-from centrex.api.sources import LiveCalls, RegistrationSource
+from centrex.api.sources import LiveCalls, NoPresence, PresenceSource, RegistrationSource
 from centrex.clock import Clock
 from centrex.data.db import Database
 from centrex.data.secrets_box import SecretBox
@@ -57,5 +57,6 @@ class ApiServices:
     media_store: MediaStore  # audio files: voicemail, recordings, tenant media
     limiter: LoginLimiter
     secure_cookies: bool = False
+    presence: PresenceSource = field(default_factory=NoPresence)
     max_body_bytes: int = 1024 * 1024
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))

@@ -38,6 +38,21 @@ class LiveCalls(Protocol):
         ...
 
 
+@runtime_checkable
+class PresenceSource(Protocol):
+    """The lamp of every extension of one tenant: [{"extension", "name", "state"}], state one
+    of idle, ringing, busy, dnd, offline."""
+
+    async def list(self, tenant_id: int) -> list[dict[str, Any]]: ...
+
+
+class NoPresence:
+    """Default: no extension's state is known."""
+
+    async def list(self, tenant_id: int) -> list[dict[str, Any]]:
+        return []
+
+
 class NoRegistrations:
     """Default: nothing is registered."""
 

@@ -94,8 +94,9 @@ class LiveState(Protocol):
         ...
 
     async def presence(self, tenant_id: int, extension: str, *, registered: bool) -> Presence:
-        """Busy if any dialog is confirmed, ringing if any is early/trying, else idle (offline
-        when no device is registered; DND is configuration and is decided by the caller)."""
+        """Busy if any dialog is confirmed or placed by the extension, ringing if a call to it
+        is early/trying, else idle (offline when no device is registered; DND is configuration
+        and is decided by the caller, `calls/presence.py`)."""
         ...
 
     async def ringing(self, tenant_id: int, extensions: Sequence[str]) -> list[tuple[str, str]]:
@@ -173,10 +174,10 @@ class InProcessLiveState:
         return sorted(found.values(), key=lambda d: d.since)
 
     async def presence(self, tenant_id: int, extension: str, *, registered: bool) -> Presence:
-        phases = {d.phase for d in self._dialogs.get((tenant_id, extension), {}).values()}
-        if DialogPhase.CONFIRMED in phases:
-            return Presence.BUSY
-        if phases & {DialogPhase.EARLY, DialogPhase.TRYING}:
+        dialogs = self._dialogs.get((tenant_id, extension), {}).values()
+        if any(d.phase is DialogPhase.CONFIRMED or d.initiator for d in dialogs):
+            return Presence.BUSY  # talking, or placing a call
+        if dialogs:
             return Presence.RINGING
         return Presence.IDLE if registered else Presence.OFFLINE
 

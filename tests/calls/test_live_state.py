@@ -168,3 +168,9 @@ async def test_a_failing_watcher_does_not_break_the_change(live: LiveState) -> N
     await live.set_dialog(A, "102", dialog("c1", DialogPhase.EARLY))
     assert await live.presence(A, "102", registered=True) is Presence.RINGING
     assert seen == [LiveChange(A, "dialog", "102")]
+
+
+async def test_placing_a_call_is_busy_not_ringing(live: LiveState) -> None:
+    """A lamp blinks for a call *to* the extension; one it is placing shows it busy."""
+    await live.set_dialog(A, "101", dialog("out", DialogPhase.EARLY, initiator=True))
+    assert await live.presence(A, "101", registered=True) is Presence.BUSY

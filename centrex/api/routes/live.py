@@ -1,6 +1,8 @@
-"""/api/v1/registrations and /api/v1/calls: live state read through the `sources` Protocols.
+"""/api/v1/registrations, /api/v1/calls and /api/v1/presence: live state read through the
+`sources` Protocols.
 
-A plain user sees only its own devices and calls; hanging up is for tenant admins.
+A plain user sees only its own devices and calls, and every lamp of its tenant (as its phone's
+busy-lamp keys do); hanging up is for tenant admins.
 """
 
 from __future__ import annotations
@@ -85,6 +87,30 @@ async def list_calls(
         orders=("started_at", "caller", "callee", "state", "call_id"),
         default="started_at",
         searchable=("caller", "callee", "call_id"),
+    )
+
+
+class PresenceOut(BaseModel):
+    extension: str
+    name: str = ""
+    state: str  # idle, ringing, busy, dnd, offline
+
+
+@router.get("/presence", response_model=Page[PresenceOut])
+async def list_presence(
+    request: Request, scope: Scope, caller: Caller, query: Listing
+) -> dict[str, Any]:
+    """Every extension's lamp of the tenant (idle, ringing, busy, dnd, offline), live, for
+    switchboards: any user of the tenant may see it, as any of its phones may watch a lamp."""
+    _ = caller
+    svc: ApiServices = request.app.state.services
+    items = await svc.presence.list(scope.tenant_id)
+    return paginate(
+        items,
+        query,
+        orders=("extension", "state", "name"),
+        default="extension",
+        searchable=("extension", "name", "state"),
     )
 
 
