@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.cli.common import CliState, dumps, fail, json_option, pass_state
 from centrex.data.db import Database, DatabaseNotMigrated
-from centrex.data.models import Extension, Partner, Tenant, User, UserRole
+from centrex.data.models import Extension, Partner, RingGroup, Tenant, User, UserRole
 from centrex.logs import configure_logging
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import tenants as tenant_service
@@ -29,6 +29,7 @@ DEMO_DOMAIN = "demo.centrex.test"
 DEMO_EXTENSIONS = (("101", "Alice Demo"), ("102", "Bob Demo"), ("103", "Carol Demo"))
 DEMO_ADMIN_EMAIL = "admin@demo.centrex.test"
 DEMO_VOICEMAIL_PIN = "1234"
+DEMO_RING_GROUP = "600"  # rings 101-103 at once (issue 12: "a ring group 600 rings 101-103")
 
 
 def _run_loop(coro: Coroutine[Any, Any, None]) -> None:
@@ -150,6 +151,14 @@ async def _demo_objects(state: CliState, session: AsyncSession) -> tuple[list[De
         assert ext is not None
         if await scope.first(VoicemailBox, VoicemailBox.extension_id == ext.id) is None:
             await voicemail_service.create_mailbox(scope, extension=number, pin=DEMO_VOICEMAIL_PIN)
+    from centrex.provisioning import ring_groups as ring_group_service
+
+    group = await scope.first(RingGroup, RingGroup.number == DEMO_RING_GROUP)
+    if group is None:
+        await ring_group_service.create_ring_group(
+            scope, number=DEMO_RING_GROUP, name="Everyone", strategy="simultaneous",
+            members=[number for number, _name in DEMO_EXTENSIONS],
+        )  # fmt: skip
     admin_password = generate_password(16)
     admin = await scope.first(User, User.email == DEMO_ADMIN_EMAIL)
     if admin is None:
@@ -211,6 +220,11 @@ def demo(state: CliState, sip_addr: str | None, http_addr: str | None, as_json: 
                     "database": Database(settings.effective_database_url).safe_url,
                     "data_dir": str(settings.data_dir),
                     "voicemail_pin": DEMO_VOICEMAIL_PIN,
+                    "ring_group": {
+                        "number": DEMO_RING_GROUP,
+                        "strategy": "simultaneous",
+                        "members": [number for number, _name in DEMO_EXTENSIONS],
+                    },
                     "mail_outbox": None if settings.smtp_url else str(settings.data_dir / "outbox"),
                     "extensions": [
                         {
@@ -246,6 +260,8 @@ def demo(state: CliState, sip_addr: str | None, http_addr: str | None, as_json: 
             f"Voicemail: unanswered calls go to the mailbox; dial *97 (PIN {DEMO_VOICEMAIL_PIN})"
             " to listen. Echo test: *43. Speaking clock: *44."
         )
+        members = "-".join((DEMO_EXTENSIONS[0][0], DEMO_EXTENSIONS[-1][0]))
+        click.echo(f"Ring group: dial {DEMO_RING_GROUP} to ring {members} at once.")
         outbox = settings.data_dir / "outbox"
         if not settings.smtp_url:
             click.echo(f"No CENTREX_SMTP_URL: voicemail e-mails are written to {outbox}")

@@ -188,6 +188,16 @@ async def test_a_busy_member_is_skipped_without_costing_time(rh: Harness) -> Non
     assert h.clock.monotonic() == t0
 
 
+async def test_a_member_calling_its_group_does_not_ring_itself(rh: Harness) -> None:
+    h = rh
+    await group(h, "simultaneous", ["101", "102", "103"])
+    await h.register("101", "102", "103")
+    h["101"].invite("600")
+    await h.settle(until=lambda: invites(h, "102") == 1 and invites(h, "103") == 1)
+    await h.settle()
+    assert invites(h, "101") == 0
+
+
 async def test_nobody_can_ring_gives_480_at_once(rh: Harness) -> None:
     h = rh
     await group(h, "simultaneous", ["102", "103"])

@@ -87,6 +87,8 @@ def test_demo_prints_credentials_and_serves(tmp_path: Path) -> None:
     passwords = [x["password"] for x in info["extensions"]]
     assert all(len(p) >= 16 for p in passwords)
     assert info["portal"] == f"http://127.0.0.1:{http}/"
+    group = {"number": "600", "strategy": "simultaneous", "members": ["101", "102", "103"]}
+    assert info["ring_group"] == group
     database = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("centrex.db*"))
     for password in [*passwords, info["admin_password"]]:
         assert password.encode() not in database
@@ -100,6 +102,7 @@ def test_demo_prints_credentials_and_serves(tmp_path: Path) -> None:
         _stop(process)
     assert [x["number"] for x in again["extensions"]] == ["101", "102", "103"]
     assert [x["password"] for x in again["extensions"]] != passwords
+    assert again["ring_group"] == group  # reused, not created twice
 
 
 def test_demo_follows_the_port_settings(tmp_path: Path) -> None:

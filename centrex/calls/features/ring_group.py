@@ -12,12 +12,13 @@ Theory of operation
   `ring_seconds`, driven by the B2BUA's clock like every call timer. The first 2xx wins and
   the other forks get CANCEL (RFC 3261 §9.1), as for a forked extension. A step that ends
   unanswered (its deadline, or every member refused) starts the next step at once.
-* Skipped members: before its step rings, an extension member whose presence is BUSY (in a
-  call) or OFFLINE (nothing registered) is skipped; then the extension-ring hooks are asked
-  with a `group_member` owner (`features.group_member`): DND or a forward-always report the
-  member refused there (their personal treatment does not apply to a group) and it is skipped
-  too. An outside member that the tenant's routing cannot reach (no route, barred) is skipped.
-  A step whose members are all skipped costs no time.
+* Skipped members: before its step rings, the caller itself (a member calling its group),
+  an extension member whose presence is BUSY (in a call) or OFFLINE (nothing registered) are
+  skipped; then the extension-ring hooks are asked with a `group_member` owner
+  (`features.group_member`): DND or a forward-always report the member refused there (their
+  personal treatment does not apply to a group) and it is skipped too. An outside member that
+  the tenant's routing cannot reach (no route, barred) is skipped. A step whose members are
+  all skipped costs no time.
 * Nobody answered after the last step: the fallback — an extension or a number (rung as the
   caller's own call would be, `CallActions.go`; if nobody answers that either the caller gets
   its status), `voicemail[:N]` (N's mailbox, by default the first extension member's) or
@@ -252,6 +253,8 @@ class GroupRing:
             log.info("call %s: group member %s not reachable: %s", call.call_id, member,
                      destination)  # fmt: skip
             return None
+        if member == call.caller and call.direction is not Direction.INBOUND:
+            return None  # the caller is a member: its own phone does not ring
         registered = actions.registered(call.tenant_id, member)
         presence = await actions.live.presence(call.tenant_id, member, registered=registered)
         if presence in SKIPPED_PRESENCE:
