@@ -145,9 +145,7 @@ class CallActions:
         deadline (no ring hooks here: ask `ring_hooks` first)."""
         return await self.outbound.ring_targets(call, targets, owner, ring_seconds)
 
-    async def destination(
-        self, call: Call, dialled: str, caller: str | None = None
-    ) -> Destination:
+    async def destination(self, call: Call, dialled: str, caller: str | None = None) -> Destination:
         """Where `dialled` leads for this call's tenant and caller (the router's answer);
         `caller` dials it instead of the call's caller (a forward is dialled by the extension
         that forwards: its routes and caller-ID choice)."""

@@ -285,8 +285,10 @@ class Outbound:
             local=core.local,
             transport=info.transport,
             sdp=offer,
-            headers=[("P-Asserted-Identity", f"<sip:{caller_user}@{call.domain}>"),
-                     *trunk_headers(call.ring_owner)],  # fmt: skip
+            headers=[
+                ("P-Asserted-Identity", f"<sip:{caller_user}@{call.domain}>"),
+                *trunk_headers(call.ring_owner),
+            ],
         )
         target = (info.addresses[0] if info.addresses else info.host, info.port)
         return await self._fork(
