@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from centrex.api.app import create_app
 from centrex.api.sources import RegistrationsFromEvents
+from centrex.calls.live_state import InProcessLiveState
+from centrex.calls.presence import PresenceView
 from centrex.clock import ManualClock
 from centrex.data.db import Database
 from centrex.data.models import Base, Cdr, Direction, Disposition
@@ -67,6 +69,13 @@ class Env:
     ids: dict[str, Any] = field(default_factory=dict)  # path parameter -> A's (or B's) object
 
 
+class _NoDevices:
+    """The registrar as the presence view asks it: nothing registered (lamps are "offline")."""
+
+    def lookup(self, tenant_id: int, number: str) -> list[object]:
+        return []
+
+
 @pytest.fixture(name="env")
 async def env_fixture(database_url: str, tmp_path: Path) -> AsyncIterator[Env]:
     database = Database(database_url)
@@ -82,6 +91,7 @@ async def env_fixture(database_url: str, tmp_path: Path) -> AsyncIterator[Env]:
         events_bus=bus,
         registrations=registrations,
         calls=calls,
+        presence=PresenceView(InProcessLiveState(), _NoDevices(), database),  # type: ignore[arg-type]
         portal=False,
         **wiring,
     )

@@ -310,6 +310,7 @@ TABLE: list[Row] = [
     # live state
     Row("GET", f"{V}/registrations", LIST),
     Row("GET", f"{V}/calls", LIST),
+    Row("GET", f"{V}/presence", LIST),
     Row("DELETE", f"{V}/calls/{{call_id}}", WRITE),
     # tokens (partner reach)
     Row("GET", f"{V}/tokens", LIST, kind=REACH, own="token_id"),
