@@ -16,7 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from centrex.api.app import create_app
-from centrex.apps.call_media import CallMediaServices
+from centrex.apps.call_media import NOTICE_PROMPT, CallMediaServices
 from centrex.apps.launcher import AppLauncher, standard_apps
 from centrex.apps.mail import Mailer, OutboxWorker
 from centrex.apps.prompts.library import PromptLibrary
@@ -67,6 +67,10 @@ from centrex.transport import (
 from centrex.transport.certs import ensure_self_signed, server_context
 
 log = logging.getLogger(__name__)
+
+# Prompts played the moment a call is answered (no menu to hide their generation behind):
+# generated in the background at start instead of on first use.
+PROMPTS_HEARD_AT_ONCE = (NOTICE_PROMPT,)
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,7 @@ class Server:
         )
         self._outbox_stop = asyncio.Event()
         self._outbox_task: asyncio.Task[None] | None = None
+        self._warm_task: asyncio.Task[int] | None = None
         deps = CallDeps(
             driver=self.sip_driver,
             database=self.database,
@@ -337,6 +342,7 @@ class Server:
         self.ticker.start()
         self.metrics.start()
         self._outbox_task = asyncio.create_task(OutboxWorker(self.mailer).run(self._outbox_stop))
+        self._warm_task = asyncio.create_task(self.voicemail.prompts.warm(PROMPTS_HEARD_AT_ONCE))
         app = create_app(
             self.database,
             clock=self.clock,
@@ -373,6 +379,11 @@ class Server:
                 await self._http_task
             self._http = None
         await self.metrics.stop()
+        if self._warm_task is not None:
+            self._warm_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warm_task
+            self._warm_task = None
         await self.b2bua.close()
         self._outbox_stop.set()
         if self._outbox_task is not None:

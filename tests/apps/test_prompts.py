@@ -118,3 +118,18 @@ async def test_tts_text_cannot_inject_options(tmp_path: Path) -> None:
     path = await library.speak("--help -w /tmp/evil.wav", "en")
     assert _read(path)[0] == 8000
     assert not _exists(Path("/tmp/evil.wav"))
+
+
+async def test_warm_generates_each_language_once_and_survives_a_bad_key(tmp_path: Path) -> None:
+    """The server warms the prompts heard the moment a call is answered: every language is
+    generated ahead of use, a second warm-up makes nothing, and an unknown key is logged and
+    skipped instead of stopping the others."""
+    library = PromptLibrary(tmp_path)
+    made = await library.warm(["no.such_key", "common.recording_notice"], ["en", "fr"])
+    assert made == 2
+    for language in ("en", "fr"):
+        rate, channels, width, data = _read(library.path_for("common.recording_notice", language))
+        assert (rate, channels, width) == (8000, 1, 2)
+        assert len(data) > 8000  # at least a second of speech
+    assert await library.warm(["common.recording_notice"], ["en", "fr"]) == 0
+    assert _count_wavs(tmp_path) == 2

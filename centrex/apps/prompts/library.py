@@ -59,6 +59,23 @@ class PromptLibrary:
         text = prompt_text(key, lang)
         return await self._ensure(self._path(key, lang, text), text, lang)
 
+    async def warm(self, keys: Iterable[str], languages: Iterable[str] = LANGUAGES) -> int:
+        """Generate `keys` in every language ahead of their first use; returns how many files
+        were made. Why: prompts that must be heard at once (the recording notice starts with
+        the call) cannot wait for espeak-ng and sox on a loaded machine. A failure is logged and
+        left to the on-demand path."""
+        made = 0
+        for language in languages:
+            for key in keys:
+                try:
+                    if is_file(self.path_for(key, language)):
+                        continue
+                    await self.get(key, language)
+                    made += 1
+                except Exception:
+                    log.exception("prompt %s (%s) not generated ahead of use", key, language)
+        return made
+
     async def speak(self, text: str, language: str) -> Path:
         """A WAV file saying arbitrary `text` (a tenant's TTS prompt), cached by its hash."""
         lang = normalise_language(language)
