@@ -32,6 +32,7 @@ from sqlalchemy import select
 
 from centrex.calls.app_host import AppContext, AppHost, CallControl
 from centrex.calls.b2bua import B2BUA, CallDeps, CallSettings
+from centrex.calls.call_media import CallMediaHost
 from centrex.calls.cdr import CdrWriter
 from centrex.calls.features import CallFeature
 from centrex.calls.limits import CallLimits
@@ -143,6 +144,7 @@ def make_b2bua(
     box: SecretBox,
     limits: CallLimits,
     features: tuple[CallFeature, ...] = (),
+    call_media: CallMediaHost | None = None,
 ) -> B2BUA:
     """The one construction of the B2BUA: its collaborators grouped in one `CallDeps`."""
     deps = CallDeps(
@@ -158,6 +160,7 @@ def make_b2bua(
         clock=clock,
         publish=publish,
         apps=apps,
+        call_media=call_media,
     )
     return B2BUA(deps, LocalAddress(*CENTREX), settings, features)
 
@@ -408,6 +411,7 @@ async def make_harness(
     settings: CallSettings = SETTINGS,
     algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
     features: tuple[CallFeature, ...] = (),
+    call_media: CallMediaHost | None = None,
 ) -> AsyncIterator[Harness]:
     """Provision the world, build Centrex on the in-memory network, tear it all down after."""
     clock = ManualClock()
@@ -441,7 +445,7 @@ async def make_harness(
     b2bua = make_b2bua(
         driver=driver, database=database, registrar=registrar, engine=engine, clock=clock,
         publish=events.append, settings=settings, apps=apps, box=SecretBox("k"), limits=limits,
-        features=features,
+        features=features, call_media=call_media,
     )  # fmt: skip
     b2bua.register(dispatcher)
     errors = ErrorLog()
