@@ -23,6 +23,7 @@ from centrex.media.audio import write_wav
 from centrex.media.dtmf import telephone_event_packets
 from centrex.media.session import MediaLeg
 from tests.calls.harness import Harness
+from tests.calls.uas import CallLeg, ClientRequest
 from tests.media.phones import rtp
 
 TELEPHONE_EVENT_PT = 101  # what the harness phones offer (tests/media/phones.py `sdp`)
@@ -160,3 +161,25 @@ def catch_up(h: Harness) -> None:
     ticker = h.engine.ticker
     while ticker.next_deadline <= h.clock.monotonic():
         ticker.run_due(h.clock.monotonic())
+
+
+async def reoffer(
+    h: Harness,
+    sender: CallLeg,
+    receiver: CallLeg,
+    direction: str,
+    answer: str,
+    *,
+    method: str = "INVITE",
+) -> ClientRequest:
+    """`sender` re-offers with `direction` (RFC 3264 §8.4: sendonly holds the other party,
+    sendrecv resumes); Centrex relays it and `receiver` answers 200 with `answer`."""
+    before = len(receiver.received(method))
+    body = sender.phone.sdp(direction)
+    sent = sender.reinvite(body) if method == "INVITE" else sender.update(body)
+    await h.settle(until=lambda: len(receiver.received(method)) > before)
+    relayed = receiver.received(method)[-1]
+    receiver.answer_request(relayed, 200, receiver.phone.sdp(answer))
+    await h.settle()
+    assert sent.status == 200, sent.statuses
+    return sent
