@@ -17,6 +17,7 @@ from centrex.calls.call import Call, SipSide
 from centrex.calls.connect import DirectCall
 from centrex.calls.core import CallCore
 from centrex.calls.ending import Ending
+from centrex.calls.leg import TimerKind
 from centrex.calls.live_state import LiveState
 from centrex.calls.outbound import Outbound, RingFailure, RingOwner, RingResult, RingTarget
 from centrex.calls.plans import PlanCache
@@ -175,7 +176,12 @@ class CallActions:
             await self.apps.run_app(call, destination.app,
                                     extension=destination.argument or call.caller)  # fmt: skip
         elif isinstance(destination, ToFeature):
-            await self.feature(call, destination)
+            ringer = self.core.hooks.ringers.get(destination.feature)
+            if owner is not self.direct and ringer is not None:
+                # a blind transfer to a ring group or to park: the feature acts for `owner`
+                await ringer(call, destination.argument, owner)
+            else:
+                await self.feature(call, destination)
         else:
             failure = RingFailure(RingResult.DECLINED, destination.status, destination.reason)
             await owner.failed(call, failure)
@@ -203,3 +209,13 @@ class CallActions:
 
     async def reject(self, call: Call, status: int, reason: str) -> None:
         await self.ending.reject(call, status, reason)
+
+    # ---- feature deadlines ------------------------------------------------------------------
+    def arm_timer(self, call: Call, name: str, seconds: float) -> float:
+        """Arm the feature timer `name` of `call` on the B2BUA's clock (re-arming replaces
+        it); `FeatureHooks.on_timer(name, ...)` gets the call when it passes. Returns the
+        deadline (monotonic seconds). A call's end disarms all its timers."""
+        return self.core.arm(call, TimerKind.FEATURE, seconds, name)
+
+    def cancel_timer(self, call: Call, name: str) -> None:
+        call.timers.cancel(TimerKind.FEATURE, name)

@@ -97,6 +97,7 @@ class B2BUA:
             TimerKind.ACK_WAIT: lambda call, _leg, _at: self.ending.ack_timeout(call),
             TimerKind.MAX_DURATION: lambda call, _leg, _at: self.ending.max_duration(call),
             TimerKind.SESSION_EXPIRES: lambda call, _leg, _at: self.ending.session_expired(call),
+            TimerKind.FEATURE: lambda call, name, _at: core.hooks.timer(call, name),
         }
         self._timer: asyncio.TimerHandle | None = None
         self._timer_deadline: float | None = None

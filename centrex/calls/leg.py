@@ -35,7 +35,9 @@ Timers are deadlines on the caller's clock (`CallTimers`); nothing here reads ti
 * MAX_DURATION: the longest a call may last (prepaid credit, a tenant's cap), then BYE both;
 * SESSION_EXPIRES: RFC 4028 §10 — when the caller asked for a session interval, a refresh
   (re-INVITE or UPDATE) must arrive before it passes; otherwise the session is dead and the
-  call is ended with BYE, as the non-refreshing side must do.
+  call is ended with BYE, as the non-refreshing side must do;
+* FEATURE: a call feature's own deadline (a parked call's ring-back), keyed by the feature's
+  name in place of a leg label, handed to that feature (`FeatureHooks.on_timer`).
 """
 
 from __future__ import annotations
@@ -218,6 +220,7 @@ class TimerKind(enum.Enum):
     ACK_WAIT = "ack-wait"
     MAX_DURATION = "max-duration"
     SESSION_EXPIRES = "session-expires"
+    FEATURE = "feature"  # a call feature's deadline; the "leg" is the feature's name
 
 
 TimerKey = tuple[TimerKind, str]  # the kind and the leg label it belongs to ("" for the call)

@@ -17,6 +17,9 @@ the B2BUA's parts: it is given the `FeatureHooks` at wiring time and registers
   a group's member (`group_member(owner)`) is refused through that owner instead;
   `serve_ring(feature, handler)` rings a feature's parties under a given owner (an app's
   transfer to a ring group rings it under the transfer's owner);
+* deadlines — `on_timer(name, hook)` takes the call timers the feature armed with
+  `CallActions.arm_timer(call, name, seconds)` (a parked call's ring-back), on the B2BUA's
+  clock like every call timer;
 
 and reaches live state (presence, dialogs per extension, park slots, agents, queues) through
 `calls.live_state.LiveState` only, so that a shared implementation can replace the in-process
@@ -47,6 +50,7 @@ CallHook = Callable[["Call"], Awaitable[None]]
 StateHook = Callable[["Call", str], None]
 DestinationHandler = Callable[["Call", str], Awaitable[None]]
 RingHandler = Callable[["Call", str, "RingOwner"], Awaitable[None]]
+TimerHook = Callable[["Call"], Awaitable[None]]
 # (the INVITE, its tenant's id, the authenticated caller's extension)
 ReplacesHandler = Callable[["RequestReceived", int, str], Awaitable[None]]
 
@@ -99,6 +103,7 @@ class FeatureHooks:
         self._ended: list[tuple[str, CallHook]] = []
         self._contributors: list[tuple[str, PlanContributor]] = []
         self._ring: list[tuple[str, RingHook]] = []
+        self._timers: dict[str, TimerHook] = {}
         self.destinations: dict[str, DestinationHandler] = {}
         self.ringers: dict[str, RingHandler] = {}
         self.methods: dict[str, RequestHandler] = {}
@@ -165,6 +170,12 @@ class FeatureHooks:
     def on_ring_extension(self, name: str, hook: RingHook) -> None:
         self._ring.append((name, hook))
 
+    def on_timer(self, name: str, hook: TimerHook) -> None:
+        """Take the deadlines armed under `name` (`CallActions.arm_timer`)."""
+        if name in self._timers:
+            raise ValueError(f"timers named {name} are served by another feature already")
+        self._timers[name] = hook
+
     # ---- the call layer calls these ---------------------------------------------------------
     async def answered(self, call: Call, side: SipSide) -> None:
         for name, hook in self._answered:
@@ -209,6 +220,17 @@ class FeatureHooks:
                 return None
             owner = result
         return owner
+
+    async def timer(self, call: Call, name: str) -> None:
+        """A feature's deadline passed (the B2BUA's `TimerKind.FEATURE`)."""
+        hook = self._timers.get(name)
+        if hook is None:
+            log.warning("call %s: no feature takes the timer %s", call.call_id, name)
+            return
+        try:
+            await hook(call)
+        except Exception:  # a feature's bug must not break the call
+            log.exception("feature %s failed on its timer of call %s", name, call.call_id)
 
     async def releasing(self, call: Call) -> None:
         await self._run(self._releasing, call, "releasing")

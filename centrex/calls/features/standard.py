@@ -12,6 +12,8 @@ from centrex.calls.features.blf import BusyLamps, MailboxSummaries
 from centrex.calls.features.call_waiting import CallWaiting
 from centrex.calls.features.dnd import DoNotDisturb
 from centrex.calls.features.forward import Forwarder, ForwardingFeature
+from centrex.calls.features.park import CallPark
+from centrex.calls.features.pickup import CallPickup
 from centrex.calls.features.ring_group import RingGroups
 from centrex.calls.features.transfer_refer import ReferTransfer
 from centrex.clock import Clock
@@ -30,4 +32,5 @@ def standard_features(
                  CallWaiting(forwarder)]  # fmt: skip
     features.append(ReferTransfer())  # REFER, INVITE with Replaces: no ring hooks
     features.append(RingGroups(database, clock.monotonic))  # 600: asks members' ring hooks
+    features += [CallPickup(database), CallPark()]  # *8, **N; 700 (by transfer), 701-709
     return tuple(features)

@@ -14,7 +14,8 @@ Theory of operation:
 * Blind: the target is routed like a number the transferee dialled inside the transferring
   tenant — an extension (rung through `CallActions.ring_extension`, so DND/forward hooks
   apply), an outside number (the tenant's routes and trunks: billed to the tenant), a number a
-  feature serves (ring group, park: `CallActions.go`) or `*97N`, the voicemail of N. The
+  feature serves (ring group, park: `CallActions.go`, the feature acting for this transfer's
+  owner; park takes the transferee itself, `BlindRing.parked`) or `*97N`, the voicemail of N. The
   transferor's side is taken out of the bridge; the transferee hears ringback (ITU-T E.180,
   `transfer.play_ringback`) until the target answers; then the two are bridged (the
   transferee keeps its codec, the engine transcodes between G.711 laws), the final NOTIFY says
@@ -312,6 +313,21 @@ class ReferTransfer:
             core.spawn(self._hooks.answered(call, side), call)
         self._finish(referral, 200)
 
+    async def blind_parked(self, referral: Referral, slot: str) -> None:
+        """Park took the transferee into `slot` (`features/park.py`): ringback off, the
+        transferor's CDR leg closed, NOTIFY 200 naming the slot, then the transferor's BYE."""
+        if referral.ring is not None:
+            referral.ring.finish(TransferOutcome.CONNECTED)
+        transferor = referral.transferor
+        if transferor.cdr_leg_id is not None and not transferor.cdr_leg_closed:
+            transferor.cdr_leg_closed = True
+            await self.actions.core.deps.cdrs.end_leg(
+                transferor.cdr_leg_id, ended_at=self.actions.core.now(),
+                disposition=Disposition.ANSWERED, cause="transferred",
+                answered_at=transferor.answered_at,
+            )  # fmt: skip
+        self._finish(referral, 200, f"OK (parked in {slot})")
+
     async def _record_hop(self, call: Call, transferor: SipSide, target: SipSide) -> None:
         """CDR: the target's leg says who transferred, the transferor's leg closes."""
         cdrs = self.actions.core.deps.cdrs
@@ -390,6 +406,15 @@ class BlindRing:
 
     async def failed(self, call: Call, failure: RingFailure) -> None:
         await self._feature.blind_failed(self._referral, failure.status, None)
+
+    @property
+    def parker(self) -> str:
+        """Who parks the call, when the target is park: the transferor's extension."""
+        return self._referral.transferor.peer
+
+    async def parked(self, call: Call, slot: str) -> None:
+        """The target was park, which holds the transferee in `slot` now."""
+        await self._feature.blind_parked(self._referral, slot)
 
 
 def _phrase(reject: Reject) -> str:

@@ -57,6 +57,9 @@ class Extension(TenantOwned, Base):
     forward_unregistered: Mapped[str | None] = mapped_column(String(120))
     dnd: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     call_waiting: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Call pickup (calls/features/pickup.py): `*8` answers calls ringing the same group's
+    # extensions of the tenant (None: in no group).
+    pickup_group: Mapped[str | None] = mapped_column(String(40))
 
 
 class SipCredential(TenantOwned, Base):
