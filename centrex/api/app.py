@@ -25,6 +25,7 @@ from centrex.api.routes import (
     partners,
     recordings,
     ring_groups,
+    screening,
     tenants,
     tokens,
     trunks,
@@ -66,6 +67,7 @@ ROUTERS = (
     recordings,
     media,
     ring_groups,
+    screening,
 )
 
 

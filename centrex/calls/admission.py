@@ -10,7 +10,8 @@ Theory of operation (RFC 3261 §8.2, §22.3; DESIGN.md §2 steps 1–3):
    plan (`PlanCache`): an extension, an app, the trunks of an outbound route, or a rejection.
 3. The licence is checked (emergency calls always pass), the call registered with its caller's
    leg A, a CDR row opened at once so no call escapes the records, and the caller's SDP offer
-   applied to A's media leg. Then the call goes on through `CallActions.go`: to an app, to a
+   applied to A's media leg; the features' admission hooks may refuse it or change where it
+   goes (call screening). Then the call goes on through `CallActions.go`: to an app, to a
    call feature, to an extension's phones (after the features' extension-ring hooks) or to the
    trunks, under the `DirectCall` owner that decides what an answer or a failure means.
 """
@@ -233,4 +234,6 @@ class Admission:
             status = 503 if isinstance(exc, PortPoolExhausted) else 488
             await self.ending.reject(call, status, str(exc))
             return
-        await self.actions.go(call, destination)
+        admitted = await core.hooks.admit(call, destination)  # screening may refuse it here
+        if admitted is not None:
+            await self.actions.go(call, admitted)

@@ -10,6 +10,7 @@ from centrex.cli.billing_demo import demo_invoice
 from centrex.cli.forwarding import COMMANDS as FORWARDING_COMMANDS
 from centrex.cli.registrations import registrations
 from centrex.cli.ring_groups import ring_group
+from centrex.cli.screening import allowlist, blocklist
 from centrex.cli.serve import demo, serve
 from centrex.cli.telephony import cdr, extension, number, route, trunk
 from centrex.cli.tenants import db, partner, tenant
@@ -30,6 +31,8 @@ for command in (
     extension,
     voicemail,
     ring_group,
+    blocklist,
+    allowlist,
     number,
     trunk,
     route,

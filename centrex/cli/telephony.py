@@ -21,7 +21,7 @@ from centrex.data.models import (
 from centrex.data.secrets_box import SecretBox
 from centrex.errors import ValidationFailed
 from centrex.provisioning import cdrs as cdr_service
-from centrex.provisioning import digest_policy, forwarding
+from centrex.provisioning import digest_policy, forwarding, screening
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import numbers as number_service
 from centrex.provisioning import trunks as trunk_service
@@ -137,6 +137,18 @@ def extension_create(
     type=click.Choice(["on", "off"]),
     help="on (default): a second call rings a phone in a call; off: busy treatment.",
 )
+@click.option(
+    "--outbound",
+    "outbound_class",
+    type=click.Choice(list(screening.CLASSES)),
+    help="Outbound barring: internal (no outside calls), national, international, all "
+    "(the default). Emergency numbers are always allowed.",
+)
+@click.option(
+    "--premium",
+    type=click.Choice(["on", "off"]),
+    help="on: premium-rate and shared-cost numbers may be dialled (off by default).",
+)
 @json_option
 @pass_state
 def extension_update(
@@ -150,6 +162,8 @@ def extension_update(
     record_layout: str | None,
     digest: str | None,
     call_waiting: str | None,
+    outbound_class: str | None,
+    premium: str | None,
     as_json: bool,
 ) -> None:
     """Change an extension (options left out stay as they are)."""
@@ -172,6 +186,11 @@ def extension_update(
             await digest_policy.set_extension_policy(scope, ext, policy)
         if call_waiting is not None:
             await forwarding.set_call_waiting(scope, number, call_waiting == "on")
+        if outbound_class is not None or premium is not None:
+            allowed = None if premium is None else premium == "on"
+            await screening.set_barring(
+                scope, number, outbound_class=outbound_class, premium=allowed
+            )
         view = extension_view(ext)
         view["tenant"] = scope.domain
         return view

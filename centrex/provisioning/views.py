@@ -81,6 +81,9 @@ def extension_view(
         "forwarding": forwarding_view(extension),
         "dnd": bool(extension.dnd),
         "call_waiting": extension.call_waiting is not False,
+        # issue 12 item 5 (calls/features/screening.py)
+        "outbound_class": extension.outbound_class or "all",
+        "premium": bool(extension.premium),
     }
     if credential is not None:
         view["sip_username"] = credential.username

@@ -247,6 +247,14 @@ async def _own_everything(env: Env) -> None:
         json={"number": "600", "members": [{"target": "401"}]},
     )
     ids["b_ring_group_id"] = b_group["id"]
+    for name, direction in (("blocklist", "inbound"), ("allowlist", "outbound")):
+        entry = await _post(
+            env,
+            "admin_a",
+            f"/api/v1/{name}",
+            json={"pattern": "+41215550100", "direction": direction, "extension": "301"},
+        )
+        ids[f"{name}_id"] = entry["id"]
 
 
 async def snapshot(env: Env, tenant_id: int | None = None) -> dict[str, Any]:

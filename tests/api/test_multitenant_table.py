@@ -182,6 +182,25 @@ TABLE: list[Row] = [
         note="own group to an extension of A",
     ),
     Row("DELETE", f"{V}/ring-groups/{{group_id}}", WRITE, params={"group_id": "ring_group_id"}),
+    # call screening lists (another tenant's extension is unknown: 422)
+    *(
+        row
+        for name in ("blocklist", "allowlist")
+        for row in (
+            Row("GET", f"{V}/{name}", LIST, own=f"{name}_id"),
+            Row(
+                "POST",
+                f"{V}/{name}",
+                REFERENCE,
+                body=_json({"pattern": "+33*", "direction": "inbound", "extension": "301"}),
+                status=422,
+                error="screening-extension-unknown",
+                note="for an extension of A",
+            ),
+            Row("GET", f"{V}/{name}/{{entry_id}}", READ, params={"entry_id": f"{name}_id"}),
+            Row("DELETE", f"{V}/{name}/{{entry_id}}", WRITE, params={"entry_id": f"{name}_id"}),
+        )
+    ),
     # call flows (a graph naming another tenant's media is a 422 flow-invalid issue list)
     Row("GET", f"{V}/flows", LIST, own="flow_id"),
     Row(

@@ -109,17 +109,23 @@ def write_prompt(path: Path, seconds: float = 0.2) -> Path:
     return path
 
 
+def receive(leg: MediaLeg, data: bytes) -> None:
+    """One datagram from the leg's party (the address its SDP gave) into the leg's RTP
+    protocol: counters, latching, taps and relay as for a packet off the socket."""
+    source = leg.send_addr
+    assert source is not None, "the leg has no remote party yet"
+    leg.protocols()[0].datagram_received(data, source)
+
+
 def press(leg: MediaLeg, digits: str, *, ssrc: int = 0x1234, start_ts: int = 8000) -> None:
-    """The leg's party presses `digits` (RFC 4733 telephone-events, §2.5.1), delivered to the
-    leg's taps as the session delivers a received packet (centrex/media/session.py): the real
-    digit listener decodes them, only the socket is left out."""
+    """The leg's party presses `digits` (RFC 4733 telephone-events, §2.5.1): the packets enter
+    the leg's real receive path (`MediaLeg.protocols`, from the party's SDP address) as its
+    socket would hand them over; only the socket is left out."""
     seq = 100
     ts = start_ts
     for digit in digits:
         for packet in telephone_event_packets(digit):
-            data = rtp(TELEPHONE_EVENT_PT, seq, ts, ssrc, packet.payload, packet.marker)
-            for tap in list(leg.taps):
-                tap(data, TELEPHONE_EVENT_PT, ts)
+            receive(leg, rtp(TELEPHONE_EVENT_PT, seq, ts, ssrc, packet.payload, packet.marker))
             seq += 1
         ts += 1600  # the next press starts 200 ms later, a new event timestamp
 
@@ -144,13 +150,10 @@ def media_of(h: Harness, call_id: str) -> tuple[MediaLeg, MediaLeg]:
 
 def talk(h: Harness, leg: MediaLeg, count: int, *, level: int = 0x10, ssrc: int = 0x5678) -> None:
     """The leg's party talks for `count` ticks: one PCMU frame (payload type 0, every byte
-    `level`: loud, unlike the 0xFF of µ-law silence) reaches the leg's taps before each tick."""
+    `level`: loud, unlike the 0xFF of µ-law silence) is received before each tick."""
     ticker = h.engine.ticker
     for n in range(count):
-        ts = 160 * n
-        data = rtp(0, n, ts, ssrc, bytes([level]) * 160)
-        for tap in list(leg.taps):
-            tap(data, 0, ts)
+        receive(leg, rtp(0, n, 160 * n, ssrc, bytes([level]) * 160))
         h.clock.advance(ticker.interval)
         ticker.run_due(h.clock.monotonic())
 

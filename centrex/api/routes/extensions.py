@@ -32,7 +32,7 @@ from centrex.api.services import ApiServices
 from centrex.data.models import Extension, RecordingLayout, RecordingMode, SipCredential
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound
-from centrex.provisioning import digest_policy, forwarding
+from centrex.provisioning import digest_policy, forwarding, screening
 from centrex.provisioning import extensions as service
 from centrex.provisioning.numbers import extension_numbers
 from centrex.provisioning.views import extension_view
@@ -43,6 +43,8 @@ ExtNumber = Annotated[str, StringConstraints(min_length=2, max_length=5, pattern
 # null: follow the tenant's recording setting
 RecordCalls = Literal["never", "always", "on-demand"]
 RecordLayout = Literal["mixed", "per-party"]
+# outbound barring (calls/features/screening_rules.py)
+OutboundClassName = Literal["internal", "national", "international", "all"]
 SipUser = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 ]
@@ -73,6 +75,8 @@ class ExtensionPatch(Strict):
     forwarding: ForwardingPatch | None = None
     dnd: bool | None = None
     call_waiting: bool | None = None
+    outbound_class: OutboundClassName | None = None
+    premium: bool | None = None
 
 
 Destination = Annotated[str, StringConstraints(min_length=1, max_length=120)]
@@ -114,6 +118,8 @@ class ExtensionOut(BaseModel):
     forwarding: ForwardingOut = ForwardingOut()
     dnd: bool = False
     call_waiting: bool = True
+    outbound_class: str = "all"
+    premium: bool = False
     sip_username: str | None = None
     sip_realm: str | None = None
     numbers: list[str] = []
@@ -238,6 +244,9 @@ async def update_extension(
         await forwarding.set_dnd(scope, extension.number, body.dnd)
     if body.call_waiting is not None:
         await forwarding.set_call_waiting(scope, extension.number, body.call_waiting)
+    if body.outbound_class is not None or body.premium is not None:
+        await screening.set_barring(scope, extension.number, outbound_class=body.outbound_class,
+                                    premium=body.premium)  # fmt: skip
     return await _view(scope, extension)
 
 

@@ -17,6 +17,9 @@ the B2BUA's parts: it is given the `FeatureHooks` at wiring time and registers
   a group's member (`group_member(owner)`) is refused through that owner instead;
   `serve_ring(feature, handler)` rings a feature's parties under a given owner (an app's
   transfer to a ring group rings it under the transfer's owner);
+* admission — `on_admit(name, hook)` sees every new call (from a phone or a trunk) with the
+  router's destination before it goes anywhere: it may pass it on, change it, or handle the
+  call itself (screening rejects a blocked caller, bars an outbound number);
 * deadlines — `on_timer(name, hook)` takes the call timers the feature armed with
   `CallActions.arm_timer(call, name, seconds)` (a parked call's ring-back), on the B2BUA's
   clock like every call timer;
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from centrex.calls.call import Call, SipSide
     from centrex.calls.deps import RequestHandler
     from centrex.calls.outbound import RingOwner
+    from centrex.calls.router import Destination
     from centrex.data.models import Tenant
     from centrex.sip.events import RequestReceived
 
@@ -73,6 +77,7 @@ class Handled:
 
 HANDLED = Handled()
 RingHook = Callable[["Call", str, "RingOwner"], Awaitable["RingOwner | Handled"]]
+AdmitHook = Callable[["Call", "Destination"], Awaitable["Destination | Handled"]]
 
 
 def group_member(owner: RingOwner) -> bool:
@@ -103,6 +108,7 @@ class FeatureHooks:
         self._ended: list[tuple[str, CallHook]] = []
         self._contributors: list[tuple[str, PlanContributor]] = []
         self._ring: list[tuple[str, RingHook]] = []
+        self._admit: list[tuple[str, AdmitHook]] = []
         self._timers: dict[str, TimerHook] = {}
         self.destinations: dict[str, DestinationHandler] = {}
         self.ringers: dict[str, RingHandler] = {}
@@ -170,6 +176,9 @@ class FeatureHooks:
     def on_ring_extension(self, name: str, hook: RingHook) -> None:
         self._ring.append((name, hook))
 
+    def on_admit(self, name: str, hook: AdmitHook) -> None:
+        self._admit.append((name, hook))
+
     def on_timer(self, name: str, hook: TimerHook) -> None:
         """Take the deadlines armed under `name` (`CallActions.arm_timer`)."""
         if name in self._timers:
@@ -231,6 +240,21 @@ class FeatureHooks:
             await hook(call)
         except Exception:  # a feature's bug must not break the call
             log.exception("feature %s failed on its timer of call %s", name, call.call_id)
+
+    async def admit(self, call: Call, destination: Destination) -> Destination | None:
+        """Run the admission hooks in order on a new call's destination: the destination to
+        go to, or None when a hook handled the call (it answered the caller). A failing hook
+        is skipped (logged): the call goes on as routed."""
+        for name, hook in self._admit:
+            try:
+                result = await hook(call, destination)
+            except Exception:  # a feature's bug must not stop the call
+                log.exception("feature %s failed to admit call %s", name, call.call_id)
+                continue
+            if isinstance(result, Handled):
+                return None
+            destination = result
+        return destination
 
     async def releasing(self, call: Call) -> None:
         await self._run(self._releasing, call, "releasing")

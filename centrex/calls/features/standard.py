@@ -15,6 +15,7 @@ from centrex.calls.features.forward import Forwarder, ForwardingFeature
 from centrex.calls.features.park import CallPark
 from centrex.calls.features.pickup import CallPickup
 from centrex.calls.features.ring_group import RingGroups
+from centrex.calls.features.screening import CallScreening
 from centrex.calls.features.transfer_refer import ReferTransfer
 from centrex.clock import Clock
 from centrex.data.db import Database
@@ -26,6 +27,7 @@ def standard_features(
     """Every call feature of the platform, built on the given database and clock;
     `mailboxes` answers message-summary subscriptions (the voicemail)."""
     features: list[CallFeature] = [BusyLamps(mailboxes)]
+    features.append(CallScreening(database))  # admission hook: lists and barring
     _ = (database, clock)  # the features below read their configuration through these
     forwarder = Forwarder(database)  # DND, forward always, call waiting: in this order
     features += [DoNotDisturb(forwarder, database), ForwardingFeature(forwarder, database),

@@ -33,6 +33,7 @@ from centrex.data.models.billing import (
 from centrex.data.models.cdr import Cdr, CdrLeg, Direction, Disposition, HangupSide
 from centrex.data.models.registrar import RegistrarBinding
 from centrex.data.models.ring_groups import RingGroup, RingGroupMember, RingStrategy
+from centrex.data.models.screening import ScreeningEntry
 from centrex.data.models.telephony import (
     Extension,
     Number,
@@ -107,6 +108,7 @@ __all__ = [
     "RingGroupMember",
     "RingStrategy",
     "Role",
+    "ScreeningEntry",
     "SipCredential",
     "StaffAccount",
     "Tenant",

@@ -60,6 +60,10 @@ class Extension(TenantOwned, Base):
     # Call pickup (calls/features/pickup.py): `*8` answers calls ringing the same group's
     # extensions of the tenant (None: in no group).
     pickup_group: Mapped[str | None] = mapped_column(String(40))
+    # Outbound barring (calls/features/screening.py): internal, national, international or all
+    # (the default: nothing barred by class); premium-rate/shared-cost numbers need `premium`.
+    outbound_class: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
+    premium: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SipCredential(TenantOwned, Base):
