@@ -24,6 +24,7 @@ from centrex.provisioning import cdrs as cdr_service
 from centrex.provisioning import digest_policy, forwarding, screening
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import numbers as number_service
+from centrex.provisioning import pickup as pickup_service
 from centrex.provisioning import trunks as trunk_service
 from centrex.provisioning.storage import MediaStore
 from centrex.provisioning.tenants import get_tenant, scope_for
@@ -138,6 +139,11 @@ def extension_create(
     help="on (default): a second call rings a phone in a call; off: busy treatment.",
 )
 @click.option(
+    "--pickup-group",
+    help="Pickup group label: *8 answers calls ringing the group's other extensions "
+    "('' or none: in no group).",
+)
+@click.option(
     "--outbound",
     "outbound_class",
     type=click.Choice(list(screening.CLASSES)),
@@ -162,6 +168,7 @@ def extension_update(
     record_layout: str | None,
     digest: str | None,
     call_waiting: str | None,
+    pickup_group: str | None,
     outbound_class: str | None,
     premium: str | None,
     as_json: bool,
@@ -170,6 +177,8 @@ def extension_update(
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         scope = await scope_for(session, domain)
+        if pickup_group is not None:
+            pickup_service.parse_pickup_group(pickup_group)  # refused before anything changes
         ext = await extension_service.get_extension(scope, number)
         await extension_service.update_extension(
             scope,
@@ -186,6 +195,8 @@ def extension_update(
             await digest_policy.set_extension_policy(scope, ext, policy)
         if call_waiting is not None:
             await forwarding.set_call_waiting(scope, number, call_waiting == "on")
+        if pickup_group is not None:
+            await pickup_service.set_pickup_group(scope, number, pickup_group)
         if outbound_class is not None or premium is not None:
             allowed = None if premium is None else premium == "on"
             await screening.set_barring(

@@ -81,6 +81,7 @@ def extension_view(
         "forwarding": forwarding_view(extension),
         "dnd": bool(extension.dnd),
         "call_waiting": extension.call_waiting is not False,
+        "pickup_group": extension.pickup_group,  # issue 12 item 4 (features/pickup.py)
         # issue 12 item 5 (calls/features/screening.py)
         "outbound_class": extension.outbound_class or "all",
         "premium": bool(extension.premium),

@@ -34,6 +34,7 @@ from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound
 from centrex.provisioning import digest_policy, forwarding, screening
 from centrex.provisioning import extensions as service
+from centrex.provisioning import pickup as pickup_service
 from centrex.provisioning.numbers import extension_numbers
 from centrex.provisioning.views import extension_view
 
@@ -75,6 +76,8 @@ class ExtensionPatch(Strict):
     forwarding: ForwardingPatch | None = None
     dnd: bool | None = None
     call_waiting: bool | None = None
+    # null or "" clears (features/pickup.py)
+    pickup_group: Annotated[str, StringConstraints(max_length=40)] | None = None
     outbound_class: OutboundClassName | None = None
     premium: bool | None = None
 
@@ -118,6 +121,7 @@ class ExtensionOut(BaseModel):
     forwarding: ForwardingOut = ForwardingOut()
     dnd: bool = False
     call_waiting: bool = True
+    pickup_group: str | None = None
     outbound_class: str = "all"
     premium: bool = False
     sip_username: str | None = None
@@ -225,6 +229,8 @@ async def update_extension(
 ) -> dict[str, Any]:
     require_tenant_admin(caller)
     extension = await _get(scope, caller, extension_id)
+    if body.pickup_group is not None:
+        pickup_service.parse_pickup_group(body.pickup_group)  # refused before anything changes
     await service.update_extension(
         scope,
         extension,
@@ -244,6 +250,8 @@ async def update_extension(
         await forwarding.set_dnd(scope, extension.number, body.dnd)
     if body.call_waiting is not None:
         await forwarding.set_call_waiting(scope, extension.number, body.call_waiting)
+    if "pickup_group" in body.model_fields_set:
+        await pickup_service.set_pickup_group(scope, extension.number, body.pickup_group)
     if body.outbound_class is not None or body.premium is not None:
         await screening.set_barring(scope, extension.number, outbound_class=body.outbound_class,
                                     premium=body.premium)  # fmt: skip
