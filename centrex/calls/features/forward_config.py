@@ -160,10 +160,12 @@ async def set_forward(
     if seconds is not None and kind is not ForwardKind.NO_ANSWER:
         raise ValidationFailed("--after applies to --no-answer only",
                                error_id="forward-seconds-without-no-answer")  # fmt: skip
+    if seconds is not None:
+        check_seconds(seconds)  # before anything is set: a refusal writes nothing
     checked = await check_destination(scope, extension, destination)
     setattr(extension, COLUMNS[kind], checked)
     if kind is ForwardKind.NO_ANSWER and seconds is not None:
-        extension.forward_no_answer_seconds = check_seconds(seconds)
+        extension.forward_no_answer_seconds = seconds
     await scope.session.flush()
     return extension
 
