@@ -15,14 +15,16 @@ from typing import cast
 import pytest
 
 from centrex.calls.call_media import CallMediaHost
+from centrex.calls.features.blf import BusyLamps
 from centrex.calls.features.park import CallPark, ParkLot
 from centrex.calls.features.transfer_refer import ReferTransfer
 from centrex.calls.leg import TimerKind
 from centrex.calls.live_state import DialogPhase
 from centrex.data.models import Disposition
+from centrex.sip.dialog_info import parse_dialog_info
 from tests.calls.harness import Harness, make_harness
 from tests.calls.test_transfer_refer import DONE, TRYING, answer_notifies, notifies, refer
-from tests.calls.uas import IncomingCall, OutgoingCall
+from tests.calls.uas import CallLeg, IncomingCall, OutgoingCall
 
 TIMEOUT = 60.0
 RING_BACK = 20.0
@@ -47,7 +49,7 @@ class Music:
 async def world(url: str, tmp: Path) -> AsyncIterator[tuple[Harness, CallPark]]:
     park = CallPark(timeout=TIMEOUT, ring_back_seconds=RING_BACK,
                     music=cast(CallMediaHost, Music(tmp / "moh.wav")))  # fmt: skip
-    async with make_harness(url, features=(ReferTransfer(), park)) as h:
+    async with make_harness(url, features=(BusyLamps(), ReferTransfer(), park)) as h:
         for phone in h.phones.values():
             answer_notifies(phone)
         yield h, park
@@ -265,3 +267,29 @@ async def test_another_tenants_slot_cannot_be_retrieved(world_: tuple[Harness, C
     assert retriever.status == 200
     assert h.b2bua.calls[caller.call_id].b is not None
     assert h.b2bua.calls[beta_call.call_id].b is None
+
+
+def lamp_states(leg: CallLeg) -> list[list[str]]:
+    """The dialog states of every NOTIFY of a busy-lamp subscription, in order."""
+    bodies = [parse_dialog_info(r.request.body) for r in leg.received("NOTIFY")]
+    return [[d.state for d in info.dialogs] for info in bodies]
+
+
+async def test_a_busy_lamp_on_a_slot_shows_the_parked_call(
+    world_: tuple[Harness, CallPark],
+) -> None:
+    h, _ = world_
+    await h.register("101", "102", "103", "beta-201")
+    lamp = h["103"].subscribe("701")
+    stranger = h["beta-201"].subscribe("701")  # beta's own 701, empty
+    await h.settle()
+    assert lamp.sent[-1].status == 200
+    assert lamp_states(lamp) == [[]]
+    caller, _ = await parked_call(h)
+    assert lamp_states(lamp)[-1] == ["confirmed"]
+    assert lamp_states(stranger) == [[]]  # another tenant sees nothing of acme's slot
+    retriever = h["101"].invite("701")
+    await h.settle()
+    assert retriever.status == 200
+    assert lamp_states(lamp)[-1] == []
+    assert caller.call_id in h.b2bua.calls

@@ -17,7 +17,9 @@ Theory of operation
   refused (403: park takes a call by transfer).
 * The slot in the live state: besides the claim, the slot number gets a CONFIRMED dialog of the
   parked call (`LiveState.set_dialog(tenant, "701", ...)`), so presence and a busy lamp can
-  watch a slot like an extension; it is TERMINATED when the call leaves the slot.
+  watch a slot like an extension (`blf.py` takes a SUBSCRIBE Event: dialog to any number of
+  the subscriber's plan: the lamp shows `confirmed` while a call is parked there); it is
+  TERMINATED when the call leaves the slot.
 * Retrieving: dialling the slot from any phone of the same tenant (`ToFeature("park-retrieve",
   "701")`, looked up in the caller's tenant only) frees the slot (`release_park_slot`: a
   retrieve and the time-out cannot both win), stops the music and moves the retriever's
