@@ -142,6 +142,15 @@ class CdrWriter:
         async with self._db.engine.begin() as conn:
             await conn.execute(update(_LEGS).where(_LEGS.c.id == leg_id).values(**values))
 
+    async def left_through_trunk(self, cdr_id: int, *, callee: str, trunk_id: int) -> None:
+        """A call that was not dialled out was answered through a trunk (an extension
+        forwarded to an outside number): the leg that costs makes it an outbound call of the
+        tenant to `callee`, as rating expects (the forwarding extension stays in the legs)."""
+        values = {"callee": callee, "direction": Direction.OUTBOUND, "trunk_id": trunk_id}
+        stmt = update(_CDRS).where(_CDRS.c.id == cdr_id).values(**values)
+        async with self._db.engine.begin() as conn:
+            await conn.execute(stmt)
+
     async def answered(self, cdr_id: int, answered_at: datetime, trunk_id: int | None) -> None:
         values: dict[str, object] = {"answered_at": answered_at}
         if trunk_id is not None:

@@ -123,6 +123,10 @@ class DirectCall:
             await core.deps.cdrs.answered(
                 call.cdr_id, call.answered_at, side.trunk.id if side.trunk else None
             )
+            if side.trunk is not None and call.direction is not Direction.OUTBOUND:
+                await core.deps.cdrs.left_through_trunk(
+                    call.cdr_id, callee=side.invite.uri.user or call.callee, trunk_id=side.trunk.id
+                )
         core.event(call, "answered")
         core.spawn(self.hooks.answered(call, side), call)
 

@@ -22,7 +22,7 @@ from centrex.calls.features.standard import standard_features
 from centrex.calls.outbound import RingFailure, RingResult
 from centrex.clock import ManualClock
 from centrex.data.db import Database
-from centrex.data.models import Extension, Tenant
+from centrex.data.models import Direction, Disposition, Extension, Tenant
 from centrex.data.tenancy import TenantScope
 from centrex.errors import ValidationFailed
 from centrex.provisioning import extensions, numbers
@@ -162,6 +162,26 @@ async def test_forward_always_to_an_outside_number_carries_diversion(fh: Harness
     assert call.statuses == [100, 200]
     call.bye()
     await fh.settle()
+    # the leg that costs: an outbound call of the tenant to the outside number, rated as such
+    cdr = await fh.cdr(call.call_id)
+    assert (cdr.direction, cdr.callee, cdr.disposition) == (
+        Direction.OUTBOUND,
+        OUTSIDE_E164,
+        Disposition.ANSWERED,
+    )
+    assert cdr.trunk_id is not None
+
+
+async def test_an_unanswered_outside_forward_keeps_the_dialled_extension(fh: Harness) -> None:
+    """Nothing left through the trunk: the CDR stays the internal call to 102."""
+    await fh.register("101")
+    await forward(fh, "102", "always", OUTSIDE)
+    call = fh["101"].invite("102")
+    await fh.settle()
+    fh.carrier_a.incoming[0].reject(486)
+    await fh.settle()
+    cdr = await fh.cdr(call.call_id)
+    assert (cdr.direction, cdr.callee) == (Direction.INTERNAL, "102")
 
 
 async def test_the_diversion_survives_trunk_failover(fh: Harness) -> None:
