@@ -197,3 +197,13 @@ async def test_another_tenants_ringing_call_is_never_picked_up(ph: Harness) -> N
     picker = h["103"].invite("*8")
     await h.settle()
     await assert_picked(h, caller, picker, rung)
+
+
+async def test_the_pickers_own_ringing_call_is_not_picked_up(ph: Harness) -> None:
+    h = ph
+    await h.register("102", "103")
+    rung = await ringing(h, "103", "102")
+    own = h["103"].invite("**102")
+    await h.settle()
+    assert own.status == 480
+    assert not rung.cancelled

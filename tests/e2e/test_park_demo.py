@@ -1,7 +1,8 @@
-"""Call park from a real phone in `centrex demo` (issue 12 item 4): baresip 102 calls 101, 101
-answers and blind-transfers the call to 700 (REFER, baresip's `transfer` command): 101 is
-released and 102 waits in slot 701; baresip 103 dials 701 and gets the parked call — 102 and
-103 then hear each other (FFT of what each phone recorded). The credentials are the demo's own
+"""Call park and pickup from real phones in `centrex demo` (issue 12 item 4): baresip 102 calls
+101, 101 answers and blind-transfers the call to 700 (REFER, baresip's `transfer` command): 101
+is released and 102 waits in slot 701; baresip 103 dials 701 and gets the parked call — 102 and
+103 then hear each other (FFT of what each phone recorded). Pickup: 102 calls 101, which rings;
+103 dials **101 and gets the call, 101 stops ringing. The credentials are the demo's own
 `--json` output, as in test_demo.py.
 
 Ports (this test's own, shared with no other e2e test): SIP 15400-15449 (Centrex 15400, phones
@@ -119,4 +120,32 @@ def test_demo_101_parks_a_call_and_103_retrieves_it(demo: Demo, tmp_path: Path) 
     assert level > 300, level
     heard_by_retriever, level = dominant_frequency(retriever.recordings()[-1])
     assert abs(heard_by_retriever - 1000) < 20, heard_by_retriever  # 102's tone
+    assert level > 300, level
+
+
+def test_demo_103_picks_up_a_call_ringing_101(demo: Demo, tmp_path: Path) -> None:
+    domain = demo.info["domain"]
+    with (
+        phone(demo, tmp_path, "101", answer=False) as rung,
+        phone(demo, tmp_path, "103", answer=False) as picker,
+        phone(demo, tmp_path, "102", answer=False) as caller,
+    ):
+        for p in (rung, picker, caller):
+            assert p.wait_log("200 OK", timeout=30), p.log()
+        caller.command("dial", f"sip:101@{domain}")
+        assert rung.wait_log("Incoming call", timeout=30), rung.log()
+        time.sleep(1)
+        picker.command("dial", f"sip:**101@{domain}")
+        assert picker.wait_log("Call established", timeout=30), picker.log()
+        assert caller.wait_log("Call established", timeout=30), caller.log()
+        assert rung.wait_hung_up(timeout=20), rung.log()  # CANCEL: it stopped ringing
+        assert "Call established" not in rung.log()
+        time.sleep(10)
+        picker.command("hangup")
+        assert caller.wait_hung_up(timeout=20), caller.log()
+    heard_by_caller, level = dominant_frequency(caller.recordings()[-1])
+    assert abs(heard_by_caller - 1500) < 20, heard_by_caller  # 103's tone
+    assert level > 300, level
+    heard_by_picker, level = dominant_frequency(picker.recordings()[-1])
+    assert abs(heard_by_picker - 1000) < 20, heard_by_picker  # 102's tone
     assert level > 300, level

@@ -94,6 +94,8 @@ class CallPickup:
             ringing = actions.find(call_id, call.tenant_id)  # this tenant's calls only
             if ringing is None or ringing is call or not self._can_pick(ringing):
                 continue
+            if ringing.caller == call.caller and ringing.direction is not Direction.INBOUND:
+                continue  # the picker's own call, ringing its colleague
             await self.pick(call, ringing, extension)
             return
         what = f"extension {argument}" if argument else "your pickup group"
