@@ -94,6 +94,9 @@ class Call:
     pending_trunks: list[TrunkRef] = field(default_factory=list)
     dialled_number: str = ""
     caller_id: str | None = None
+    # the caller's name for the tenant's phones (From display name): its extension's name
+    # (features/caller_id.py), else what its phone sent
+    caller_name: str | None = None
     timers: CallTimers = field(default_factory=CallTimers)
     response_to_a: Response | None = None
     ring_owner: RingOwner | None = None  # who decides what an answer or a failure means

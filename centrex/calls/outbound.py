@@ -98,6 +98,12 @@ def ring_seconds(owner: RingOwner, default: float) -> float:
     return float(value) if isinstance(value, int | float) and value > 0 else default
 
 
+def caller_withheld(owner: RingOwner | None) -> bool:
+    """The owner asks for the caller's identity to be withheld from the far end (`*31`, CLIR:
+    an owner with `withhold_caller_id = True`)."""
+    return getattr(owner, "withhold_caller_id", False) is True
+
+
 def trunk_headers(owner: RingOwner | None) -> tuple[tuple[str, str], ...]:
     """Extra headers an owner wants on its trunk INVITEs (`trunk_headers`, optional): a
     forward's Diversion (RFC 5806). Kept on the owner, so a failover INVITE carries them too."""
@@ -132,7 +138,8 @@ class Outbound:
     ) -> list[SipSide] | None:
         """One fork per registered contact of `number` (None: the caller left meanwhile)."""
         core = self.core
-        display = call.a.invite.from_.display_name if call.a.invite.from_ else None
+        sent = call.a.invite.from_.display_name if call.a.invite.from_ else None
+        display = call.caller_name or sent
         sides: list[SipSide] = []
         for index, binding in enumerate(bindings, start=len(call.forks) + 1):
             if call.state is CallState.ENDED:
@@ -277,18 +284,22 @@ class Outbound:
         offer = core.engine.offer_for(media, call.a.invite.body).serialize()
         port = f":{info.port}" if info.port else ""
         caller_user = caller_id or "anonymous"
+        asserted = [("P-Asserted-Identity", f"<sip:{caller_user}@{call.domain}>")]
+        caller_uri, caller_name = f"sip:{caller_user}@{call.domain}", None
+        if caller_withheld(call.ring_owner):
+            # RFC 3323 §4.1.1.3: an anonymous From; RFC 3325 §9.3: the carrier (a trusted
+            # peer) still gets the asserted identity, with Privacy: id not to pass it on
+            caller_uri, caller_name = sig.ANONYMOUS_URI, "Anonymous"
+            asserted.append(("Privacy", "id"))
         invite = sig.invite_to(
             f"sip:{number}@{info.host}{port}",
-            caller_uri=f"sip:{caller_user}@{call.domain}",
-            caller_name=None,
+            caller_uri=caller_uri,
+            caller_name=caller_name,
             callee_uri=f"sip:{number}@{info.host}{port}",
             local=core.local,
             transport=info.transport,
             sdp=offer,
-            headers=[
-                ("P-Asserted-Identity", f"<sip:{caller_user}@{call.domain}>"),
-                *trunk_headers(call.ring_owner),
-            ],
+            headers=[*asserted, *trunk_headers(call.ring_owner)],
         )
         target = (info.addresses[0] if info.addresses else info.host, info.port)
         return await self._fork(

@@ -21,6 +21,7 @@ from centrex.sip.uri import URI, parse_uri
 
 SDP = "application/sdp"
 ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY"
+ANONYMOUS_URI = "sip:anonymous@anonymous.invalid"  # RFC 3323 §4.1.1.3
 
 
 @dataclass(frozen=True, slots=True)

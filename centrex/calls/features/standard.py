@@ -10,6 +10,7 @@ from __future__ import annotations
 from centrex.calls.features import CallFeature
 from centrex.calls.features.blf import BusyLamps, MailboxSummaries
 from centrex.calls.features.call_waiting import CallWaiting
+from centrex.calls.features.caller_id import CallerIdentity
 from centrex.calls.features.dnd import DoNotDisturb
 from centrex.calls.features.forward import Forwarder, ForwardingFeature
 from centrex.calls.features.park import CallPark
@@ -27,7 +28,8 @@ def standard_features(
     """Every call feature of the platform, built on the given database and clock;
     `mailboxes` answers message-summary subscriptions (the voicemail)."""
     features: list[CallFeature] = [BusyLamps(mailboxes)]
-    features.append(CallScreening(database))  # admission hook: lists and barring
+    # admission hooks: screening first (a refused call needs no name), then the caller's name
+    features += [CallScreening(database), CallerIdentity(database)]  # and *31 (CLIR)
     _ = (database, clock)  # the features below read their configuration through these
     forwarder = Forwarder(database)  # DND, forward always, call waiting: in this order
     features += [DoNotDisturb(forwarder, database), ForwardingFeature(forwarder, database),
