@@ -5,6 +5,11 @@ An extension takes part in a call as the caller (initiator: internal and outboun
 the callee (recipient: internal and inbound calls). Each published state change maps to an
 RFC 4235 dialog phase — started: trying, ringing: early, answered/transferred: confirmed,
 ended: terminated — written to `LiveState` for that extension of that tenant.
+
+A call's parties change when it is handed on (a blind or attended transfer, a pickup, a
+parked call retrieved): an extension that was a party at an earlier state and is not any more
+gets its dialog of the call TERMINATED at the next published state, so the transferor's lamp
+does not stay busy for a call it left.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class LiveDialogs:
         self._live = live
         self._monotonic = monotonic
         self._tasks: set[asyncio.Task[None]] = set()
+        self._parties: dict[str, set[str]] = {}  # call id -> extensions with a dialog written
 
     def attach(self, hooks: FeatureHooks) -> None:
         hooks.on_state(self.name, self._on_state)
@@ -57,11 +63,21 @@ class LiveDialogs:
         if phase is None:
             return
         now = self._monotonic()
-        for extension, initiator, peer in parties(call):
-            dialog = ExtensionDialog(call.call_id, phase, initiator, peer, now)
-            task = asyncio.ensure_future(self._live.set_dialog(call.tenant_id, extension, dialog))
-            self._tasks.add(task)
-            task.add_done_callback(self._done)
+        current = parties(call)
+        written = {extension for extension, _, _ in current}
+        left = self._parties.pop(call.call_id, set()) - written
+        if phase is not DialogPhase.TERMINATED:
+            self._parties[call.call_id] = written
+        for extension in sorted(left):  # handed on: no longer a party of this call
+            self._write(call, extension, ExtensionDialog(call.call_id, DialogPhase.TERMINATED,
+                                                         False, "", now))  # fmt: skip
+        for extension, initiator, peer in current:
+            self._write(call, extension, ExtensionDialog(call.call_id, phase, initiator, peer, now))
+
+    def _write(self, call: Call, extension: str, dialog: ExtensionDialog) -> None:
+        task = asyncio.ensure_future(self._live.set_dialog(call.tenant_id, extension, dialog))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
