@@ -104,6 +104,13 @@ def caller_withheld(owner: RingOwner | None) -> bool:
     return getattr(owner, "withhold_caller_id", False) is True
 
 
+def ring_headers(owner: RingOwner | None) -> list[tuple[str, str]]:
+    """Extra headers an owner wants on its INVITEs to the tenant's phones (`ring_headers`,
+    optional): intercom's auto-answer request."""
+    headers = getattr(owner, "ring_headers", ())
+    return [(str(name), str(value)) for name, value in headers]
+
+
 def trunk_headers(owner: RingOwner | None) -> tuple[tuple[str, str], ...]:
     """Extra headers an owner wants on its trunk INVITEs (`trunk_headers`, optional): a
     forward's Diversion (RFC 5806). Kept on the owner, so a failover INVITE carries them too."""
@@ -154,6 +161,7 @@ class Outbound:
                 local=core.local,
                 transport=binding.transport,
                 sdp=offer,
+                headers=ring_headers(call.ring_owner),
             )
             sides.append(await self._fork(call, invite, binding.source, binding.transport,
                                           number, media, index, None))  # fmt: skip

@@ -13,6 +13,7 @@ from centrex.calls.features.call_waiting import CallWaiting
 from centrex.calls.features.caller_id import CallerIdentity
 from centrex.calls.features.dnd import DoNotDisturb
 from centrex.calls.features.forward import Forwarder, ForwardingFeature
+from centrex.calls.features.intercom import Intercom
 from centrex.calls.features.park import CallPark
 from centrex.calls.features.pickup import CallPickup
 from centrex.calls.features.ring_group import RingGroups
@@ -37,4 +38,5 @@ def standard_features(
     features.append(ReferTransfer())  # REFER, INVITE with Replaces: no ring hooks
     features.append(RingGroups(database, clock.monotonic))  # 600: asks members' ring hooks
     features += [CallPickup(database), CallPark()]  # *8, **N; 700 (by transfer), 701-709
+    features.append(Intercom())  # *80N: auto-answer, asks N's ring hooks like a group
     return tuple(features)
