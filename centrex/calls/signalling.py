@@ -40,8 +40,12 @@ class LocalAddress:
 
 
 def warning_header(text: str) -> tuple[str, str]:
-    """RFC 3261 §20.43 Warning (399 = miscellaneous) with a human-readable reason."""
-    safe = text.replace('"', "'")
+    """RFC 3261 §20.43 Warning (399 = miscellaneous) with a human-readable reason, always one
+    well-formed quoted-string (§25.1) whatever the text (it may quote a peer's input): a
+    control character becomes a space, so a CR LF can never end the header line, and a
+    backslash is escaped, so it can never eat the closing quote."""
+    shown = "".join(" " if ch < " " or ch == "\x7f" else ch for ch in text)
+    safe = shown.replace("\\", "\\\\").replace('"', "'")
     return ("Warning", f'399 centrex "{safe}"')
 
 
