@@ -93,7 +93,7 @@ class Joiner:
                                               who=HangupSide.SYSTEM)  # fmt: skip
             return 500
         call.b = target
-        await self._record(call, target, transferor.peer)
+        await self._record(call, target, transferor.peer, consult.callee)
         await self._close_leg(transferor)
         core.event(call, "transferred")
         await self.actions.ending.hang_up(consult, cause="transferred", who=HangupSide.SYSTEM)
@@ -110,14 +110,18 @@ class Joiner:
         call_id = side.invite.call_id or ""
         self.actions.core.dialogs[(call_id, side.local_tag)] = (into, side)
 
-    async def _record(self, call: Call, side: SipSide, transferred_by: str) -> None:
+    async def _record(
+        self, call: Call, side: SipSide, transferred_by: str, callee: str | None = None
+    ) -> None:
         """CDR: close the side's leg in its old call, open one in this call naming who
-        transferred, make the side the call's callee."""
+        transferred, make the side's party the call's callee: `callee` (the number its old
+        call dialled: a trunk side's peer is the carrier's name, and rating goes by the
+        number), else the side's peer."""
         core = self.actions.core
         cdrs = core.deps.cdrs
         now = core.now()
         await self._close_leg(side)
-        call.callee = side.peer
+        call.callee = callee or side.peer
         if side.trunk is not None:
             call.direction = Direction.OUTBOUND
         if call.cdr_id is None:
