@@ -149,7 +149,8 @@ class CallActions:
     async def destination(self, call: Call, dialled: str, caller: str | None = None) -> Destination:
         """Where `dialled` leads for this call's tenant and caller (the router's answer);
         `caller` dials it instead of the call's caller (a forward is dialled by the extension
-        that forwards: its routes and caller-ID choice)."""
+        that forwards: its routes and caller-ID choice). The features' route hooks may refuse
+        it (outbound barring of the dialling extension: a `Reject`)."""
         async with self.core.deps.database.session() as session:
             tenant = await session.get(Tenant, call.tenant_id)
         if tenant is None:
@@ -157,7 +158,8 @@ class CallActions:
         plan = await self.plans.plan(tenant)
         routes, trunks = await self.plans.routing()
         request = CallRequest(dialled, caller or call.caller, self.core.now())
-        return route(plan, request, routes, trunks)
+        destination = route(plan, request, routes, trunks)
+        return await self.core.hooks.routed(call, request.caller, destination)
 
     async def go(
         self, call: Call, destination: Destination, owner: RingOwner | None = None

@@ -2,7 +2,8 @@
 callers from a trunk blocked (603 with a Warning, or the callee's voicemail), allowlists,
 anonymous callers, extension-scoped entries, outbound numbers blocked (403, no INVITE to any
 carrier), barring classes (internal, national, international, premium) with emergency calls
-always out, and another tenant's lists never applying."""
+always out, forwards out barred by the forwarding extension's class, and another tenant's
+lists never applying."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from centrex.calls.features.forward import Forwarder, ForwardingFeature
 from centrex.calls.features.screening import CallScreening
 from centrex.calls.features.screening_rules import ListKind
 from centrex.data.db import Database
 from centrex.data.models import Direction, Disposition
 from centrex.data.tenancy import TenantScope
-from centrex.provisioning import numbers
+from centrex.provisioning import forwarding, numbers
 from centrex.provisioning import screening as service
 from tests.calls.harness import (
     CENTREX,
@@ -341,3 +343,56 @@ async def test_another_tenants_lists_never_apply(sh: Harness) -> None:
     sh.carrier_a.incoming[1].reject(404)
     await sh.settle()
     assert beta_call.status == 404
+
+
+# ---- destinations features ask for (forwards) ----------------------------------------------
+@contextlib.asynccontextmanager
+async def forwarding_world(url: str) -> AsyncIterator[Harness]:
+    database = Database(url)
+    forwarder = Forwarder(database)
+    features = (CallScreening(database), ForwardingFeature(forwarder, database))
+    try:
+        async with make_harness(url, features=features) as h:
+            yield h
+    finally:
+        await database.dispose()
+
+
+async def forward_always(h: Harness, number: str, destination: str) -> None:
+    async with h.database.transaction() as session:
+        scope = TenantScope(session, h.tenant_id, TENANT)
+        await forwarding.set_forward(scope, number, forwarding.ForwardKind.ALWAYS, destination)
+
+
+async def test_a_forward_out_is_barred_by_the_forwarding_extensions_class(
+    sqlite_url: str,
+) -> None:
+    async with forwarding_world(sqlite_url) as h:
+        await bar(h, "101", "national")
+        await forward_always(h, "101", FRANCE)
+        call = from_carrier(h, STRANGER)  # to the DID of 101, forwarded to France
+        await h.settle()
+        assert call.status == 403
+        assert "barred" in warning(call)
+        assert h.carrier_a.incoming == []
+        assert h.carrier_b.incoming == []
+        await forward_always(h, "101", OUTSIDE)  # a national forward still goes out
+        national = from_carrier(h, STRANGER)
+        await h.settle()
+        assert len(h.carrier_a.incoming) == 1
+        assert h.carrier_a.incoming[0].request.uri.user == OUTSIDE_E164
+        h.carrier_a.incoming[0].reject(404)
+        await h.settle()
+        assert national.status == 404
+
+
+async def test_a_forward_to_a_tenant_blocked_number_is_refused(sqlite_url: str) -> None:
+    async with forwarding_world(sqlite_url) as h:
+        await h.register("102")
+        await add(h, ListKind.BLOCK, "+4144*", "outbound")
+        await forward_always(h, "102", OUTSIDE)
+        call = h["102"].invite("102")  # 102 calls itself: forwarded out
+        await h.settle()
+        assert call.status == 403
+        assert "blocklist" in warning(call)
+        assert h.carrier_a.incoming == []

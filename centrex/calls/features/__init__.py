@@ -19,7 +19,9 @@ the B2BUA's parts: it is given the `FeatureHooks` at wiring time and registers
   transfer to a ring group rings it under the transfer's owner);
 * admission — `on_admit(name, hook)` sees every new call (from a phone or a trunk) with the
   router's destination before it goes anywhere: it may pass it on, change it, or handle the
-  call itself (screening rejects a blocked caller, bars an outbound number);
+  call itself (screening rejects a blocked caller, bars an outbound number); `on_route(name,
+  hook)` sees every destination a feature asks `CallActions.destination` for (a forward, a
+  transfer, a group's outside member) with the dialling party, and may refuse it (`Reject`);
 * deadlines — `on_timer(name, hook)` takes the call timers the feature armed with
   `CallActions.arm_timer(call, name, seconds)` (a parked call's ring-back), on the B2BUA's
   clock like every call timer;
@@ -78,6 +80,8 @@ class Handled:
 HANDLED = Handled()
 RingHook = Callable[["Call", str, "RingOwner"], Awaitable["RingOwner | Handled"]]
 AdmitHook = Callable[["Call", "Destination"], Awaitable["Destination | Handled"]]
+# (the call, who dials — a forwarding extension, else the call's caller —, the router's answer)
+RouteHook = Callable[["Call", str, "Destination"], Awaitable["Destination"]]
 
 
 def group_member(owner: RingOwner) -> bool:
@@ -109,6 +113,7 @@ class FeatureHooks:
         self._contributors: list[tuple[str, PlanContributor]] = []
         self._ring: list[tuple[str, RingHook]] = []
         self._admit: list[tuple[str, AdmitHook]] = []
+        self._route: list[tuple[str, RouteHook]] = []
         self._timers: dict[str, TimerHook] = {}
         self.destinations: dict[str, DestinationHandler] = {}
         self.ringers: dict[str, RingHandler] = {}
@@ -178,6 +183,9 @@ class FeatureHooks:
 
     def on_admit(self, name: str, hook: AdmitHook) -> None:
         self._admit.append((name, hook))
+
+    def on_route(self, name: str, hook: RouteHook) -> None:
+        self._route.append((name, hook))
 
     def on_timer(self, name: str, hook: TimerHook) -> None:
         """Take the deadlines armed under `name` (`CallActions.arm_timer`)."""
@@ -254,6 +262,16 @@ class FeatureHooks:
             if isinstance(result, Handled):
                 return None
             destination = result
+        return destination
+
+    async def routed(self, call: Call, caller: str, destination: Destination) -> Destination:
+        """Run the route hooks on a destination a feature asked for (dialled by `caller`);
+        a failing hook is skipped (logged)."""
+        for name, hook in self._route:
+            try:
+                destination = await hook(call, caller, destination)
+            except Exception:  # a feature's bug must not stop the call
+                log.exception("feature %s failed on a route of call %s", name, call.call_id)
         return destination
 
     async def releasing(self, call: Call) -> None:

@@ -15,6 +15,10 @@ call with the router's destination before anything rings or any trunk is tried:
   entries (tenant-wide and the caller's own). A refused call is answered `403 Forbidden` with a
   Warning and nothing is sent to any carrier; its CDR closes as failed (`sip-403`), like every
   refusal of `Ending.reject`.
+* The same check applies to the destinations features ask the call layer for (its route
+  hook, `FeatureHooks.on_route`): a forward to an outside number is barred by the forwarding
+  extension's class (no toll fraud through `*72`), a group's outside member or a transfer
+  target by the tenant's lists and the dialling party's class — refused as a `Reject(403)`.
 * Emergency calls (`ToTrunks.emergency`) are never screened or barred; internal calls between
   the tenant's extensions are not screened (the lists hold outside numbers).
 
@@ -42,7 +46,7 @@ from centrex.calls.features.screening_rules import (
     caller_number,
     screen,
 )
-from centrex.calls.router import Destination, ToExtension, ToTrunks
+from centrex.calls.router import Destination, Reject, ToExtension, ToTrunks
 from centrex.data.db import Database
 from centrex.data.models import Direction, Extension, ScreeningEntry, Tenant
 from centrex.data.tenancy import TenantScope
@@ -84,6 +88,7 @@ class CallScreening:
     def attach(self, hooks: FeatureHooks) -> None:
         self._hooks = hooks
         hooks.on_admit(self.name, self._admit)
+        hooks.on_route(self.name, self._route)
 
     async def _admit(self, call: Call, destination: Destination) -> Destination | Handled:
         if call.direction is Direction.INBOUND:
@@ -120,27 +125,41 @@ class CallScreening:
         return HANDLED
 
     async def _outbound(self, call: Call, destination: ToTrunks) -> Destination | Handled:
+        reason = await self._refusal(call, call.caller, destination.number)
+        if reason is None:
+            return destination
+        await self._require_hooks().actions.reject(call, FORBIDDEN, reason)
+        return HANDLED
+
+    async def _route(self, call: Call, dialler: str, destination: Destination) -> Destination:
+        """A forward, a transfer or a group's outside member leaving through the trunks is
+        barred like a call the dialling extension places itself (no toll fraud by `*72`)."""
+        if not isinstance(destination, ToTrunks) or destination.emergency:
+            return destination
+        reason = await self._refusal(call, dialler, destination.number)
+        return destination if reason is None else Reject(FORBIDDEN, reason)
+
+    async def _refusal(self, call: Call, dialler: str, number: str) -> str | None:
+        """Why `dialler` (an extension of the call's tenant, or an outside party: then only
+        the tenant-wide entries apply) may not call `number` out, or None."""
         async with self._database.session() as session:
             tenant = await session.get(Tenant, call.tenant_id)
             if tenant is None:
-                return destination
+                return None
             scope = TenantScope(session, tenant.id, tenant.domain)
-            caller = await scope.first(Extension, Extension.number == call.caller)
+            extension = await scope.first(Extension, Extension.number == dialler)
             rules = await load_rules(session, tenant, ScreenDirection.OUTBOUND)
             country = tenant.country
         reason = None
-        if caller is not None:
-            outbound = _outbound_class(caller.outbound_class)
-            reason = barred(outbound, bool(caller.premium), destination.number, country)
+        if extension is not None:
+            outbound = _outbound_class(extension.outbound_class)
+            reason = barred(outbound, bool(extension.premium), number, country)
         if reason is None:
-            verdict = screen(rules, ScreenDirection.OUTBOUND, destination.number, call.caller)
+            verdict = screen(rules, ScreenDirection.OUTBOUND, number, dialler)
             reason = None if verdict.allowed else verdict.reason
-        if reason is None:
-            return destination
-        log.info("call %s: %s may not call %s: %s", call.call_id, call.caller,
-                 destination.number, reason)  # fmt: skip
-        await self._require_hooks().actions.reject(call, FORBIDDEN, reason)
-        return HANDLED
+        if reason is not None:
+            log.info("call %s: %s may not call %s: %s", call.call_id, dialler, number, reason)
+        return reason
 
     def _require_hooks(self) -> FeatureHooks:
         if self._hooks is None:
