@@ -115,3 +115,13 @@ def test_extension_barring_and_caller_id(centrex: Centrex) -> None:
         "101": "+41215550100", "102": None,
     }  # fmt: skip
     assert {e["number"]: e["outbound_class"] for e in listed} == {"101": "national", "102": "all"}
+
+
+def test_an_extensions_entries_go_with_it(centrex: Centrex) -> None:
+    centrex.ok("blocklist", "add", "--tenant", A, "--pattern", "+33*", "--direction", "outbound",
+               "--extension", "102")  # fmt: skip
+    kept = centrex.ok("blocklist", "add", "--tenant", A, "--pattern", "+34*",
+                      "--direction", "outbound")  # fmt: skip
+    centrex.ok("extension", "delete", "--tenant", A, "--number", "102")
+    listed = centrex.ok("blocklist", "list", "--tenant", A)
+    assert [i["id"] for i in listed["items"]] == [kept["id"]]
