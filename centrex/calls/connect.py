@@ -32,11 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def parse_session_expires(value: str | None) -> float | None:
-    """RFC 4028 §4: `Session-Expires: delta-seconds *(;param)` (None: absent or malformed)."""
+    """RFC 4028 §4: `Session-Expires: delta-seconds *(;param)` (None: absent or malformed).
+    delta-seconds are ASCII digits (RFC 5234 DIGIT): `str.isdigit` alone also takes "²"
+    (which `int` then refuses) and other scripts' digits."""
     if not value:
         return None
     head = value.split(";", 1)[0].strip()
-    return float(head) if head.isdigit() and int(head) > 0 else None
+    return float(head) if head.isascii() and head.isdigit() and int(head) > 0 else None
 
 
 def session_interval(invite: Request) -> float | None:
