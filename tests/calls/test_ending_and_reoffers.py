@@ -151,3 +151,32 @@ async def test_a_bye_crossing_the_administrators_hang_up_ends_the_call_once(
     assert cdr.hangup_side is HangupSide.SYSTEM
     assert await h.cdr_count() == 1
     assert h.live_calls() == 0
+
+
+async def test_a_fork_that_lost_and_hangs_up_itself_ends_nothing_else(h: Harness) -> None:
+    """Both devices of 102 answer at once: the first 2xx wins (§16.7 step 5 for a forking
+    B2BUA), and the loser, which hangs up before Centrex's BYE reaches it, is only released."""
+    await h.register("101", "102", "102b")
+    call = h["101"].invite("102")
+    await h.settle()
+    winner, loser = h["102"].incoming[0], h["102b"].incoming[0]
+    winner.answer()
+    loser.answer()
+    bye = loser.bye()  # the loser's BYE crosses Centrex's ACK and BYE
+    await h.settle()
+    assert call.status == 200
+    assert bye.status == 200
+    assert winner.methods() == ["ACK"]  # the call with the winner is untouched
+    assert call.received("BYE") == []
+    live = h.b2bua.calls[call.call_id]
+    assert live.b is not None
+    assert live.b.peer == "102"
+    assert h.live_calls() == 1
+    cdr = await h.cdr(call.call_id)
+    assert cdr.answered_at is not None
+    assert cdr.ended_at is None
+    call.bye()
+    await h.settle()
+    assert winner.methods() == ["ACK", "BYE"]
+    assert h.live_calls() == 0
+    assert h.engine.legs == {}
