@@ -16,6 +16,7 @@ from centrex.api.routes import (
     cdrs,
     events,
     extensions,
+    feature_codes,
     flows,
     live,
     me,
@@ -68,6 +69,7 @@ ROUTERS = (
     media,
     ring_groups,
     screening,
+    feature_codes,
 )
 
 

@@ -8,12 +8,14 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centrex.calls.features import FeatureHooks
+from centrex.calls.feature_codes import apply_overrides
+from centrex.calls.features import FeatureHooks, PlanPart
 from centrex.calls.router import OutboundRoutePlan, TenantPlan, TrunkRef
 from centrex.calls.trunks import TrunkDirectory
 from centrex.data.db import Database
 from centrex.data.models import (
     Extension,
+    FeatureCodeChoice,
     FlowBinding,
     Number,
     OutboundRoute,
@@ -56,6 +58,12 @@ async def load_tenant_plan(session: AsyncSession, tenant: Tenant) -> TenantPlan:
             e164_by_id[b.number_id] for b in bindings if b.number_id in e164_by_id
         ),
     )
+
+
+async def _code_choices(session: AsyncSession, tenant: Tenant) -> dict[str, str]:
+    """The feature codes the tenant changed (calls/feature_codes.py applies them)."""
+    rows = await TenantScope(session, tenant.id, tenant.domain).list(FeatureCodeChoice)
+    return {row.feature: row.code for row in rows}
 
 
 def trunk_ref(trunk: Trunk) -> TrunkRef:
@@ -125,9 +133,15 @@ class PlanCache:
             if fresh is None:
                 raise LookupError(f"tenant {tenant.id} no longer exists")
             plan = await load_tenant_plan(session, fresh)
+            part = PlanPart()
             if self._features is not None:
                 part = await self._features.plan_parts(session, fresh)
-                plan = replace(plan, feature_numbers=part.numbers, feature_prefixes=part.prefixes)
+            numbers, prefixes, apps = apply_overrides(
+                part.numbers, part.prefixes, plan.feature_codes, await _code_choices(session, fresh)
+            )
+            plan = replace(
+                plan, feature_numbers=numbers, feature_prefixes=prefixes, feature_codes=apps
+            )
         self._plans[tenant.id] = (now, plan)
         return plan
 

@@ -7,6 +7,7 @@ import click
 from centrex import __version__
 from centrex.cli.billing import billing, rates
 from centrex.cli.billing_demo import demo_invoice
+from centrex.cli.feature_codes import feature_code, short_number
 from centrex.cli.forwarding import COMMANDS as FORWARDING_COMMANDS
 from centrex.cli.registrations import registrations
 from centrex.cli.ring_groups import ring_group
@@ -33,6 +34,8 @@ for command in (
     ring_group,
     blocklist,
     allowlist,
+    feature_code,
+    short_number,
     number,
     trunk,
     route,

@@ -33,6 +33,7 @@ A, B = "a.example.com", "b.example.com"
 
 # Strings that only tenant A's objects (and partner One) carry: none may reach an attacker.
 MARKERS = (
+    "*4242",  # A's feature code for DND on
     "Zoe",
     "zoe@a.example.com",
     "Ursula",
@@ -255,6 +256,15 @@ async def _own_everything(env: Env) -> None:
             json={"pattern": "+41215550100", "direction": direction, "extension": "301"},
         )
         ids[f"{name}_id"] = entry["id"]
+    # A's own feature code (a marker: B's list must never show it) and short number
+    chosen = await env.world.client.patch(
+        "/api/v1/feature-codes", headers=env.world.auth("admin_a"), json={"dnd-on": "*4242"}
+    )
+    assert chosen.status_code == 200, chosen.text
+    short = await _post(
+        env, "admin_a", "/api/v1/short-numbers", json={"number": "20", "target": "+41215550100"}
+    )
+    ids["short_number_id"], ids["short_number"] = short["id"], short["number"]
 
 
 async def snapshot(env: Env, tenant_id: int | None = None) -> dict[str, Any]:

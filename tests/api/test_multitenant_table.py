@@ -201,6 +201,13 @@ TABLE: list[Row] = [
             Row("DELETE", f"{V}/{name}/{{entry_id}}", WRITE, params={"entry_id": f"{name}_id"}),
         )
     ),
+    # feature codes (a tenant's own choice; B changing its own codes never touches A's) and
+    # short numbers
+    Row("GET", f"{V}/feature-codes", LIST),
+    Row("PATCH", f"{V}/feature-codes", CREATE, body=_json({"dnd-off": "*4343"})),
+    Row("GET", f"{V}/short-numbers", LIST, own="short_number_id"),
+    Row("POST", f"{V}/short-numbers", CREATE, body=_json({"number": "21", "target": "0446681800"})),
+    Row("DELETE", f"{V}/short-numbers/{{number}}", WRITE, params={"number": "short_number"}),
     # call flows (a graph naming another tenant's media is a 422 flow-invalid issue list)
     Row("GET", f"{V}/flows", LIST, own="flow_id"),
     Row(

@@ -18,6 +18,7 @@ from centrex.calls.features.park import CallPark
 from centrex.calls.features.pickup import CallPickup
 from centrex.calls.features.ring_group import RingGroups
 from centrex.calls.features.screening import CallScreening
+from centrex.calls.features.short_numbers import ShortNumbers
 from centrex.calls.features.transfer_refer import ReferTransfer
 from centrex.clock import Clock
 from centrex.data.db import Database
@@ -39,4 +40,5 @@ def standard_features(
     features.append(RingGroups(database, clock.monotonic))  # 600: asks members' ring hooks
     features += [CallPickup(database), CallPark()]  # *8, **N; 700 (by transfer), 701-709
     features.append(Intercom())  # *80N: auto-answer, asks N's ring hooks like a group
+    features.append(ShortNumbers())  # tenant-wide speed dials, routed as their target
     return tuple(features)

@@ -31,6 +31,7 @@ from centrex.data.models.billing import (
     TenantContract,
 )
 from centrex.data.models.cdr import Cdr, CdrLeg, Direction, Disposition, HangupSide
+from centrex.data.models.feature_codes import FeatureCodeChoice, ShortNumber
 from centrex.data.models.registrar import RegistrarBinding
 from centrex.data.models.ring_groups import RingGroup, RingGroupMember, RingStrategy
 from centrex.data.models.screening import ScreeningEntry
@@ -79,6 +80,7 @@ __all__ = [
     "DocumentSequence",
     "DunningActionRecord",
     "Extension",
+    "FeatureCodeChoice",
     "FlowBinding",
     "GreetingKind",
     "HangupSide",
@@ -109,6 +111,7 @@ __all__ = [
     "RingStrategy",
     "Role",
     "ScreeningEntry",
+    "ShortNumber",
     "SipCredential",
     "StaffAccount",
     "Tenant",
