@@ -291,8 +291,13 @@ class Server:
                 plan_ttl=settings.route_cache_seconds,
             ),
             (
-                *standard_features(self.database, self.clock, mailboxes=self.voicemail),
-                PresenceEvents(),
+                *standard_features(
+                    self.database,
+                    self.clock,
+                    mailboxes=self.voicemail,
+                    cache_seconds=settings.route_cache_seconds,
+                ),
+                PresenceEvents(cache_seconds=settings.route_cache_seconds),
             ),
         )
         self.b2bua.register(self.sip_requests)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from centrex.calls.features import FeatureHooks
 from centrex.calls.live_state import LiveChange, LiveState, Presence
+from centrex.calls.ttl_cache import TtlCache
 from centrex.data.db import Database
 from centrex.data.models import Extension, Tenant
 from centrex.data.tenancy import TenantScope
@@ -36,10 +38,24 @@ def lamp(live_presence: Presence, dnd: bool) -> Presence:
 class PresenceView:
     """The `PresenceSource` the API reads (see `centrex.api.sources`)."""
 
-    def __init__(self, live: LiveState, registrar: Registrar, database: Database) -> None:
+    def __init__(
+        self,
+        live: LiveState,
+        registrar: Registrar,
+        database: Database,
+        monotonic: Callable[[], float] = time.monotonic,
+        cache_seconds: float = 0.0,
+    ) -> None:
+        """`cache_seconds`: how long `of` reuses a tenant's DND flags (`calls/ttl_cache.py`):
+        every dialog change of a call asks for a lamp, the flags change rarely."""
         self._live = live
         self._registrar = registrar
         self._db = database
+        self._dnd: TtlCache[int, dict[str, bool]] = TtlCache(monotonic, cache_seconds)
+
+    async def _dnd_flags(self, tenant_id: int) -> dict[str, bool]:
+        """Extension number → DND of the tenant (empty: no such tenant)."""
+        return {e.number: bool(e.dnd) for e in await self._extensions(tenant_id)}
 
     async def _extensions(self, tenant_id: int, number: str | None = None) -> list[Extension]:
         async with self._db.session() as session:
@@ -67,8 +83,14 @@ class PresenceView:
         ]
 
     async def of(self, tenant_id: int, number: str) -> Presence | None:
-        found = await self._extensions(tenant_id, number)
-        return await self.state(tenant_id, found[0]) if found else None
+        """The lamp of one extension (None: not an extension of the tenant, e.g. a park
+        slot), with the DND flags of the cache."""
+        flags = await self._dnd.get(tenant_id, lambda: self._dnd_flags(tenant_id))
+        if number not in flags:
+            return None
+        registered = bool(self._registrar.lookup(tenant_id, number))
+        live = await self._live.presence(tenant_id, number, registered=registered)
+        return lamp(live, flags[number])
 
 
 class PresenceEvents:
@@ -77,7 +99,9 @@ class PresenceEvents:
 
     name = "presence-events"
 
-    def __init__(self) -> None:
+    def __init__(self, cache_seconds: float = 0.0) -> None:
+        """`cache_seconds`: see `PresenceView` (the server passes the route cache setting)."""
+        self._cache_seconds = cache_seconds
         self._view: PresenceView | None = None
         self._publish: Callable[[Event], None] = lambda _event: None
         self._last: dict[tuple[int, str], Presence] = {}
@@ -85,7 +109,8 @@ class PresenceEvents:
 
     def attach(self, hooks: FeatureHooks) -> None:
         deps = hooks.actions.core.deps
-        self._view = PresenceView(deps.live, deps.registrar, deps.database)
+        self._view = PresenceView(deps.live, deps.registrar, deps.database,
+                                  deps.clock.monotonic, self._cache_seconds)  # fmt: skip
         self._publish = deps.publish
         deps.live.watch(self._changed)
 

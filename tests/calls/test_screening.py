@@ -396,3 +396,34 @@ async def test_a_forward_to_a_tenant_blocked_number_is_refused(sqlite_url: str) 
         assert call.status == 403
         assert "blocklist" in warning(call)
         assert h.carrier_a.incoming == []
+
+
+# ---- rules reused for the route cache time -------------------------------------------------
+async def test_rules_are_reused_for_the_cache_time_then_reread(sqlite_url: str) -> None:
+    """With `cache_seconds` (the server passes the route cache setting) a tenant's rules are
+    read once per period, not per call: an entry added meanwhile applies from exactly
+    `cache_seconds` after the read, on the B2BUA clock."""
+    database = Database(sqlite_url)
+    try:
+        features = (CallScreening(database, cache_seconds=2.0),)
+        async with make_harness(sqlite_url, features=features) as h:
+            await h.register("101")  # the DID rings 101
+            first = from_carrier(h, STRANGER)
+            await h.settle()
+            assert len(h["101"].incoming) == 1  # read now: no entry yet
+            first.cancel()
+            await h.settle()
+            await add(h, ListKind.BLOCK, STRANGER, "inbound")
+            await h.advance(1.9)
+            second = from_carrier(h, STRANGER)
+            await h.settle()
+            assert len(h["101"].incoming) == 2  # still the rules read at t0
+            second.cancel()
+            await h.settle()
+            await h.advance(0.1)  # t0 + 2 s: read again
+            third = from_carrier(h, STRANGER)
+            await h.settle()
+            assert third.status == 603
+            assert len(h["101"].incoming) == 2
+    finally:
+        await database.dispose()

@@ -31,6 +31,8 @@ destination, so withholding the caller ID bars nothing less.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +49,7 @@ from centrex.calls.features.screening_rules import (
     screen,
 )
 from centrex.calls.router import Destination, Reject, ToExtension, ToTrunks
+from centrex.calls.ttl_cache import TtlCache
 from centrex.data.db import Database
 from centrex.data.models import Direction, Extension, ScreeningEntry, Tenant
 from centrex.data.tenancy import TenantScope
@@ -76,14 +79,58 @@ async def load_rules(
     return tuple(rules)
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What screening needs of one tenant, read in one go (and reused for `cache_seconds`)."""
+
+    country: str
+    inbound: tuple[Rule, ...]
+    outbound: tuple[Rule, ...]
+    barring: Mapping[str, tuple[OutboundClass, bool]]  # extension → (class, premium allowed)
+
+
 class CallScreening:
     """The screening feature: one admission hook."""
 
     name = "screening"
 
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self,
+        database: Database,
+        monotonic: Callable[[], float] | None = None,
+        cache_seconds: float = 0.0,
+    ) -> None:
+        """`cache_seconds`: how long a tenant's rules are reused (`calls/ttl_cache.py`), on
+        `monotonic` (default: the B2BUA's clock)."""
         self._database = database
         self._hooks: FeatureHooks | None = None
+        self._monotonic = monotonic
+        self._cache_seconds = cache_seconds
+        self._snapshots: TtlCache[int, Snapshot | None] | None = None
+
+    async def snapshot(self, tenant_id: int) -> Snapshot | None:
+        """The tenant's rules and barring settings (None: the tenant is gone)."""
+        if self._snapshots is None:
+            clock = self._monotonic or self._require_hooks().actions.core.deps.clock.monotonic
+            self._snapshots = TtlCache(clock, self._cache_seconds)
+        return await self._snapshots.get(tenant_id, lambda: self._load(tenant_id))
+
+    async def _load(self, tenant_id: int) -> Snapshot | None:
+        async with self._database.session() as session:
+            tenant = await session.get(Tenant, tenant_id)
+            if tenant is None:
+                return None
+            scope = TenantScope(session, tenant.id, tenant.domain)
+            barring = {
+                e.number: (_outbound_class(e.outbound_class), bool(e.premium))
+                for e in await scope.list(Extension)
+            }
+            return Snapshot(
+                country=tenant.country,
+                inbound=await load_rules(session, tenant, ScreenDirection.INBOUND),
+                outbound=await load_rules(session, tenant, ScreenDirection.OUTBOUND),
+                barring=barring,
+            )
 
     def attach(self, hooks: FeatureHooks) -> None:
         self._hooks = hooks
@@ -98,19 +145,16 @@ class CallScreening:
         return destination
 
     async def _inbound(self, call: Call, destination: Destination) -> Destination | Handled:
-        async with self._database.session() as session:
-            tenant = await session.get(Tenant, call.tenant_id)
-            if tenant is None:
-                return destination
-            rules = await load_rules(session, tenant, ScreenDirection.INBOUND)
-        if not rules:
+        snapshot = await self.snapshot(call.tenant_id)
+        if snapshot is None or not snapshot.inbound:
             return destination
+        rules = snapshot.inbound
         from_ = call.a.invite.from_
         number = caller_number(
             from_.uri.user if from_ is not None else None,
             from_.uri.host if from_ is not None else None,
             call.a.invite.headers.get("Privacy"),
-            tenant.country,
+            snapshot.country,
         )
         extension = destination.number if isinstance(destination, ToExtension) else None
         verdict = screen(rules, ScreenDirection.INBOUND, number, extension)
@@ -142,20 +186,16 @@ class CallScreening:
     async def _refusal(self, call: Call, dialler: str, number: str) -> str | None:
         """Why `dialler` (an extension of the call's tenant, or an outside party: then only
         the tenant-wide entries apply) may not call `number` out, or None."""
-        async with self._database.session() as session:
-            tenant = await session.get(Tenant, call.tenant_id)
-            if tenant is None:
-                return None
-            scope = TenantScope(session, tenant.id, tenant.domain)
-            extension = await scope.first(Extension, Extension.number == dialler)
-            rules = await load_rules(session, tenant, ScreenDirection.OUTBOUND)
-            country = tenant.country
+        snapshot = await self.snapshot(call.tenant_id)
+        if snapshot is None:
+            return None
         reason = None
-        if extension is not None:
-            outbound = _outbound_class(extension.outbound_class)
-            reason = barred(outbound, bool(extension.premium), number, country)
+        settings = snapshot.barring.get(dialler)
+        if settings is not None:
+            outbound, premium = settings
+            reason = barred(outbound, premium, number, snapshot.country)
         if reason is None:
-            verdict = screen(rules, ScreenDirection.OUTBOUND, number, dialler)
+            verdict = screen(snapshot.outbound, ScreenDirection.OUTBOUND, number, dialler)
             reason = None if verdict.allowed else verdict.reason
         if reason is not None:
             log.info("call %s: %s may not call %s: %s", call.call_id, dialler, number, reason)

@@ -25,13 +25,18 @@ from centrex.data.db import Database
 
 
 def standard_features(
-    database: Database, clock: Clock, mailboxes: MailboxSummaries | None = None
+    database: Database,
+    clock: Clock,
+    mailboxes: MailboxSummaries | None = None,
+    cache_seconds: float = 0.0,
 ) -> tuple[CallFeature, ...]:
     """Every call feature of the platform, built on the given database and clock;
-    `mailboxes` answers message-summary subscriptions (the voicemail)."""
+    `mailboxes` answers message-summary subscriptions (the voicemail); `cache_seconds` is how
+    long features reuse a tenant's settings (the route cache setting, `calls/ttl_cache.py`)."""
     features: list[CallFeature] = [BusyLamps(mailboxes)]
     # admission hooks: screening first (a refused call needs no name), then the caller's name
-    features += [CallScreening(database), CallerIdentity(database)]  # and *31 (CLIR)
+    screening = CallScreening(database, clock.monotonic, cache_seconds)
+    features += [screening, CallerIdentity(database)]  # and *31 (CLIR)
     _ = (database, clock)  # the features below read their configuration through these
     forwarder = Forwarder(database)  # DND, forward always, call waiting: in this order
     features += [DoNotDisturb(forwarder, database), ForwardingFeature(forwarder, database),
