@@ -552,3 +552,42 @@ def test_standard_features_run_dnd_then_forwarding_then_call_waiting(sqlite_url:
     names = [f.name for f in standard_features(Database(sqlite_url), ManualClock())]
     mine = [n for n in names if n in ("dnd", "forwarding", "call-waiting")]
     assert mine == ["dnd", "forwarding", "call-waiting"]
+
+
+async def test_settings_are_reused_for_the_cache_time_but_a_code_is_seen_at_once(
+    sqlite_url: str,
+) -> None:
+    """With `cache_seconds` (the server's route cache setting) an extension's forwarding is
+    read once per period: a change made elsewhere (the CLI, the API) applies from exactly
+    the cache time after the read; a change by the extension's own feature code at once."""
+    database = Database(sqlite_url)
+    forwarder = Forwarder(database, cache_seconds=2.0)
+    features = (DoNotDisturb(forwarder, database), ForwardingFeature(forwarder, database))
+    try:
+        async with make_harness(sqlite_url, features=features) as h:  # type: ignore[arg-type]
+            await h.register("101", "102", "103")
+            first = h["101"].invite("102")
+            await h.settle()
+            assert len(h["102"].incoming) == 1  # read at t0: no forward
+            first.cancel()
+            await h.settle()
+            await forward(h, "102", "always", "103")  # as the CLI would
+            await h.advance(1.9)
+            second = h["101"].invite("102")
+            await h.settle()
+            assert (len(h["102"].incoming), len(h["103"].incoming)) == (2, 0)
+            second.cancel()
+            await h.settle()
+            await h.advance(0.1)  # t0 + 2 s
+            third = h["101"].invite("102")
+            await h.settle()
+            assert (len(h["102"].incoming), len(h["103"].incoming)) == (2, 1)
+            third.cancel()
+            await h.settle()
+            h["102"].invite("*73")  # 102 clears it from its phone: the next call rings 102
+            await h.settle()
+            h["101"].invite("102")
+            await h.settle()
+            assert (len(h["102"].incoming), len(h["103"].incoming)) == (3, 1)
+    finally:
+        await database.dispose()

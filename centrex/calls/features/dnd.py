@@ -73,6 +73,7 @@ class DoNotDisturb:
             async with self._database.transaction() as session:
                 scope, extension = await caller_extension(session, call)
                 await set_dnd(scope, extension, on)
+            self.forwarder.forget(call.tenant_id, extension.number)
         except ValidationFailed as exc:
             log.info("call %s: DND code refused: %s", call.call_id, exc)
             await self._hooks.actions.reject(call, 403, exc.message)

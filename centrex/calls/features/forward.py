@@ -57,6 +57,7 @@ from centrex.calls.features.forward_config import (
 from centrex.calls.live_state import DialogPhase, ExtensionDialog
 from centrex.calls.outbound import RingFailure, RingOwner, RingResult
 from centrex.calls.router import TenantPlan, ToApp, ToExtension, ToTrunks
+from centrex.calls.ttl_cache import TtlCache
 from centrex.data.db import Database
 from centrex.data.models import Direction, Extension, Tenant
 from centrex.data.tenancy import TenantScope
@@ -139,9 +140,13 @@ def forward_caller_id(plan: TenantPlan, caller: str, routed: str | None) -> str 
 class Forwarder:
     """Sends calls on to forward destinations; shared by forwarding, DND and call waiting."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, cache_seconds: float = 0.0) -> None:
+        """`cache_seconds`: how long an extension's settings are reused across calls
+        (`calls/ttl_cache.py`; a change by this process's feature codes is seen at once)."""
         self._database = database
         self._hooks: FeatureHooks | None = None
+        self._cache_seconds = cache_seconds
+        self._cache: TtlCache[tuple[int, str], ExtensionForwarding | None] | None = None
         # per live call; gone with the call (no hook needed to forget it)
         self._chains: weakref.WeakKeyDictionary[Call, _Chain] = weakref.WeakKeyDictionary()
 
@@ -172,11 +177,25 @@ class Forwarder:
         tenant's extensions — an outside member of a ring group, another tenant's number)."""
         chain = self._chain(call)
         if number not in chain.settings:
-            async with self._database.session() as session:
-                chain.settings[number] = await load(
-                    TenantScope(session, call.tenant_id, call.domain), number
-                )
+
+            async def read() -> ExtensionForwarding | None:
+                async with self._database.session() as session:
+                    return await load(TenantScope(session, call.tenant_id, call.domain), number)
+
+            chain.settings[number] = await self._settings_cache().get(
+                (call.tenant_id, number), read
+            )
         return chain.settings[number]
+
+    def _settings_cache(self) -> TtlCache[tuple[int, str], ExtensionForwarding | None]:
+        if self._cache is None:
+            monotonic = self.hooks.actions.core.deps.clock.monotonic
+            self._cache = TtlCache(monotonic, self._cache_seconds)
+        return self._cache
+
+    def forget(self, tenant_id: int, number: str) -> None:
+        """`number`'s settings changed here (a feature code): the next call reads them."""
+        self._settings_cache().forget((tenant_id, number))
 
     async def busy(
         self, call: Call, settings: ExtensionForwarding, owner: RingOwner, reason: str
@@ -381,6 +400,7 @@ class ForwardingFeature:
                     await set_forward(scope, extension, ForwardKind.ALWAYS, argument)
                 else:
                     await clear_forward(scope, extension, ForwardKind.ALWAYS)
+            self.forwarder.forget(call.tenant_id, extension.number)  # committed: read anew
         except ValidationFailed as exc:
             log.info("call %s: %s%s refused: %s", call.call_id, FORWARD_ON, argument, exc)
             await self._hooks.actions.reject(call, 484 if argument else 403, exc.message)

@@ -38,7 +38,8 @@ def standard_features(
     screening = CallScreening(database, clock.monotonic, cache_seconds)
     features += [screening, CallerIdentity(database)]  # and *31 (CLIR)
     _ = (database, clock)  # the features below read their configuration through these
-    forwarder = Forwarder(database)  # DND, forward always, call waiting: in this order
+    # DND, forward always, call waiting: in this order
+    forwarder = Forwarder(database, cache_seconds)
     features += [DoNotDisturb(forwarder, database), ForwardingFeature(forwarder, database),
                  CallWaiting(forwarder)]  # fmt: skip
     features.append(ReferTransfer())  # REFER, INVITE with Replaces: no ring hooks
