@@ -51,6 +51,10 @@ from centrex.sip.events import RequestReceived
 __all__ = ["B2BUA", "CallDeps", "CallSettings"]
 
 log = logging.getLogger(__name__)
+
+# What phones may rely on (OPTIONS `Supported`): INVITE with Replaces (RFC 3891: attended
+# transfer, pickup) and session timers (RFC 4028, connect.py).
+OPTION_TAGS = ("replaces", "timer")
 TimerHandler = Callable[[Call, str, float], Awaitable[None] | None]
 
 
@@ -143,6 +147,7 @@ class B2BUA:
         for method, handler in handlers.items():
             dispatcher.register(method, handler)
         dispatcher.set_other(self.on_event)
+        dispatcher.support(*OPTION_TAGS)
 
     async def on_invite(self, event: RequestReceived) -> None:
         to = event.request.to

@@ -50,6 +50,10 @@ class MethodRouter(Protocol):
 
     def set_other(self, handler: Callable[[SipEvent], None]) -> None: ...
 
+    def support(self, *tags: str) -> None:
+        """Option tags the server supports (`Supported:` of its OPTIONS answer)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class CallSettings:

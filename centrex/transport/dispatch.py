@@ -91,6 +91,10 @@ class RequestDispatcher:
         if not task.cancelled() and task.exception() is not None:
             log.error("request handler failed", exc_info=task.exception())
 
+    def support(self, *tags: str) -> None:
+        """Add option tags to the `Supported` of the OPTIONS answer (the call layer's)."""
+        self.supported = tuple(dict.fromkeys((*self.supported, *tags)))
+
     def answer_options(self, event: RequestReceived) -> None:
         """OPTIONS to the server (§11.2): 200 with what we accept."""
         headers = [("Allow", ", ".join(self.allow)), ("Accept", ACCEPT)]

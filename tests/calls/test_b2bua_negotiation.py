@@ -96,6 +96,8 @@ async def test_options_to_the_server_lists_what_we_accept(h: Harness) -> None:
     allow = {m.strip() for m in (sent.final.headers.get("Allow") or "").split(",")}
     assert {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "UPDATE", "INFO"} <= allow
     assert sent.final.headers.get("Accept") == "application/sdp"
+    supported = {t.strip() for t in (sent.final.headers.get("Supported") or "").split(",")}
+    assert {"replaces", "timer"} <= supported  # attended transfer and session timers
 
 
 async def test_a_codec_both_sides_share_is_relayed_untouched(h: Harness) -> None:
