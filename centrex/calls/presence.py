@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,11 @@ def lamp(live_presence: Presence, dnd: bool) -> Presence:
     return Presence.DND if dnd else live_presence
 
 
+def _never() -> float:
+    """The clock of a view without cache (TtlCache with ttl 0 never reads it)."""
+    return 0.0
+
+
 class PresenceView:
     """The `PresenceSource` the API reads (see `centrex.api.sources`)."""
 
@@ -43,15 +47,18 @@ class PresenceView:
         live: LiveState,
         registrar: Registrar,
         database: Database,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
         cache_seconds: float = 0.0,
     ) -> None:
-        """`cache_seconds`: how long `of` reuses a tenant's DND flags (`calls/ttl_cache.py`):
-        every dialog change of a call asks for a lamp, the flags change rarely."""
+        """`cache_seconds` (on `monotonic`, required with it): how long `of` reuses a
+        tenant's DND flags (`calls/ttl_cache.py`): every dialog change of a call asks for a
+        lamp, the flags change rarely."""
         self._live = live
         self._registrar = registrar
         self._db = database
-        self._dnd: TtlCache[int, dict[str, bool]] = TtlCache(monotonic, cache_seconds)
+        if monotonic is None and cache_seconds > 0:
+            raise ValueError("a presence cache needs the call layer's clock")
+        self._dnd: TtlCache[int, dict[str, bool]] = TtlCache(monotonic or _never, cache_seconds)
 
     async def _dnd_flags(self, tenant_id: int) -> dict[str, bool]:
         """Extension number → DND of the tenant (empty: no such tenant)."""
