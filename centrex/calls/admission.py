@@ -24,6 +24,7 @@ from centrex.calls import signalling as sig
 from centrex.calls.actions import CallActions
 from centrex.calls.app_calls import AppCalls
 from centrex.calls.call import Call, SipSide
+from centrex.calls.connect import MIN_SE, too_brief
 from centrex.calls.core import CallCore
 from centrex.calls.ending import Ending
 from centrex.calls.leg import LegState
@@ -89,6 +90,10 @@ class Admission:
     async def _new_call(self, event: RequestReceived) -> None:
         core = self.core
         request = event.request
+        if too_brief(request):
+            core.reply(request, event.transaction, 422, reason="Session Interval Too Small",
+                       headers=[("Min-SE", str(MIN_SE))], transport=event.transport)  # fmt: skip
+            return
         trunk = await core.deps.trunks.by_source(event.source[0])
         if trunk is not None:
             await self._inbound_from_trunk(event, trunk)

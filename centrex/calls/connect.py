@@ -41,6 +41,16 @@ def parse_session_expires(value: str | None) -> float | None:
     return float(head) if head.isascii() and head.isdigit() and int(head) > 0 else None
 
 
+MIN_SE = 90  # RFC 4028 §4: the smallest session interval we accept (the RFC's own minimum)
+
+
+def too_brief(invite: Request) -> bool:
+    """RFC 4028 §8.1: a caller that supports session timers and asks for less than our
+    Min-SE is answered 422 with `Min-SE` (it retries with a longer interval)."""
+    interval = parse_session_expires(invite.headers.get("Session-Expires"))
+    return interval is not None and interval < MIN_SE and _supports_timer(invite)
+
+
 def session_interval(invite: Request) -> float | None:
     """The session interval the caller will refresh, or None when there is none to enforce.
 
@@ -53,7 +63,9 @@ def session_interval(invite: Request) -> float | None:
         return None
     params = [p.strip().lower() for p in value.split(";")[1:]]
     if _supports_timer(invite) or "refresher=uac" in params:
-        return interval
+        # a caller that cannot be told 422 (no `Supported: timer`) gets our minimum instead
+        # of a call cut after a few seconds
+        return max(interval, float(MIN_SE))
     return None
 
 

@@ -11,9 +11,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from centrex.calls.connect import (
+    MIN_SE,
     parse_session_expires,
     session_interval,
     session_timer_headers,
+    too_brief,
 )
 from centrex.calls.leg import TimerKind
 from centrex.sip.builders import build_invite, generate_tag, make_via
@@ -116,3 +118,39 @@ async def test_a_session_expires_of_non_ascii_digits_is_ignored_and_the_call_con
     assert call.status == 200
     assert call.final.headers.get("Session-Expires") is None
     assert h.b2bua.calls[call.call_id].timers.deadline(TimerKind.SESSION_EXPIRES) is None
+
+
+async def test_an_interval_below_min_se_is_422_for_a_caller_that_supports_timers(
+    h: Harness,
+) -> None:
+    """RFC 4028 §8.1: 422 Session Interval Too Small with our Min-SE; no phone rings."""
+    await h.register("101", "102")
+    call = h["101"].invite("102", headers=[("Session-Expires", "30"), ("Supported", "timer")])
+    await h.settle()
+    assert call.status == 422
+    assert call.final.headers.get("Min-SE") == str(MIN_SE)
+    assert h["102"].incoming == []
+    assert h.live_calls() == 0
+
+
+async def test_a_caller_that_cannot_be_told_422_gets_min_se_enforced(h: Harness) -> None:
+    """`refresher=uac` without `Supported: timer`: the call is set up and its session
+    interval is our minimum, not the 30 s asked (a call cut after 30 s would be worse)."""
+    await h.register("101", "102")
+    call = h["101"].invite("102", headers=[("Session-Expires", "30;refresher=uac")])
+    await h.settle()
+    h["102"].incoming[0].answer()
+    await h.settle()
+    assert call.status == 200
+    assert call.final.headers.get("Session-Expires") == f"{MIN_SE};refresher=uac"
+    live = h.b2bua.calls[call.call_id]
+    assert live.timers.deadline(TimerKind.SESSION_EXPIRES) == pytest.approx(
+        h.clock.monotonic() + MIN_SE
+    )
+
+
+def test_too_brief_needs_timer_support_and_a_short_interval() -> None:
+    assert too_brief(_invite(("Session-Expires", "89"), ("Supported", "timer")))
+    assert not too_brief(_invite(("Session-Expires", f"{MIN_SE}"), ("Supported", "timer")))
+    assert not too_brief(_invite(("Session-Expires", "30;refresher=uac")))
+    assert not too_brief(_invite(("Session-Expires", "soon"), ("Supported", "timer")))
