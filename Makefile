@@ -31,5 +31,10 @@ pytest: install
 
 test: install test-deps lint typecheck pytest
 
+# Benchmarks (numbers in docs/performance.md): the call benchmarks also need tshark.
+bench: install test-deps
+	command -v tshark >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tshark
+	bench/calls/run.sh
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
