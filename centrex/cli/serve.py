@@ -262,6 +262,12 @@ def demo(state: CliState, sip_addr: str | None, http_addr: str | None, as_json: 
         )
         members = "-".join((DEMO_EXTENSIONS[0][0], DEMO_EXTENSIONS[-1][0]))
         click.echo(f"Ring group: dial {DEMO_RING_GROUP} to ring {members} at once.")
+        click.echo(
+            "Phone features: transfer with your phone's transfer key; park by transferring to"
+            " 700 (dial 701-709 to take the call back); *8 / **101 pick up; *80101 intercom;"
+            " *78/*79 do not disturb; *72<number>/*73 forward. All codes: centrex feature-code"
+            f" list --tenant {DEMO_DOMAIN}"
+        )
         outbox = settings.data_dir / "outbox"
         if not settings.smtp_url:
             click.echo(f"No CENTREX_SMTP_URL: voicemail e-mails are written to {outbox}")
