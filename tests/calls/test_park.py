@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import cast
 
@@ -293,3 +293,26 @@ async def test_a_busy_lamp_on_a_slot_shows_the_parked_call(
     assert retriever.status == 200
     assert lamp_states(lamp)[-1] == []
     assert caller.call_id in h.b2bua.calls
+
+
+async def test_a_transferee_leaving_while_the_slot_is_claimed_keeps_no_slot(
+    world_: tuple[Harness, CallPark],
+) -> None:
+    h, park = world_
+    live = h.b2bua.core.deps.live
+    original = live.claim_park_slot
+
+    async def claim_then_leave(tenant_id: int, slots: Sequence[str], call_id: str) -> str | None:
+        slot = await original(tenant_id, slots, call_id)
+        await h.b2bua.hangup(call_id, tenant_id)  # a shared live state answers late
+        return slot
+
+    live.claim_park_slot = claim_then_leave  # type: ignore[method-assign]
+    await h.register("101", "102")
+    caller, transferor = await parked_call(h)
+    assert await live.parked(h.tenant_id, "701") is None
+    assert park.parked_in(h.tenant_id, "701") is None
+    assert caller.methods() == ["BYE"]
+    assert notifies(transferor)[-1][0] == 487
+    assert h.live_calls() == 0
+    assert h.engine.legs == {}

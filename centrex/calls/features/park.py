@@ -167,6 +167,9 @@ class CallPark:
             log.info("call %s: every park slot of %s is taken", call.call_id, call.domain)
             await owner.failed(call, RingFailure(RingResult.BUSY, 486, "every park slot is taken"))
             return
+        if call.state is not CallState.ANSWERED:  # the transferee left while we claimed
+            await actions.live.release_park_slot(call.tenant_id, slot, call.call_id)
+            return
         deadline = actions.arm_timer(call, TIMER, self.timeout)
         self._parked[call.call_id] = ParkedCall(call, slot, parker, deadline)
         await parked(call, slot)  # the transferor's NOTIFY 200 and BYE
