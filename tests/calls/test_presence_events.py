@@ -8,8 +8,10 @@ import pytest
 
 from centrex.calls.live_state import Presence
 from centrex.calls.presence import PresenceEvents, lamp
+from centrex.data.tenancy import TenantScope
 from centrex.events import PresenceChanged
-from tests.calls.harness import Harness, make_harness
+from centrex.provisioning import forwarding
+from tests.calls.harness import TENANT, Harness, make_harness
 
 
 @pytest.fixture
@@ -52,3 +54,24 @@ def test_a_call_wins_over_dnd() -> None:
     assert lamp(Presence.IDLE, dnd=True) is Presence.DND
     assert lamp(Presence.OFFLINE, dnd=True) is Presence.DND
     assert lamp(Presence.OFFLINE, dnd=False) is Presence.OFFLINE
+
+
+async def test_with_a_cache_dnd_is_seen_at_exactly_the_cache_time(sqlite_url: str) -> None:
+    """The server's lamps reuse a tenant's DND flags for the route cache time: DND set after
+    a read shows on the next lamp change from exactly that long after the read on."""
+    async with make_harness(sqlite_url, features=(PresenceEvents(cache_seconds=2.0),)) as h:
+        await h.register("101", "102")
+        call, _incoming = await h.call("101", "102")  # flags read now (t0)
+        await h.settle()
+        async with h.database.transaction() as session:
+            await forwarding.set_dnd(TenantScope(session, h.tenant_id, TENANT), "102", True)
+        await h.advance(1.9)
+        call.bye()
+        await h.settle()
+        assert lamps(h, "102")[-1] == "idle"  # the flags of t0
+        await h.advance(0.1)  # t0 + 2 s
+        again, _ = await h.call("101", "102")
+        await h.settle()
+        again.bye()
+        await h.settle()
+        assert lamps(h, "102")[-1] == "dnd"
