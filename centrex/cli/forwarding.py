@@ -56,7 +56,9 @@ def extension_forward(
     clear: str | None,
     as_json: bool,
 ) -> None:
-    """Set or clear one forward of an extension (DEST: extension, E.164, voicemail, flow:NAME)."""
+    """Set or clear one forward of an extension.
+
+    DEST: an extension, a ring group, an E.164 number, voicemail or flow:NAME."""
     chosen = [
         (kind, dest)
         for kind, dest in (

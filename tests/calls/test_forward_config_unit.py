@@ -23,7 +23,7 @@ from centrex.calls.features import forward_config as rules
 from centrex.calls.features.forward_config import ExtensionForwarding, ForwardKind
 from centrex.clock import ManualClock
 from centrex.data.db import Database
-from centrex.data.models import CallFlow, Extension
+from centrex.data.models import CallFlow, Extension, RingGroup
 from centrex.errors import ValidationFailed
 from centrex.provisioning import extensions, tenants
 
@@ -51,6 +51,8 @@ async def _provision(database: Database) -> None:
                 scope, number=number, password="secret-pass-1", voicemail=number == "101"
             )
         scope.add(CallFlow(name="Main", graph={"start": "x", "nodes": {}}))
+        scope.add(RingGroup(number="600", name="Sales"))
+        scope.add(RingGroup(number="60", name="Short"))
         beta = await tenants.create_tenant(
             session, now=now, name="Beta", domain=BETA, extension_digits=3, max_calls=4
         )
@@ -59,6 +61,7 @@ async def _provision(database: Database) -> None:
             other, number="201", password="secret-pass-2", voicemail=False
         )
         other.add(CallFlow(name="Night", graph={"start": "x", "nodes": {}}))
+        other.add(RingGroup(number="650", name="Beta's"))
 
 
 @pytest.fixture
@@ -94,6 +97,8 @@ async def _refusal(database: Database, number: str, text: str, domain: str = ACM
         ("voicemail", "voicemail"),
         ("VoiceMail", "voicemail"),
         ("flow:Main", "flow:Main"),
+        ("600", "600"),  # the tenant's ring group
+        ("60", "60"),  # a ring group number need not have the extensions' length
         ("FLOW:  Main ", "flow:Main"),
         ("044 668 18 00", "+41446681800"),  # national, in the tenant's country (CH)
         ("044-668.18/00", "+41446681800"),  # visual separators a phone may send
@@ -118,6 +123,7 @@ async def test_accepted_destinations_are_stored_normalised(
         ("102", "voicemail", "forward-no-mailbox"),  # 102 has no mailbox of its own
         ("101", "flow:", "forward-destination-unknown"),
         ("101", "flow:Night", "forward-destination-unknown"),  # beta's flow
+        ("101", "650", "forward-destination-unknown"),  # beta's ring group
         ("101", "flow:main", "forward-destination-unknown"),  # names are exact
         ("101", "112", "forward-destination-undialable"),  # emergency: never a forward
         ("101", "1 4 4", "forward-destination-undialable"),  # emergency, spaced out

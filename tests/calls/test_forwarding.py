@@ -18,6 +18,7 @@ from centrex.calls.features import FeatureHooks, PlanPart
 from centrex.calls.features.call_waiting import CallWaiting
 from centrex.calls.features.dnd import DoNotDisturb
 from centrex.calls.features.forward import Forwarder, ForwardingFeature
+from centrex.calls.features.ring_group import RingGroups
 from centrex.calls.features.standard import standard_features
 from centrex.calls.outbound import RingFailure, RingResult
 from centrex.clock import ManualClock
@@ -25,7 +26,7 @@ from centrex.data.db import Database
 from centrex.data.models import Direction, Disposition, Extension, Tenant
 from centrex.data.tenancy import TenantScope
 from centrex.errors import ValidationFailed
-from centrex.provisioning import extensions, numbers
+from centrex.provisioning import extensions, numbers, ring_groups
 from centrex.provisioning import forwarding as fwd
 from centrex.sip.message import Response
 from tests.calls.harness import (
@@ -589,5 +590,32 @@ async def test_settings_are_reused_for_the_cache_time_but_a_code_is_seen_at_once
             h["101"].invite("102")
             await h.settle()
             assert (len(h["102"].incoming), len(h["103"].incoming)) == (3, 1)
+    finally:
+        await database.dispose()
+
+
+async def test_a_forward_to_a_ring_group_rings_its_members(sqlite_url: str) -> None:
+    """DEST may be one of the tenant's ring groups: 102 forwarded always to 600 rings 101 and
+    103 at once, the first answer wins."""
+    database = Database(sqlite_url)
+    try:
+        async with world(sqlite_url, extra=(RingGroups(database, lambda: 0.0),)) as h:
+            async with h.database.transaction() as session:
+                scope = TenantScope(session, h.tenant_id, TENANT)
+                await ring_groups.create_ring_group(scope, number="600", strategy="simultaneous",
+                                                    members=["101", "103"])  # fmt: skip
+            await forward(h, "102", "always", "600")
+            await h.register("101", "102", "103")
+            caller = h.carrier_a.invite(NUMBER_102, domain=CENTREX[0], from_user="+41797770000")
+            await h.settle()
+            assert h["102"].incoming == []
+            assert len(h["101"].incoming) == 1
+            assert len(h["103"].incoming) == 1
+            h["103"].incoming[0].answer()
+            await h.settle()
+            assert caller.status == 200
+            assert h["101"].incoming[0].cancelled
+            caller.bye()
+            await h.settle()
     finally:
         await database.dispose()

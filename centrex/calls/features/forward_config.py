@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from centrex.calls.router import emergency_numbers, normalise_outbound
-from centrex.data.models import CallFlow, Extension, Tenant, VoicemailBox
+from centrex.data.models import CallFlow, Extension, RingGroup, Tenant, VoicemailBox
 from centrex.data.tenancy import TenantScope
 from centrex.errors import ValidationFailed
 
@@ -122,18 +122,33 @@ async def check_destination(scope: TenantScope, extension: Extension, text: str)
     if value.replace(" ", "") in emergency_numbers(tenant.country):
         raise _invalid(f"{value} is an emergency number: it cannot be a forward",
                        "forward-destination-undialable")  # fmt: skip
-    if value.isdigit() and len(value) == tenant.extension_digits:
-        if value == extension.number:
-            raise _invalid(f"extension {value} cannot forward to itself", "forward-loop")
-        if await scope.first(Extension, Extension.number == value) is None:
-            raise _invalid(f"extension {value} does not exist in {scope.domain}",
-                           "forward-destination-unknown")  # fmt: skip
-        return value
+    internal = await _internal(scope, tenant, extension, value)
+    if internal is not None:
+        return internal
     e164 = normalise_outbound(value, tenant.country)
     if e164 is None:
         raise _invalid(f"{value!r} is not an extension, a dialable number, 'voicemail' or "
                        "'flow:NAME'", "forward-destination-undialable")  # fmt: skip
     return e164
+
+
+async def _internal(
+    scope: TenantScope, tenant: Tenant, extension: Extension, value: str
+) -> str | None:
+    """`value` as one of the tenant's ring groups (any length: the router serves it as a
+    feature) or extensions, None when it has no extension's form, else why not."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    if await scope.first(RingGroup, RingGroup.number == value) is not None:
+        return value
+    if len(value) != tenant.extension_digits:
+        return None
+    if value == extension.number:
+        raise _invalid(f"extension {value} cannot forward to itself", "forward-loop")
+    if await scope.first(Extension, Extension.number == value) is None:
+        raise _invalid(f"extension {value} does not exist in {scope.domain}",
+                       "forward-destination-unknown")  # fmt: skip
+    return value
 
 
 def check_seconds(seconds: int) -> int:
