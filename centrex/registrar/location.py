@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from centrex.sip.errors import SipError
+from centrex.sip.grammar import is_digits
 from centrex.sip.headers import Contact
 from centrex.sip.uri import URI
 
@@ -249,5 +250,5 @@ class Location:
             q=contact.q,
             user_agent=request.user_agent[:255],
             instance=instance.strip('"<>')[:255] if instance else None,
-            reg_id=int(reg_id) if reg_id and reg_id.isdigit() and len(reg_id) < 9 else None,
+            reg_id=int(reg_id) if reg_id and is_digits(reg_id) and len(reg_id) < 9 else None,
         )

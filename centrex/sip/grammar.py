@@ -111,6 +111,12 @@ def canonical_name(key: str) -> str:
     return "-".join(part[:1].upper() + part[1:] for part in key.split("-"))
 
 
+def is_digits(text: str) -> bool:
+    """ASCII digits only (RFC 5234 DIGIT): `str.isdigit` alone also takes "²" or "３", which
+    `int` then refuses or reads as another number."""
+    return text.isascii() and text.isdigit()
+
+
 def is_token(text: str) -> bool:
     """True if `text` is a non-empty RFC 3261 token."""
     return bool(text) and TOKEN_CHARS.issuperset(text)

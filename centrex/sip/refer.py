@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from centrex.sip.errors import SipParseError
-from centrex.sip.grammar import TOKEN_CHARS
+from centrex.sip.grammar import TOKEN_CHARS, is_digits
 from centrex.sip.headers import parse_name_addr
 from centrex.sip.uri import URI, unescape
 
@@ -143,7 +143,7 @@ def parse_sipfrag(body: bytes) -> tuple[int, str]:
     line = body.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
     version, _, rest = line.partition(" ")
     code, _, reason = rest.partition(" ")
-    if version.upper() != "SIP/2.0" or len(code) != 3 or not code.isdigit():
+    if version.upper() != "SIP/2.0" or len(code) != 3 or not is_digits(code):
         raise SipParseError("sipfrag without a SIP/2.0 status line")
     status = int(code)
     if not 100 <= status <= 699:

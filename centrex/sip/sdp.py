@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from centrex.sip.errors import SdpParseError
+from centrex.sip.grammar import is_digits
 
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 MAX_SDP_SIZE = 32768
@@ -126,7 +127,7 @@ class MediaDescription:
             rtpmap = parse_rtpmap(value or "")
             result[rtpmap.payload_type] = rtpmap
         for fmt in self.formats:
-            if fmt.isdigit() and int(fmt) not in result and int(fmt) in STATIC_PAYLOADS:
+            if is_digits(fmt) and int(fmt) not in result and int(fmt) in STATIC_PAYLOADS:
                 name, rate, channels = STATIC_PAYLOADS[int(fmt)]
                 result[int(fmt)] = RtpMap(int(fmt), name, rate, channels)
         return result
@@ -162,7 +163,7 @@ class MediaDescription:
         if not value:
             return None
         head = value.split()[0]
-        return int(head) if head.isdigit() and int(head) <= 65535 else None
+        return int(head) if is_digits(head) and int(head) <= 65535 else None
 
     @property
     def telephone_event(self) -> int | None:
@@ -246,9 +247,9 @@ def parse_rtpmap(value: str) -> RtpMap:
     """Parse `<pt> <encoding>/<clock rate>[/<channels>]`."""
     pt_text, _, rest = value.strip().partition(" ")
     parts = rest.strip().split("/")
-    if not pt_text.isdigit() or int(pt_text) > 127 or len(parts) not in (2, 3) or not parts[0]:
+    if not is_digits(pt_text) or int(pt_text) > 127 or len(parts) not in (2, 3) or not parts[0]:
         raise SdpParseError(f"bad rtpmap {value[:40]!r}")
-    if not parts[1].isdigit() or (len(parts) == 3 and not parts[2].isdigit()):
+    if not is_digits(parts[1]) or (len(parts) == 3 and not is_digits(parts[2])):
         raise SdpParseError(f"bad rtpmap {value[:40]!r}")
     channels = int(parts[2]) if len(parts) == 3 else None
     return RtpMap(int(pt_text), parts[0], int(parts[1]), channels)
@@ -273,11 +274,11 @@ def _parse_media(value: str) -> MediaDescription:
     if len(parts) < 4:
         raise SdpParseError("bad m= line")
     port_text, slash, count_text = parts[1].partition("/")
-    if not port_text.isdigit() or int(port_text) > 65535:
+    if not is_digits(port_text) or int(port_text) > 65535:
         raise SdpParseError("bad m= port")
     count: int | None = None
     if slash:
-        if not count_text.isdigit():
+        if not is_digits(count_text):
             raise SdpParseError("bad m= port count")
         count = int(count_text)
     return MediaDescription(parts[0], int(port_text), parts[2], parts[3:], port_count=count)

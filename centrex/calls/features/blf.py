@@ -35,6 +35,7 @@ from centrex.sip.builders import generate_tag
 from centrex.sip.dialog import Dialog
 from centrex.sip.errors import SipError
 from centrex.sip.events import RequestReceived
+from centrex.sip.grammar import is_digits
 from centrex.sip.message import Request
 from centrex.sip.message_summary import CONTENT_TYPE as MWI_CONTENT_TYPE
 from centrex.sip.message_summary import EVENT_PACKAGE as MWI_EVENT
@@ -78,7 +79,7 @@ def granted_expires(value: str | None) -> int | None:
     if value is None or value.strip() == "":
         return DEFAULT_EXPIRES
     text = value.strip()
-    if not text.isdigit():
+    if not is_digits(text):
         return None
     return min(int(text), MAX_EXPIRES)
 
