@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -83,6 +84,9 @@ async def mixer_main(args: argparse.Namespace) -> None:
         bind_address=LOOPBACK,
     )
     ticker.start()
+    # as `Server.start` does once it is built, before any call: the rooms and legs below stay
+    # in the collector's reach, as a server's calls do
+    gc.freeze()
     rss_before = _rss_kib()
     ports: list[int] = []
     rooms = []
@@ -184,6 +188,7 @@ async def generator_main(args: argparse.Namespace) -> None:
             tones[pt, slot] = [codec.encode(gen.next_frame()) for _ in range(50)]
     senders = [i for i in range(len(ports)) if _talks(i, size, talkers)]
     ssrcs = {i: random.getrandbits(32) for i in senders}
+    gc.freeze()  # the generator's own collections must not make late packets (input underruns)
     packets = int(args.seconds * 50)
     slots = 20
     start = loop.time() + 0.2
@@ -283,43 +288,129 @@ def run_one(args: argparse.Namespace, participants: int) -> dict[str, float]:
 
 
 def micro(repeats: int = 7, number: int = 500) -> None:
-    """The mixing step and the encodes of one room tick, no sockets: best of `repeats` runs
-    (the minimum is the least disturbed by other load on a shared machine)."""
+    """One room tick without sockets, as `MixingRoom._on_tick` does it: decode the talkers'
+    packets, the mixing step, one encode per distinct mix and law (`room._encode`: a lone
+    voice heard goes through a byte table). Best of `repeats` runs (the minimum is the least
+    disturbed by other load on a shared machine). On a tree without `room._encode` (before
+    2026-12-03) each distinct mix is `codec.encode`d, which is what its room did."""
     import timeit
+    from array import array
 
-    from centrex.media.codecs import PCMA, PCMU
+    from centrex.media.codecs import PCMA, PCMU, Codec
     from centrex.media.mixer import Voice, mix_step
     from centrex.media.pcm import to_samples
     from centrex.media.tones import SineGenerator
 
+    def plain(codec: Codec, mix: array[int], _packet: object) -> bytes:
+        return codec.encode(mix.tobytes())
+
+    try:
+        from centrex.media.room import _encode as encode
+    except ImportError:
+        encode = plain  # type: ignore[assignment]
     size = 5
-    frames = {
-        i: to_samples(SineGenerator((300.0 + 150.0 * i,), -16.0).next_frame()) for i in range(size)
-    }
+    codecs: list[Codec] = [PCMU if i % 2 == 0 else PCMA for i in range(size)]
+    payloads = [
+        codecs[i].encode(SineGenerator((300.0 + 150.0 * i,), -16.0).next_frame())
+        for i in range(size)
+    ]
     voices = {i: Voice() for i in range(size)}
-    codecs = [PCMU if i % 2 == 0 else PCMA for i in range(size)]
 
     def tick(talkers: int) -> None:
-        mixes = mix_step(voices, {i: frames[i] for i in range(talkers)}, drop_quiet=True)
+        frames, packets = {}, {}
+        for i in range(talkers):
+            frame = frames[i] = to_samples(codecs[i].decode(payloads[i]))
+            packets[id(frame)] = (codecs[i], payloads[i])
+        mixes = mix_step(voices, frames, drop_quiet=True)
         encoded: dict[tuple[int, str], bytes] = {}
         for i in range(size):
             mix = mixes[i]
             if mix is not None and (id(mix), codecs[i].name) not in encoded:
-                encoded[id(mix), codecs[i].name] = codecs[i].encode(mix.tobytes())
+                encoded[id(mix), codecs[i].name] = encode(codecs[i], mix, packets.get(id(mix)))
 
+    print(json.dumps({"encode": "room._encode" if encode is not plain else "codec.encode"}))
     for talkers in (size, 2, 1, 0):
         best = min(timeit.repeat(lambda t=talkers: tick(t), repeat=repeats, number=number))
         per = 1e6 * best / number
         row = {"talkers_per_room": talkers, "room_tick_us": per, "per_participant_us": per / size}
         print(json.dumps(row))
-    best = min(timeit.repeat(lambda: PCMU.encode(frames[0].tobytes()), repeat=repeats, number=2000))
-    print(json.dumps({"g711_encode_us": 1e6 * best / 2000}))
+    mix = to_samples(PCMU.decode(payloads[0]))
+    for name, call in (("codec", plain), ("room", encode)):
+        best = min(timeit.repeat(lambda c=call: c(PCMU, mix, None), repeat=repeats, number=2000))
+        print(json.dumps({f"g711_encode_us_{name}": 1e6 * best / 2000}))
+
+
+async def ticks_main(args: argparse.Namespace) -> None:
+    """The real rooms and legs, without the ticker or a generator: each tick every talker's
+    packet goes into its member's tap (`RoomMember._tap`, as the leg's receive path does), then
+    every room's `_on_tick` runs (playout, mix, encode, header, `sendto` to one sink socket that
+    never reads). CPU time of the process (`time.process_time`) over `--ticks` ticks, so the
+    figure is the room's own work, much less disturbed by other load than the loopback run
+    (no receive syscalls: those are in the loopback figures)."""
+    import socket
+
+    from centrex.clock import SystemClock
+    from centrex.media.codecs import PCMA, PCMU, default_registry
+    from centrex.media.engine import MediaEngine
+    from centrex.media.ports import PortPool
+    from centrex.media.ticker import Ticker
+    from centrex.media.tones import SineGenerator
+
+    clock = SystemClock()
+    n = args.participants
+    engine = MediaEngine(  # its ticker is never started: the ticks are driven here
+        clock=clock, ticker=Ticker(clock),
+        ports=PortPool(args.port_base, args.port_base + 2 * n + 200),
+        codecs=default_registry(), bind_address=LOOPBACK,
+    )  # fmt: skip
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind((LOOPBACK, 0))
+    sink_port = sink.getsockname()[1]
+    rooms, talkers = [], []
+    codecs = {0: PCMU, 8: PCMA}
+    for i in range(n):
+        if i % args.room_size == 0:
+            rooms.append(engine.mixing_room(f"room{len(rooms)}"))
+        leg = await engine.allocate(f"p{i}")
+        offer = _sdp(sink_port, _law(i))
+        engine.set_remote(leg, offer, signalling_host=LOOPBACK)
+        engine.answer_for(leg, offer)
+        member = rooms[-1].join(leg)
+        if _talks(i, args.room_size, args.talkers):
+            gen = SineGenerator((300.0 + 150.0 * (i % args.room_size),), level_dbm0=-16.0)
+            tone = [codecs[_law(i)].encode(gen.next_frame()) for _ in range(50)]
+            talkers.append((member, _law(i), tone))
+    ssrc = random.getrandbits(32)
+
+    def run(count: int, first: int) -> None:
+        for k in range(first, first + count):
+            for member, pt, tone in talkers:
+                packet = _HDR.pack(0x80, pt, k & 0xFFFF, (k * 160) & 0xFFFFFFFF, ssrc)
+                member._tap(packet + tone[k % 50], pt, k * 160)
+            now = clock.monotonic()
+            for room in rooms:
+                room._on_tick(now)
+
+    run(10, 0)  # primed playout buffers, warm caches
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    run(args.ticks, 10)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    members = [m for room in rooms for m in room.members]
+    print(json.dumps({
+        "participants": n, "talkers_per_room": args.talkers, "ticks": args.ticks,
+        "cpu_s": cpu, "wall_s": wall, "sent": sum(m.sent for m in members),
+        "cpu_us_per_participant_tick": 1e6 * cpu / (n * args.ticks),
+        "cpu_pct_at_50_ticks_per_s": 100 * cpu / (n * args.ticks) * n * 50,
+        "cpu_pressure_avg10": _pressure(),
+    }))  # fmt: skip
+    sink.close()
+    await engine.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument(
-        "mode", nargs="?", default="run", choices=["run", "mixer", "generate", "micro"]
+        "mode", nargs="?", default="run", choices=["run", "mixer", "generate", "micro", "ticks"]
     )
     parser.add_argument("--participants", type=int, nargs="+", default=[100, 200, 300])
     parser.add_argument("--room-size", type=int, default=5)
@@ -328,6 +419,7 @@ def main() -> None:
     parser.add_argument("--port-base", type=int, default=20000)
     parser.add_argument("--phone-base", type=int, default=26000)
     parser.add_argument("--legs", default="")
+    parser.add_argument("--ticks", type=int, default=500, help="ticks mode: ticks timed")
     args = parser.parse_args()
     _raise_nofile()
     if args.mode == "micro":
@@ -340,7 +432,9 @@ def main() -> None:
         args.seconds = min(args.seconds, 120.0)
         if args.mode == "generate":
             args.leg_ports = json.loads(Path(args.legs).read_text())
-        coro = mixer_main(args) if args.mode == "mixer" else generator_main(args)
+        coro = {"mixer": mixer_main, "generate": generator_main, "ticks": ticks_main}[args.mode](
+            args
+        )
         profile = os.environ.get("MIXER_BENCH_PROFILE") if args.mode == "mixer" else None
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             if profile:  # MIXER_BENCH_PROFILE=/tmp/mixer.prof: cProfile of the mixer process

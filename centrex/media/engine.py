@@ -42,6 +42,7 @@ from centrex.media.ports import PortPair, PortPool, PortPoolExhausted
 from centrex.media.recorder import Recorder
 from centrex.media.relay import Bridge
 from centrex.media.room import MixingRoom
+from centrex.media.sdes import SdesNegotiator
 from centrex.media.sdp_rewrite import (
     NoCommonCodecError,
     StreamParams,
@@ -51,6 +52,7 @@ from centrex.media.sdp_rewrite import (
 )
 from centrex.media.session import LatchPolicy, LegSnapshot, MediaLeg
 from centrex.media.ticker import Ticker, TickerTimer
+from centrex.media.webrtc.gateway import WebRtcGateway
 from centrex.sip.offer_answer import Codec as SdpCodec
 from centrex.sip.offer_answer import build_answer, build_offer
 from centrex.sip.sdp import Origin, SessionDescription, parse_sdp
@@ -77,6 +79,24 @@ class MediaTotals:
         self.packets_out += snap.packets_out
         self.lost += snap.lost
         self.dropped += snap.dropped + snap.garbage
+
+
+def _keep_negotiated(params: StreamParams, current: StreamParams | None) -> StreamParams:
+    """A re-offer that still lists the codec in use keeps it first until its answer.
+
+    The relay sends a party its first listed codec; a browser's re-offer (hold, resume) lists
+    Opus first again, which the bridge cannot route to (48 kHz): the call would get 488 before
+    `answer_for` narrows the list. RFC 3264 §8.3.2: codecs stay what they were unless the
+    answer changes them, so the one in use goes first while it is still offered."""
+    used = current.codec if current is not None else None
+    if used is None or not params.codecs or params.codecs[0] == used:
+        return params
+    same = [c for c in params.codecs if c.encoding.upper() == used.encoding.upper()
+            and c.clock_rate == used.clock_rate]  # fmt: skip
+    if not same:
+        return params
+    rest = tuple(c for c in params.codecs if c is not same[0])
+    return dataclasses.replace(params, codecs=(same[0], *rest))
 
 
 class MediaEngine:
@@ -120,13 +140,22 @@ class MediaEngine:
         self._check_timer: TickerTimer | None = None
         self._released = MediaTotals()
         self.rooms: dict[str, MixingRoom] = {}
+        self.webrtc = WebRtcGateway(self.ticker.call_later, self.media_address)
+        self.sdes = SdesNegotiator()  # SDES-SRTP of desk phones' legs (sdes.py)
 
     # --- legs ------------------------------------------------------------------------------------
 
     async def allocate(
-        self, leg_id: str | None = None, *, latch_policy: LatchPolicy | None = None
+        self,
+        leg_id: str | None = None,
+        *,
+        latch_policy: LatchPolicy | None = None,
+        srtp_policy: str | None = None,
     ) -> MediaLeg:
-        """Bind a new RTP/RTCP port pair; raises `PortPoolExhausted` when the range is used up."""
+        """Bind a new RTP/RTCP port pair; raises `PortPoolExhausted` when the range is used up.
+
+        `srtp_policy` is the party's `sdes.SrtpPolicy` (an extension's setting; default
+        optional: SRTP offers accepted, plain RTP offered)."""
         loop = asyncio.get_running_loop()
         leg_id = leg_id or f"leg-{next(self._ids)}"
         if leg_id in self.legs:
@@ -165,6 +194,8 @@ class MediaEngine:
                 continue
             leg.rtp_transport = rtp
             leg.rtcp_transport = rtcp
+            if srtp_policy is not None:
+                leg.srtp_policy = srtp_policy
             self.legs[leg_id] = leg
             self._created[leg_id] = self.clock.monotonic()
             self._schedule_rtcp(leg, first=True)
@@ -181,6 +212,8 @@ class MediaEngine:
         if leg.leg_id not in self.legs:
             return
         del self.legs[leg.leg_id]
+        self.webrtc.forget(leg)
+        self.sdes.release(leg)
         self._created.pop(leg.leg_id, None)
         self._inactive_reported.discard(leg.leg_id)
         timer = self._rtcp_timers.pop(leg.leg_id, None)
@@ -224,9 +257,13 @@ class MediaEngine:
         that public IP, so latching accepts it (see `session.LatchPolicy`). Raises
         `NoCommonCodecError` when the SDP has no usable audio stream.
         """
-        params = stream_params(sdp)
+        remote = self.webrtc.take_remote(leg, sdp)  # a browser's: plain view
+        if leg.webrtc is None:
+            self.sdes.on_remote(leg, remote)  # a=crypto keys; policy refusals raise (488)
+        params = stream_params(remote)
         if params is None:
             raise NoCommonCodecError("SDP has no active audio stream")
+        params = _keep_negotiated(params, leg.remote)
         hosts = (signalling_host,) if signalling_host else ()
         leg.set_remote(params, extra_hosts=hosts)
         bridge = self.bridges.get(leg.leg_id)
@@ -235,14 +272,31 @@ class MediaEngine:
         return params
 
     def offer_for(
-        self, leg: MediaLeg, source: SdpInput | None = None, *, direction: str | None = None
+        self,
+        leg: MediaLeg,
+        source: SdpInput | None = None,
+        *,
+        direction: str | None = None,
+        webrtc: bool = False,
     ) -> SessionDescription:
         """Our offer to `leg`'s party: `source` (the other party's offer) rewritten to point at
-        this leg, or a fresh offer with the registry's codecs and telephone-event 101."""
+        this leg, or a fresh offer with the registry's codecs and telephone-event 101.
+
+        `webrtc` (the party registered over WS/WSS, a browser) makes it a DTLS-SRTP offer; a
+        leg that is already a browser's stays one (re-INVITE, hold)."""
+        offer = self._plain_offer(leg, source, direction)
+        if webrtc or leg.webrtc is not None:
+            return self.webrtc.decorate_offer(leg, offer)
+        self.sdes.decorate_offer(leg, offer)  # RTP/SAVP + a=crypto when the leg needs it
+        return offer
+
+    def _plain_offer(
+        self, leg: MediaLeg, source: SdpInput | None, direction: str | None
+    ) -> SessionDescription:
         origin = self._origin(leg)
         if source is not None:
             return rewrite_sdp(
-                source,
+                self.webrtc.plain(source),
                 address=self.media_address,
                 port=leg.rtp_port,
                 origin=origin,
@@ -273,11 +327,13 @@ class MediaEngine:
         app call) the first offered codec of the registry is used. Raises `NoCommonCodecError`.
         """
         source = offer if isinstance(offer, SessionDescription) else parse_sdp(offer)
+        source = self.webrtc.take_offer(leg, source)  # a browser's offer: its plain view
         audio = [m for m in source.media if m.media == "audio" and m.port != 0]
-        if audio and all("SAVP" in m.proto for m in audio):
-            # SRTP is not terminated yet; answering RTP/SAVP without keys would be invalid
-            # (RFC 4568 §5.1). The call layer answers 488 and the phone may retry with RTP/AVP.
-            raise NoCommonCodecError("SRTP-only offer (RTP/SAVP) is not supported yet")
+        sdes = leg.webrtc is None and self.sdes.on_offer(leg, source)  # policy: may raise 488
+        if not sdes and audio and all("SAVP" in m.proto for m in audio):
+            # No keys to answer with: RTP/SAVP without a=crypto would be invalid (RFC 4568
+            # §5.1). The call layer answers 488 and the phone may retry with RTP/AVP.
+            raise NoCommonCodecError("SRTP-only offer without usable keys")
         origin = self._origin(leg)
         if peer is not None and peer.remote is not None:
             peer_params = peer.remote
@@ -312,7 +368,9 @@ class MediaEngine:
         bridge = self.bridges.get(leg.leg_id)
         if bridge is not None:
             bridge.replan()
-        return answer
+        if leg.webrtc is None:
+            self.sdes.decorate_answer(leg, answer)  # our a=crypto key, or plain RTP/AVP
+        return self.webrtc.decorate_answer(leg, answer)
 
     # --- bridging --------------------------------------------------------------------------------
 

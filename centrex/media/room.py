@@ -5,10 +5,11 @@ Theory of operation
 A room is the engine-side glue around the pure mixing step (`mixer.mix_step`):
 
 * **Input.** Joining a leg puts a tap on it (`MediaLeg.taps`, like the recorder): each RTP
-  packet of an audio payload type the leg negotiated is decoded with that codec (G.711 µ-law or
+  packet of an audio payload type the leg negotiated goes with its codec (G.711 µ-law or
   A-law, any mix in one room) into a small per-member `PlayoutBuffer` ordered by RTP timestamp
-  (RFC 3550 §5.1). Playout starts `playout_frames` frames (40 ms) after the first packet of a
-  talkspurt, so a packet arriving a millisecond after its tick is not a 20 ms hole (a packet
+  (RFC 3550 §5.1), and is decoded when it is played out, only if somebody hears it. Playout
+  starts `playout_frames` frames (40 ms) after the first packet of a talkspurt, so a packet
+  arriving a millisecond after its tick is not a 20 ms hole (a packet
   later than that is an `underrun`: one silent frame, no loss concealment yet); a sender
   faster than our clock overflows `max_queue` and the oldest frame goes (`overflow`), so the
   delay stays bounded. RFC 4733 events and comfort noise are not audio and never enter the mix
@@ -22,8 +23,12 @@ A room is the engine-side glue around the pure mixing step (`mixer.mix_step`):
   one SSRC with continuous sequence numbers and timestamps before, during and after the room
   (RFC 7667 §3.2.1.1), and leaving hands the stream back (`detach_source`). Each distinct mix
   is encoded once per codec per tick (the mixer shares mix objects between members that hear
-  the same thing); silence is a cached payload per codec. Every member gets a packet every tick,
-  silence included: phones and carriers treat an RTP stream that stops as a dead call.
+  the same thing); silence is a cached payload per codec. A mix that *is* one talker's frame
+  (one voice heard at gain 1: every listener of a lone speaker, each of two talkers) is not
+  encoded at all: its packet goes through a 256-entry table, encode(decode(byte)) from the
+  talker's law to the listener's, one `bytes.translate`, the same bytes as decode + encode.
+  Every member gets a packet every tick, silence included: phones and carriers treat an RTP
+  stream that stops as a dead call.
 * **Prompts to one member.** `MediaEngine.play` on a member's leg (a "you are muted" prompt)
   takes the stream for the prompt's length; when the player stops and the stream is free
   again, the member takes it back on the next tick, still in the room throughout.
@@ -31,9 +36,10 @@ A room is the engine-side glue around the pure mixing step (`mixer.mix_step`):
   tones, announcements) as a participant without a leg; `record` writes what a silent
   listener would hear (every talker heard by all) to a WAV file, one frame per tick.
 
-Cost per tick: one dict lookup and a buffer pop per member, two C-level passes for the silence
-test per member with a frame, the mix (`mixer.py`: O(N + k * frame)), one encode per distinct mix
-and codec, one header pack and one `sendto` per member. An empty room leaves the ticker.
+Cost per tick: one dict lookup and a buffer pop per member, a decode and two C-level passes for
+the silence test per member with a frame, the mix (`mixer.py`: O(N + k * frame)), one encode
+(or translate) per distinct mix and codec, one header pack and one `sendto` per member. An empty
+room leaves the ticker. Measured in docs/performance.md, "Conference mixer".
 """
 
 from __future__ import annotations
@@ -43,9 +49,12 @@ import sys
 import wave
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from centrex.media.codecs import Codec, CodecRegistry
+from centrex.media.codecs.g711 import G711Codec
 from centrex.media.mixer import Voice, mix_step
 from centrex.media.pcm import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE, to_samples
 from centrex.media.player import AudioSource, frame_source
@@ -59,6 +68,37 @@ _BIG_ENDIAN = sys.byteorder == "big"
 _REANCHOR = 8000 * 60  # a timestamp jump of more than a minute is a new stream
 _FLUSH_TICKS = 50
 _REPRIME_TICKS = 10  # 200 ms without a packet: the talkspurt ended (silence suppression)
+T = TypeVar("T")
+_Packets = dict[int, tuple[G711Codec, bytes]]  # id() of a frame -> the packet it came from
+
+
+def _pad(pcm: bytes) -> bytes:
+    """Exactly one frame of pcm16: cut, or padded with silence."""
+    return pcm[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")
+
+
+@lru_cache(maxsize=16)
+def _translation(source: G711Codec, target: G711Codec) -> bytes:
+    """256-entry table: a `source` byte -> `target`.encode(`source`.decode(byte))."""
+    return target.encode(source.decode(bytes(range(256))))
+
+
+@lru_cache(maxsize=8)
+def _codes(codec: G711Codec) -> list[int]:
+    """The code of every sample, indexed by the sample read as a native uint16 (made with
+    `codec.encode`): a list is read ~25 % quicker per sample than the codec's bytes table."""
+    return list(codec.encode(array("H", range(65536)).tobytes()))
+
+
+def _encode(codec: Codec, mix: array[int], packet: tuple[G711Codec, bytes] | None) -> bytes:
+    """`codec.encode(mix)`, the same bytes. G.711: a mix that is one talker's frame as it came
+    (`packet`: one voice heard, gain 1) is that payload through `_translation`, one translate;
+    any other mix goes through `_codes`, one lookup a sample."""
+    if not isinstance(codec, G711Codec):
+        return codec.encode(_pcm(mix))
+    if packet is not None:
+        return packet[1].translate(_translation(packet[0], codec))
+    return bytes(map(_codes(codec).__getitem__, memoryview(_pcm(mix)).cast("H").tolist()))
 
 
 def _pcm(samples: array[int]) -> bytes:
@@ -69,11 +109,13 @@ def _pcm(samples: array[int]) -> bytes:
     return samples.tobytes()
 
 
-class PlayoutBuffer:
-    """A minimal input jitter buffer: frames by RTP timestamp, one out per tick (see module)."""
+class PlayoutBuffer(Generic[T]):
+    """A minimal input jitter buffer: frames by RTP timestamp, one out per tick (see module).
+    A frame is anything (the room keeps a packet's codec and payload, decoded at playout)."""
 
     __slots__ = (
         "_anchor",
+        "_arrivals",
         "_max_queue",
         "_playout",
         "_primed",
@@ -88,7 +130,8 @@ class PlayoutBuffer:
     def __init__(self, playout_frames: int = 2, max_queue: int = 5) -> None:
         self._max_queue = max(1, max_queue)
         self._playout = max(1, min(playout_frames, self._max_queue))
-        self._queue: list[tuple[int, bytes]] = []
+        self._queue: list[tuple[int, int, T]] = []  # (timestamp key, arrival, frame)
+        self._arrivals = 0  # ties on the key never compare frames
         self._anchor: int | None = None
         self._written: int | None = None
         self._primed = False
@@ -97,7 +140,7 @@ class PlayoutBuffer:
         self.underruns = 0  # ticks a started stream had no frame for (late or lost packets)
         self.empty = 0  # consecutive ticks without a frame
 
-    def push(self, ts: int, pcm: bytes) -> None:
+    def push(self, ts: int, frame: T) -> None:
         if self._anchor is None or abs(ts_delta(ts, self._anchor)) > _REANCHOR:
             self._anchor = ts  # first packet, or a new timestamp base (new SSRC, re-INVITE)
             self._written = None
@@ -106,12 +149,13 @@ class PlayoutBuffer:
         if self._written is not None and key <= self._written:
             self.late += 1  # its slot was already played (as silence or a later frame)
             return
-        bisect.insort(self._queue, (key, pcm))
+        self._arrivals += 1
+        bisect.insort(self._queue, (key, self._arrivals, frame))
         if len(self._queue) > self._max_queue:
             self._queue.pop(0)
             self.overflow += 1
 
-    def pop(self) -> bytes | None:
+    def pop(self) -> T | None:
         """This tick's frame, or None (not primed yet, or an underrun).
 
         A short underrun (a late or lost packet) keeps playing on as packets come: priming
@@ -131,8 +175,8 @@ class PlayoutBuffer:
         self._primed = True
         self.underruns += self.empty  # silent ticks inside a talkspurt
         self.empty = 0
-        self._written, pcm = queue.pop(0)
-        return pcm
+        self._written, _arrival, frame = queue.pop(0)
+        return frame
 
 
 class RoomMember:
@@ -152,7 +196,7 @@ class RoomMember:
         self.room = room
         self.leg = leg
         self.key = leg.leg_id
-        self.buffer = PlayoutBuffer(playout_frames, max_queue)
+        self.buffer: PlayoutBuffer[tuple[Codec, bytes]] = PlayoutBuffer(playout_frames, max_queue)
         self.ssrc = ssrc
         self.seq = initial_seq
         self.timestamp = initial_ts
@@ -241,7 +285,7 @@ class RoomMember:
             start = payload_offset(data)
         except RtpParseError:
             return
-        self.buffer.push(ts, codec.decode(data[start:]))
+        self.buffer.push(ts, (codec, data[start:]))  # decoded at playout, if anybody hears it
 
     def _send(self, payload: bytes, now: float) -> None:
         leg = self.leg
@@ -273,8 +317,7 @@ class RoomSource:
         if frame is None:
             self.stop()
             return None
-        samples = to_samples(frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0"))
-        return samples
+        return to_samples(_pad(frame))
 
     def stop(self) -> None:
         if self.playing:
@@ -499,8 +542,11 @@ class MixingRoom:
         if not self._voices:
             self._stop_ticking()  # an empty room costs nothing
 
-    def _frames(self) -> tuple[dict[Hashable, array[int] | None], list[RoomMember]]:
+    def _frames(self) -> tuple[dict[Hashable, array[int] | None], _Packets, list[RoomMember]]:
+        """This tick's frame per member and source, and, by id() of a frame decoded from one
+        whole G.711 packet, that packet (`_on_tick` may pass it on without encoding)."""
         frames: dict[Hashable, array[int] | None] = {}
+        packets: _Packets = {}
         gone: list[RoomMember] = []
         voices = self._voices
         for key, member in self._members.items():
@@ -509,15 +555,18 @@ class MixingRoom:
                 continue
             if member.leg.remote is not member._remote:
                 member.refresh()
-            pcm = member.buffer.pop()
-            if pcm is None or voices[key].silent:
-                continue
-            if len(pcm) != FRAME_BYTES:
-                pcm = pcm[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")
-            frames[key] = to_samples(pcm)
+            packet = member.buffer.pop()
+            if packet is None or voices[key].silent:
+                continue  # nobody hears it: not even decoded
+            codec, payload = packet
+            pcm = codec.decode(payload)
+            whole = len(pcm) == FRAME_BYTES
+            samples = frames[key] = to_samples(pcm if whole else _pad(pcm))
+            if whole and isinstance(codec, G711Codec):
+                packets[id(samples)] = (codec, payload)
         for key, source in list(self._sources.items()):
             frames[key] = source.next_frame()
-        return frames, gone
+        return frames, packets, gone
 
     def _silence_for(self, codec: Codec) -> bytes:
         payload = self._silence.get(codec.name)
@@ -527,7 +576,7 @@ class MixingRoom:
 
     def _on_tick(self, now: float) -> None:
         self.ticks += 1
-        frames, gone = self._frames()
+        frames, packets, gone = self._frames()
         for member in gone:
             self.leave(member)  # released under us: the engine's release normally does this
         mixes = mix_step(self._voices, frames, drop_quiet=self.drop_quiet)
@@ -541,7 +590,7 @@ class MixingRoom:
                 slot = (id(mix), codec.name)  # shared mixes: one encode per codec (mixer.py)
                 cached = encoded.get(slot)
                 if cached is None:
-                    cached = encoded[slot] = codec.encode(_pcm(mix))
+                    cached = encoded[slot] = _encode(codec, mix, packets.get(id(mix)))
                 payload = cached
             member._send(payload, now)
         for key, recording in list(self._recordings.items()):

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from centrex.media.codecs import transcode_table
+from centrex.media.codecs import Transcoder, can_transcode, transcoder
 from centrex.sip.offer_answer import Codec as SdpCodec
 from centrex.sip.offer_answer import build_answer
 from centrex.sip.sdp import (
@@ -50,8 +50,8 @@ __all__ = [
     "stream_params",
 ]
 
-# (output payload type, bytes.translate table or None)
-PtRoute = tuple[int, bytes | None]
+# (output payload type, bytes.translate table, a stateful Transcoder (G.722 <-> G.711) or None)
+PtRoute = tuple[int, bytes | Transcoder | None]
 
 _DROPPED_ATTRIBUTES = frozenset(
     {
@@ -62,9 +62,9 @@ _DROPPED_ATTRIBUTES = frozenset(
         "ice-pwd",
         "ice-options",
         "rtcp-mux",
-        # SRTP keys (RFC 4568) are end-to-end secrets between two parties; the relay rewrites
-        # SSRC and sequence numbers, which would break SRTP authentication, and does not
-        # terminate SRTP yet. The other leg gets a plain RTP/AVP offer.
+        # SRTP keys (RFC 4568) belong to one leg: SRTP ends on each leg (`sdes.py`, the
+        # relay rewrites SSRC and sequence numbers, which end-to-end SRTP would not survive).
+        # The other leg gets a plain RTP/AVP offer, plus its own keys if its policy wants.
         "crypto",
         "fingerprint",
         "setup",
@@ -202,7 +202,7 @@ def _add_transcodable(media: MediaDescription) -> None:
     for name, pt in (("PCMA", 8), ("PCMU", 0)):
         if name in names or str(pt) in media.formats:
             continue
-        if any(transcode_table(have, name) is not None for have in names):
+        if any(can_transcode(have, name) for have in names):
             # Insert before telephone-event so audio codecs stay together.
             position = len(media.formats)
             for i, fmt in enumerate(media.formats):
@@ -219,12 +219,20 @@ def _same(a: RtpMap, b: RtpMap) -> bool:
     return a.encoding.upper() == b.encoding.upper() and a.clock_rate == b.clock_rate
 
 
-def _convert(source: RtpMap, target: RtpMap) -> tuple[bool, bytes | None]:
-    """(possible, table): no table for a plain relay, a translate table to transcode."""
+def _convertible(source: RtpMap, target: RtpMap) -> bool:
+    return _same(source, target) or (
+        source.clock_rate == target.clock_rate and can_transcode(source.encoding, target.encoding)
+    )
+
+
+def _convert(source: RtpMap, target: RtpMap) -> tuple[bool, bytes | Transcoder | None]:
+    """(possible, how): nothing for a plain relay, a translate table or a fresh transcoder."""
     if _same(source, target):
         return True, None
-    table = transcode_table(source.encoding, target.encoding)
-    return table is not None, table
+    if not _convertible(source, target):
+        return False, None
+    how = transcoder(source.encoding, target.encoding)
+    return how is not None, how
 
 
 def answer_for_offer(
@@ -250,7 +258,7 @@ def answer_for_offer(
         raise NoCommonCodecError("no audio stream to answer")
     chosen = next((c for c in mine.codecs if _same(c, target)), None)
     if chosen is None:
-        chosen = next((c for c in mine.codecs if _convert(c, target)[0]), None)
+        chosen = next((c for c in mine.codecs if _convertible(c, target)), None)
     if chosen is None:
         raise NoCommonCodecError(f"caller offers nothing usable with {target.encoding}")
     codec = SdpCodec(chosen.encoding, chosen.clock_rate, chosen.channels or 1)

@@ -47,6 +47,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from centrex.media.jitter import ReceiveStats
 from centrex.media.rtcp import (
@@ -63,6 +64,11 @@ from centrex.media.rtcp import (
 )
 from centrex.media.rtp import RtpParseError, is_rtcp, translate_payload
 from centrex.media.sdp_rewrite import PtRoute, StreamParams
+from centrex.media.webrtc.counters import WebRtcCounters
+
+if TYPE_CHECKING:
+    from centrex.media.webrtc.leg import WebRtcEdge
+    from centrex.media.webrtc.srtp import SrtpContext
 
 __all__ = ["LatchPolicy", "LegSnapshot", "MediaLeg", "OutStream", "RtpTap"]
 
@@ -112,6 +118,11 @@ class LegSnapshot:
     remote_fraction_lost: float | None
     remote_jitter_ms: float | None
     round_trip_ms: float | None
+    webrtc: WebRtcCounters | None = None  # ICE/DTLS/SRTP counters of a browser leg
+    # SDES-SRTP of a desk phone's leg (`sdes.py`), named like the WebRTC counters.
+    srtp_packets_in: int = 0
+    srtp_packets_out: int = 0
+    srtp_auth_failures: int = 0
 
 
 class OutStream:
@@ -206,7 +217,9 @@ class _RtpProtocol(asyncio.DatagramProtocol):
             buf = bytearray(data)
             out_pt, table = how
             if table is not None:
-                if data[0] == 0x80:  # no CSRC, extension or padding: the payload starts at 12
+                if table.__class__ is not bytes:  # a stateful transcoder (G.722 <-> G.711)
+                    buf = table.rewrite(buf, out_pt)  # type: ignore[union-attr]
+                elif data[0] == 0x80:  # no CSRC, extension or padding: the payload starts at 12
                     buf[12:] = data[12:].translate(table)
                     buf[1] = (b1 & 0x80) | out_pt
                 else:
@@ -289,6 +302,11 @@ class MediaLeg:
         self.route: dict[int, PtRoute] | None = None
         self.on_change: Callable[[], None] | None = None
         self.taps: list[RtpTap] = []
+        self.webrtc: WebRtcEdge | None = None  # ICE-lite + DTLS-SRTP edge of a browser leg
+        # SDES-SRTP (`sdes.py` sets the context when keys are agreed) and the party's policy
+        # as the call layer gave it (a `sdes.SrtpPolicy` value).
+        self.srtp: SrtpContext | None = None
+        self.srtp_policy = "optional"
         # Counters.
         self.stats = ReceiveStats(0)
         self._lost_before = 0
@@ -386,6 +404,15 @@ class MediaLeg:
         self.send_addr = addr
         self._changed()
         return True
+
+    def latch(self, addr: Address) -> None:
+        """Send to `addr` from now on: the ICE-selected address of a browser leg (RFC 8445
+        §8.1.1 nomination replaces RFC 4961 first-packet latching); RTCP is muxed there."""
+        self.latched = addr
+        self.send_addr = addr
+        self.rtcp_addr = addr
+        self.rtcp_latched = True
+        self._changed()
 
     def _internal_error(self) -> None:
         """A bug or a broken tap hit by one packet: count it, log the first few, keep going."""
@@ -555,6 +582,10 @@ class MediaLeg:
             remote_fraction_lost=block.fraction if block else None,
             remote_jitter_ms=(block.jitter * 1000.0 / stats.clock_rate) if block else None,
             round_trip_ms=self.round_trip * 1000.0 if self.round_trip is not None else None,
+            webrtc=self.webrtc.counters() if self.webrtc is not None else None,
+            srtp_packets_in=self.srtp.packets_in if self.srtp else 0,
+            srtp_packets_out=self.srtp.packets_out if self.srtp else 0,
+            srtp_auth_failures=self.srtp.auth_failures if self.srtp else 0,
         )
 
     def protocols(self) -> tuple[asyncio.DatagramProtocol, asyncio.DatagramProtocol]:

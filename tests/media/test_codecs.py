@@ -137,18 +137,18 @@ def test_codec_objects() -> None:
 
 def test_registry_lookup() -> None:
     reg = codecs.default_registry()
-    assert reg.names() == ("PCMA", "PCMU")
+    assert reg.names() == ("PCMA", "PCMU", "G722")
     assert reg.by_name("pcmu") is codecs.PCMU
     assert reg.by_payload_type(8) is codecs.PCMA
     assert "PcMa" in reg
     assert 8 not in reg
-    assert len(reg) == 2
-    assert list(reg) == [codecs.PCMA, codecs.PCMU]
-    assert reg.get("G722") is None
+    assert len(reg) == 3
+    assert list(reg) == [codecs.PCMA, codecs.PCMU, codecs.G722]
+    assert reg.get("G729") is None
     with pytest.raises(codecs.UnknownCodecError):
         reg.by_name("opus")
     with pytest.raises(codecs.UnknownCodecError):
-        reg.by_payload_type(9)
+        reg.by_payload_type(18)
 
 
 def test_registry_rejects_duplicates_and_registries_are_independent() -> None:

@@ -276,3 +276,56 @@ def test_playout_buffer_orders_delays_and_counts() -> None:
     assert buffer.pop() is None
     buffer.push(160 * 101, b"y")
     assert buffer.pop() == b"x"
+
+
+async def test_one_talker_heard_alone_is_exactly_its_frame_in_each_law(env: Env) -> None:
+    """A listener hearing one voice gets encode(decode(payload)) in its own law, byte for
+    byte (the room passes it through a 256-entry table instead of encoding); a gain other
+    than 1 is still scaled and encoded."""
+    engine, clock, parties = env
+    talker, alaw_listener, ulaw_listener = parties  # µ-law talker
+    room = engine.mixing_room()
+    for party in parties:
+        room.join(party.leg)
+    await talk(engine, clock, parties, 12, talkers=[talker])
+    sent = [
+        talker.codec.encode(
+            to_pcm(tone((talker.freq,), 20, phase=2 * np.pi * talker.freq * n * 20 / 1000))
+        )
+        for n in range(12)
+    ]
+
+    def voiced(party: Party) -> list[bytes]:
+        silence = party.codec.encode(bytes(320))
+        return [p.payload for p in party.phone.packets() if p.payload != silence]
+
+    for listener in (alaw_listener, ulaw_listener):
+        await listener.phone.wait_for(12)
+        expected = [listener.codec.encode(talker.codec.decode(x)) for x in sent]
+        heard = voiced(listener)
+        assert len(heard) >= 9  # 12 ticks minus the 40 ms playout delay
+        assert heard == expected[: len(heard)]
+    assert voiced(talker) == []  # never itself
+    room.member(talker.leg).gain = 0.5  # type: ignore[union-attr]
+    before = len(alaw_listener.phone.packets())
+    await talk(engine, clock, parties, 3, talkers=[talker])
+    await alaw_listener.phone.wait_for(before + 3)
+    halved = [
+        PCMA.encode(to_pcm(np.round(from_pcm(PCMU.decode(sent[n % 12])) * 0.5).astype(np.int16)))
+        for n in range(12)
+    ]
+    assert set(voiced(alaw_listener)[-2:]) <= set(halved)
+
+
+@pytest.mark.parametrize("codec", [PCMU, PCMA])
+def test_a_mix_is_encoded_to_the_codec_bytes_for_every_sample(codec: Codec) -> None:
+    from array import array
+
+    from centrex.media.room import _encode, _pcm
+
+    every = array("h", range(-32768, 32768))
+    assert _encode(codec, every, None) == codec.encode(_pcm(every))
+    for source in (PCMU, PCMA):  # a lone talker passed on: encode(decode()) per byte
+        payload = bytes(range(256))
+        expected = codec.encode(source.decode(payload))
+        assert _encode(codec, array("h"), (source, payload)) == expected

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Codec", "CodecRegistry", "UnknownCodecError"]
+__all__ = ["Codec", "CodecRegistry", "StatefulCodec", "Transcoder", "UnknownCodecError"]
 
 
 class UnknownCodecError(KeyError):
@@ -58,8 +58,42 @@ class Codec(Protocol):
         ...
 
 
+@runtime_checkable
+class StatefulCodec(Codec, Protocol):
+    """A codec whose encoder/decoder carry state between packets (G.722 ADPCM, Opus).
+
+    The registry keeps one prototype and hands out `new_stream()` on every lookup, so each
+    stream (a player, a recorder, a room member) gets its own state.
+    """
+
+    def new_stream(self) -> Codec:
+        """A fresh instance for one RTP stream."""
+        ...
+
+
+@runtime_checkable
+class Transcoder(Protocol):
+    """A per-direction relay transcoder for codecs that are not byte-to-byte (G.722 <-> G.711).
+
+    The relay calls `rewrite` with the whole RTP packet; it returns the packet with the payload
+    in the receiver's codec and `payload_type`. One instance per bridge direction (stateful).
+    """
+
+    def rewrite(self, packet: bytearray, payload_type: int) -> bytearray:
+        """The packet with its payload transcoded and relabelled."""
+        ...
+
+
+def _stream(codec: Codec) -> Codec:
+    return codec.new_stream() if isinstance(codec, StatefulCodec) else codec
+
+
 class CodecRegistry:
-    """Codecs by case-insensitive name and by payload type, in registration (preference) order."""
+    """Codecs by case-insensitive name and by payload type, in registration (preference) order.
+
+    Lookups of a `StatefulCodec` return a fresh per-stream instance (`new_stream`); iteration
+    returns the registered prototypes (names, rates and payload types for negotiation).
+    """
 
     def __init__(self) -> None:
         self._by_name: dict[str, Codec] = {}
@@ -76,20 +110,21 @@ class CodecRegistry:
     def by_name(self, name: str) -> Codec:
         """Codec for an SDP encoding name (case-insensitive, RFC 4566 §6 rtpmap)."""
         try:
-            return self._by_name[name.upper()]
+            return _stream(self._by_name[name.upper()])
         except KeyError:
             raise UnknownCodecError(name) from None
 
     def by_payload_type(self, payload_type: int) -> Codec:
         """Codec registered under a payload type (static, or as bound at registration)."""
         try:
-            return self._by_pt[payload_type]
+            return _stream(self._by_pt[payload_type])
         except KeyError:
             raise UnknownCodecError(payload_type) from None
 
     def get(self, name: str) -> Codec | None:
         """Like `by_name` but None when unknown (for negotiation, where absence is normal)."""
-        return self._by_name.get(name.upper())
+        codec = self._by_name.get(name.upper())
+        return None if codec is None else _stream(codec)
 
     def names(self) -> tuple[str, ...]:
         """Encoding names in preference order, for building an SDP offer."""
