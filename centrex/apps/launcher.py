@@ -19,14 +19,19 @@ turns the call's context into its own arguments. The context is typed structural
   an external number that could not be reached gets goodbye;
 - ring_group: handed to the call layer too (the group rings under the transfer, then its
   extension or number fallback); when nobody answers, goodbye;
-- queue (not a feature yet), or no `CallControl` (a test, a call layer without transfers):
-  refused politely (goodbye) and logged.
+- queue: the `queue` app (apps/queue) runs on the same channel with the queue's number: the
+  caller waits with music on hold until an agent answers or the queue overflows;
+- conference: the `conference` app (apps/conference) runs on the same channel with the room's
+  number: the PIN if the room has one, then the room;
+- no `CallControl` (a test, a call layer without transfers), or no queue app: refused
+  politely (goodbye) and logged.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from centrex.apps.channel import AppChannel
@@ -78,6 +83,21 @@ class LaunchContext(Protocol):
     def reason(self) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class QueueContext:
+    """The context a flow's queue target gives the queue app: the flow's caller, the queue's
+    number as `extension`."""
+
+    tenant_id: int
+    caller: str
+    caller_name: str
+    extension: str | None
+    language: str
+    timezone: str
+    reason: str
+    call_id: str
+
+
 def greeting_for(reason: str) -> GreetingKind:
     """ "busy" / "no-answer" / "unavailable" (anything else: no-answer)."""
     try:
@@ -103,6 +123,9 @@ class AppLauncher:
     def __init__(self, services: VoicemailServices, factories: Mapping[str, AppFactory]) -> None:
         self.services = services
         self._apps = {name: make(services) for name, make in factories.items()}
+        for app in self._apps.values():
+            if isinstance(app, IvrApp):
+                app.launcher = self  # a flow's queue target runs the queue app
 
     def has(self, app: str) -> bool:
         return app in self._apps
@@ -211,6 +234,7 @@ class IvrApp:
     def __init__(self, services: VoicemailServices) -> None:
         self.services = services
         self.voicemail = VoicemailApp(services)
+        self.launcher: AppLauncher | None = None
 
     async def run(
         self, channel: AppChannel, context: LaunchContext, control: CallControl | None
@@ -269,6 +293,16 @@ class IvrApp:
                 )
             elif kind is not None and control is not None:
                 await self._transfer(channel, context, control, kind, target.value, language)
+            elif (
+                target.kind in ("queue", "conference")
+                and self.launcher is not None
+                and (self.launcher.has(target.kind))
+            ):
+                queue_context = QueueContext(context.tenant_id, context.caller,
+                                             context.caller_name, target.value, language,
+                                             context.timezone, "",
+                                             getattr(context, "call_id", ""))  # fmt: skip
+                await self.launcher.run(target.kind, channel, queue_context, control)
             else:
                 log.warning(
                     "flow %s: transfer to %s %s not available", flow.id, target.kind, target.value

@@ -231,7 +231,9 @@ class Admission:
         )
         core.event(call, "started")
         try:
-            a.media = await core.engine.allocate()
+            own = caller if direction is not Direction.INBOUND else None  # SRTP policy: sdes.py
+            srtp = await core.deps.directory.srtp_policy(tenant.id, own) if own else None
+            a.media = await core.engine.allocate(srtp_policy=srtp)
             if not request.body:
                 raise NoCommonCodecError("an INVITE without SDP offer is not supported")
             core.engine.set_remote(a.media, request.body, signalling_host=event.source[0])

@@ -17,7 +17,7 @@ from centrex.calls.core import CallCore
 from centrex.calls.ending import Ending
 from centrex.calls.features import FeatureHooks
 from centrex.calls.leg import CallAction, CallInput, CallState
-from centrex.calls.outbound import Outbound, RingFailure, RingResult
+from centrex.calls.outbound import Outbound, RingFailure, RingResult, RingTarget
 from centrex.calls.plans import PlanCache
 from centrex.calls.router import Reject, ToExtension, ToFeature
 from centrex.calls.transfer import (
@@ -30,6 +30,7 @@ from centrex.calls.transfer import (
 from centrex.data.models import Direction, HangupSide, Tenant
 from centrex.media.channel import Channel
 from centrex.media.engine import NoCommonCodecError
+from centrex.media.player import Player
 from centrex.media.relay import BridgeError
 from centrex.sip.errors import SipParseError
 from centrex.sip.message import Response
@@ -92,6 +93,8 @@ class AppCalls:
             language=language,
             timezone=timezone,
             reason=reason,
+            call_id=call.call_id,
+            cdr_id=call.cdr_id,
         )
 
         async def answer() -> None:
@@ -118,6 +121,8 @@ class AppCalls:
 
     async def _app_answer(self, call: Call) -> None:
         core = self.core
+        if call.state is CallState.ANSWERED and call.answered_at is not None:
+            return  # an answered caller handed to the app (a transfer to voicemail)
         if call.state is not CallState.RINGING or call.a.media is None:
             raise NoCommonCodecError("the call is gone")
         sdp = core.engine.answer_for(call.a.media, call.a.invite.body).serialize()
@@ -145,6 +150,8 @@ class AppCalls:
             return TransferOutcome.FAILED  # not answered by the app yet, or handed on already
         if call.transferring:
             return TransferOutcome.FAILED
+        if kind is TransferKind.QUEUE_AGENTS:
+            return await self._offer_agents(call, value)
         async with core.deps.database.session() as session:
             tenant = await session.get(Tenant, call.tenant_id)
         if tenant is None:
@@ -180,6 +187,25 @@ class AppCalls:
             await self.outbound.try_next_trunk(call, self._transfer_ring)
         return await transfer.done
 
+    async def _offer_agents(self, call: Call, value: str) -> TransferOutcome:
+        """A queue's offer: ring the agents of `value` ("15;102,103": the ring seconds, then
+        extensions the queue checked in this tenant) together, with no ringback (the queue
+        app's music goes on) and none of the agents' own ring hooks (a forward or voicemail
+        must not take a queue's caller)."""
+        seconds, _, listed = value.partition(";")
+        ring_seconds = float(seconds) if listed else self.core.settings.ring_timeout
+        agents = [a for a in (listed or value).split(",") if a]
+        if not agents:
+            return TransferOutcome.FAILED
+        transfer = AppTransfer(TransferKind.QUEUE_AGENTS, agents[0])
+        call.transfer = transfer
+        targets = [RingTarget(agent) for agent in agents]
+        placed = await self.outbound.ring_targets(call, targets, self._transfer_ring,
+                                                  ring_seconds)  # fmt: skip
+        for target, side in placed:
+            transfer.members[side.label] = target.number
+        return await transfer.done
+
     def transfer_failed(self, call: Call, outcome: TransferOutcome) -> None:
         """Nobody took the transfer: the caller stays with the app (voicemail, goodbye)."""
         call.timers.clear()
@@ -204,6 +230,8 @@ class AppCalls:
             if side.media is None or call.a.media is None:
                 raise NoCommonCodecError("a media leg is gone")
             core.engine.set_remote(side.media, response.body, signalling_host=side.target[0])
+            if isinstance(call.a.media.source, Player):
+                call.a.media.source.stop()  # a queue's music on hold: the relay takes A's stream
             core.engine.bridge(call.a.media, side.media)
         except (NoCommonCodecError, SipParseError, ValueError, BridgeError) as exc:
             log.warning("call %s: transfer media failed: %s", call.call_id, exc)
@@ -213,7 +241,7 @@ class AppCalls:
             return
         call.b = side
         side.answered_at = core.now()
-        call.callee = transfer.callee
+        call.callee = transfer.members.get(side.label, transfer.callee)  # a queue's agent
         if side.trunk is not None:
             call.direction = Direction.OUTBOUND
         transfer.finish(TransferOutcome.CONNECTED)  # ringback off: the relay takes A's stream

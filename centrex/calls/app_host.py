@@ -30,14 +30,20 @@ class AppContext:
     language: str
     timezone: str
     reason: str = ""  # voicemail: "busy", "no-answer", "unavailable"
+    call_id: str = ""  # the call the app runs on (a conference links its recording)
+    cdr_id: int | None = None  # that call's CDR row
 
 
 class TransferKind(Enum):
-    """What an app can hand its caller to (queues do not exist yet)."""
+    """What an app can hand its caller to."""
 
     EXTENSION = "extension"  # every registered phone of an extension of the caller's tenant
     EXTERNAL = "external"  # a number dialled through the tenant's outbound routing (trunks)
     RING_GROUP = "ring-group"  # a ring group of the caller's tenant, by number or name
+    # an ACD queue's offer: "15;102,103" — these agents' phones ring together for 15 s,
+    # the caller keeps hearing what the app plays (music on hold, no ringback), and the
+    # agents' own treatment (forwards, voicemail) does not apply (apps/queue)
+    QUEUE_AGENTS = "queue-agents"
 
 
 class TransferOutcome(Enum):

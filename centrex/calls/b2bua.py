@@ -37,8 +37,10 @@ from centrex.calls.core import CallCore
 from centrex.calls.deps import CallDeps, CallSettings, MethodRouter
 from centrex.calls.ending import Ending
 from centrex.calls.features import CallFeature
+from centrex.calls.features.call_control import CallControl
 from centrex.calls.features.hold import HoldMusic
 from centrex.calls.features.live_dialogs import LiveDialogs
+from centrex.calls.features.monitor import Monitoring
 from centrex.calls.features.recording import CallRecorder, RecordingFeature
 from centrex.calls.in_dialog import InDialog
 from centrex.calls.leg import TimerKind
@@ -92,6 +94,10 @@ class B2BUA:
             core.hooks.on_releasing("hold", self._stop_hold_music(hold))
         for feature in features:
             core.hooks.add(feature)
+        # the API's call control (transfer, park, hold, pickup, click-to-call), when plugged in
+        self.control = next((f for f in features if isinstance(f, CallControl)), None)
+        # supervisor monitoring from the API (`POST /calls/{id}/monitor`), when plugged in
+        self.monitor = next((f for f in features if isinstance(f, Monitoring)), None)
         self._timer_handlers: dict[TimerKind, TimerHandler] = {
             TimerKind.RING: lambda call, _leg, _at: self.outbound.ring_timeout(call),
             TimerKind.TRUNK_SETUP: lambda call, leg, _at: self.outbound.trunk_setup_timeout(
@@ -168,7 +174,16 @@ class B2BUA:
         return True
 
     def live_calls(self, tenant_id: int) -> list[dict[str, object]]:
-        return [c.view() for c in self.core.calls.values() if c.tenant_id == tenant_id]
+        views = []
+        for call in self.core.calls.values():
+            if call.tenant_id != tenant_id:
+                continue
+            view = call.view()
+            control = self.control
+            view["held"] = control.held(call) if control is not None else False
+            view["park_slot"] = control.park_slot(call) if control is not None else None
+            views.append(view)
+        return views
 
     async def close(self) -> None:
         """End every call (server shutdown): BYE answered ones, close their CDRs."""

@@ -53,11 +53,17 @@ class SipSide:
     started_at: datetime | None = None
     answered_at: datetime | None = None
     next_2xx: float = 0.0  # when the caller's 2xx was last (re)sent (§13.3.1.4)
+    # given up before any provisional arrived: its CANCEL waits for one (RFC 3261 §9.1)
+    cancel_pending: bool = False
+    # Centrex sent this dialog's INVITE although it is the call's side A: the first side of a
+    # call placed from the API (click-to-call), or a callee that became side A when its caller
+    # was transferred away (`features/parties.py`). There is no INVITE of the party to answer.
+    originated: bool = False
 
     @property
     def uas(self) -> bool:
-        """The caller's side: we are its UAS."""
-        return self.label == "a"
+        """The caller's side, which called us: we are its UAS."""
+        return self.label == "a" and not self.originated
 
     @property
     def ended(self) -> bool:

@@ -132,13 +132,18 @@ class CdrWriter:
             await conn.execute(_end_leg(leg_id, ended_at, disposition, cause, answered_at))
 
     async def leg_transferred(
-        self, leg_id: int, *, transferred_by: str, answered_at: datetime | None = None
+        self, leg_id: int, *, transferred_by: str | None, answered_at: datetime | None = None
     ) -> None:
         """A leg whose party the call was transferred to (REFER, Replaces): who transferred
-        it, and when that party answered."""
-        values: dict[str, object] = {"transferred_by": transferred_by}
+        it (None: nobody — the target of a call placed from the API), and when that party
+        answered."""
+        values: dict[str, object] = {}
+        if transferred_by is not None:
+            values["transferred_by"] = transferred_by
         if answered_at is not None:
             values["answered_at"] = answered_at
+        if not values:
+            return
         async with self._db.engine.begin() as conn:
             await conn.execute(update(_LEGS).where(_LEGS.c.id == leg_id).values(**values))
 

@@ -49,7 +49,10 @@ class Ending:
         self.hooks = hooks
 
     def _answer_caller(self, call: Call, status: int, reason: str | None = None) -> None:
-        """A final error to the caller's INVITE; its transaction may be gone (then logged)."""
+        """A final error to the caller's INVITE; its transaction may be gone (then logged). A
+        side A Centrex placed itself (`originated`) sent no INVITE: nothing to answer."""
+        if call.a.originated:
+            return
         headers = [sig.warning_header(reason)] if reason else None
         try:
             self.core.reply(
@@ -173,6 +176,13 @@ class Ending:
             b.cdr_leg_closed = True
             b_leg = EndedLeg(b.cdr_leg_id, Disposition.ANSWERED, b.answered_at)
         cdrs = core.deps.cdrs
+        a = call.a
+        if a.cdr_leg_id is not None and not a.cdr_leg_closed:
+            # side A has a leg row when it was a callee first (a swap, a call placed by the API)
+            a.cdr_leg_closed = True
+            await cdrs.end_leg(a.cdr_leg_id, ended_at=ended, disposition=Disposition.ANSWERED
+                               if a.answered_at else Disposition(sig.disposition_for(487)),
+                               cause=cause, answered_at=a.answered_at)  # fmt: skip
         if call.cdr_id is not None:
             await cdrs.end(
                 call.cdr_id,

@@ -73,6 +73,8 @@ class InDialog:
         if side is call.a and call.state is not CallState.ANSWERED:
             await self.ending.caller_cancelled(call)  # BYE on an early dialog (§15.1.2)
             return
+        if call.state is CallState.ANSWERED and await core.hooks.left(call, side):
+            return  # a feature keeps the call going without this side
         if side is not call.a and side is not call.b:
             core.release_side(side)  # a fork that lost: nothing else to end
             return

@@ -101,6 +101,8 @@ CALL_TABLE: dict[tuple[CallState, CallInput], tuple[CallAction, CallState]] = {
     (_C.RINGING, _CI.CANCEL): (_CA.REJECT_CANCELLED, _C.ENDED),
     (_C.RINGING, _CI.HANGUP): (_CA.REJECT, _C.ENDED),
     (_C.ANSWERED, _CI.CANCEL): (_CA.NONE, _C.ANSWERED),  # too late: §9.2
+    # an answered caller handed to an app: voicemail as a transfer's target, a park fallback
+    (_C.ANSWERED, _CI.APP): (_CA.START_APP, _C.ANSWERED),
     (_C.ANSWERED, _CI.HANGUP): (_CA.RELEASE, _C.ENDED),
     (_C.ENDED, _CI.RING): (_CA.NONE, _C.ENDED),  # the caller left while we looked things up
     (_C.ENDED, _CI.APP): (_CA.NONE, _C.ENDED),

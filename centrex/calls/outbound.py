@@ -4,7 +4,8 @@ Theory of operation (RFC 3261 §13.2, §9.1, §16.7; DESIGN.md §2 step 4):
 
 * An extension is rung on every binding in parallel (forking); each fork is a UAC leg with its
   own dialog, offered the caller's SDP rewritten to its own media leg. The first 2xx wins; the
-  other forks get CANCEL (§9.1) and a 2xx that still arrives on one of them is ACKed and BYE'd
+  other forks get CANCEL (§9.1: a fork that sent no provisional yet gets it when one arrives)
+  and a 2xx that still arrives on one of them is ACKed and BYE'd
   (the leg table's ACK_AND_BYE). A RING deadline (`CallSettings.ring_timeout`) cancels them all.
 * Trunks are tried in the route's order; each attempt has a TRUNK_SETUP deadline: a carrier
   that sends nothing in time is cancelled and the next one tried, as is one answering 408, 480
@@ -140,8 +141,24 @@ class Outbound:
             return  # the caller left while we were forking: ring no more phones
         core.arm(call, TimerKind.RING, ring_seconds(owner, core.settings.ring_timeout))
 
+    async def add_forks(
+        self, call: Call, number: str, headers: list[tuple[str, str]]
+    ) -> list[SipSide]:
+        """Ring `number` too, on every registered contact, in a call already ringing (the
+        switchboard answering a call for someone else: `features/call_control.py`), with
+        `headers` on its INVITEs; the call's RING deadline and owner stay. Empty when nothing
+        of `number` is registered."""
+        bindings = self.core.deps.registrar.lookup(call.tenant_id, number)
+        if not bindings or not call.alerting:
+            return []
+        return await self._fork_contacts(call, number, bindings, headers) or []
+
     async def _fork_contacts(
-        self, call: Call, number: str, bindings: list[Binding]
+        self,
+        call: Call,
+        number: str,
+        bindings: list[Binding],
+        extra: list[tuple[str, str]] | None = None,
     ) -> list[SipSide] | None:
         """One fork per registered contact of `number` (None: the caller left meanwhile)."""
         core = self.core
@@ -151,8 +168,11 @@ class Outbound:
         for index, binding in enumerate(bindings, start=len(call.forks) + 1):
             if call.state is CallState.ENDED:
                 return None
-            media = await core.engine.allocate()
-            offer = core.engine.offer_for(media, call.a.invite.body).serialize()
+            srtp = await core.deps.directory.srtp_policy(call.tenant_id, number)  # sdes.py
+            media = await core.engine.allocate(srtp_policy=srtp)
+            # A contact registered over WS/WSS is a browser: offer it DTLS-SRTP (issue 14).
+            browser = binding.transport.upper() in ("WS", "WSS")
+            offer = core.engine.offer_for(media, call.a.invite.body, webrtc=browser).serialize()
             invite = sig.invite_to(
                 binding.contact,
                 caller_uri=f"sip:{call.caller}@{call.domain}",
@@ -161,7 +181,7 @@ class Outbound:
                 local=core.local,
                 transport=binding.transport,
                 sdp=offer,
-                headers=ring_headers(call.ring_owner),
+                headers=extra if extra is not None else ring_headers(call.ring_owner),
             )
             sides.append(await self._fork(call, invite, binding.source, binding.transport,
                                           number, media, index, None))  # fmt: skip
@@ -338,11 +358,27 @@ class Outbound:
         core = self.core
         call.timers.cancel_leg(side.label)
         if core.leg(call, side, LegInput.CANCEL) is LegAction.SEND_CANCEL:
-            try:
-                core.send(call, side, build_cancel(side.invite), Purpose.CANCEL)
-            except ValueError as exc:  # an INVITE we could not build a CANCEL for
-                log.warning("call %s: no CANCEL for %s: %s", call.call_id, side.label, exc)
+            if side.last_response is None:
+                # §9.1: no provisional yet (not even 100): the CANCEL MUST wait for one; a
+                # final response instead ends the leg by the CANCELLING rows, Timer B too
+                side.cancel_pending = True
+            else:
+                self._send_cancel(call, side)
         core.release_side(side)
+
+    def _pending_cancel(self, call: Call, side: SipSide, status: int) -> None:
+        """The first response of a side given up on before it: a provisional lets the CANCEL
+        go (§9.1); a final one needs none (the CANCELLING rows end the leg)."""
+        if side.cancel_pending:
+            side.cancel_pending = False
+            if status < 200:
+                self._send_cancel(call, side)
+
+    def _send_cancel(self, call: Call, side: SipSide) -> None:
+        try:
+            self.core.send(call, side, build_cancel(side.invite), Purpose.CANCEL)
+        except ValueError as exc:  # an INVITE we could not build a CANCEL for
+            log.warning("call %s: no CANCEL for %s: %s", call.call_id, side.label, exc)
 
     def cancel_forks(self, call: Call, keep: SipSide | None = None) -> None:
         for side in call.forks:
@@ -418,6 +454,7 @@ class Outbound:
         core = self.core
         status = response.status
         side.last_response = response
+        self._pending_cancel(call, side, status)
         if status < 200:
             if status == 100:
                 return
@@ -462,6 +499,9 @@ class Outbound:
         core = self.core
         if call.transferring:
             return  # the caller is answered already and hears our ringback (transfer.py)
+        if call.a.originated:  # a call placed from the API rings its first party: no INVITE
+            core.event(call, "ringing")  # of that party to answer 180
+            return
         sdp = b""
         if response.body and side.media is not None and call.a.media is not None:
             try:

@@ -14,12 +14,15 @@ from centrex.calls.router import OutboundRoutePlan, TenantPlan, TrunkRef
 from centrex.calls.trunks import TrunkDirectory
 from centrex.data.db import Database
 from centrex.data.models import (
+    CallerIdRule,
+    Conference,
     Extension,
     FeatureCodeChoice,
     FlowBinding,
     Number,
     OutboundRoute,
     OutboundRouteTrunk,
+    RingGroup,
     Tenant,
     Trunk,
 )
@@ -36,7 +39,15 @@ async def load_tenant_plan(session: AsyncSession, tenant: Tenant) -> TenantPlan:
     by_id = {e.id: e.number for e in extensions}
     numbers = await scope.list(Number)
     dids = {n.e164: by_id[n.extension_id] for n in numbers if n.extension_id in by_id}
+    groups = {g.id: g.number for g in await scope.list(RingGroup)}
+    # a DID routed to a ring group carries the group's number (the router hands it to the
+    # ring-group feature like a dialled 600)
+    dids.update({n.e164: groups[n.ring_group_id] for n in numbers if n.ring_group_id in groups})
+    rooms = {c.id: c.number for c in await scope.list(Conference)}  # ...and to a room alike
+    dids.update({n.e164: rooms[n.conference_id] for n in numbers if n.conference_id in rooms})
     caller_ids = {e.number: e.outbound_caller_id for e in extensions if e.outbound_caller_id}
+    rules = sorted(((r.prefix, r.number) for r in await scope.list(CallerIdRule)),
+                   key=lambda rule: -len(rule[0]))  # fmt: skip
     bindings = await scope.list(FlowBinding)
     e164_by_id = {n.id: n.e164 for n in numbers}
     return TenantPlan(
@@ -49,6 +60,7 @@ async def load_tenant_plan(session: AsyncSession, tenant: Tenant) -> TenantPlan:
         numbers=frozenset(n.e164 for n in numbers),
         dids=dids,
         caller_ids=caller_ids,
+        caller_id_rules=tuple(rules),
         main_number=tenant.main_number or (min(n.e164 for n in numbers) if numbers else None),
         feature_codes=DEFAULT_FEATURE_CODES,
         flow_extensions=frozenset(

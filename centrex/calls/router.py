@@ -77,8 +77,10 @@ class TenantPlan:
     status: str
     extensions: frozenset[str]
     numbers: frozenset[str] = frozenset()
-    dids: Mapping[str, str] = field(default_factory=dict)  # E.164 → extension number
+    dids: Mapping[str, str] = field(default_factory=dict)  # E.164 → extension or group number
     caller_ids: Mapping[str, str] = field(default_factory=dict)  # extension → chosen E.164
+    # the tenant's caller ID per route: (E.164 prefix without '+', number), longest first
+    caller_id_rules: tuple[tuple[str, str], ...] = ()
     main_number: str | None = None
     feature_codes: Mapping[str, str] = field(default_factory=dict)  # "*43" → app name
     # extensions and DIDs pointed at an IVR call flow: the flow answers, not a phone
@@ -170,9 +172,16 @@ def normalise_outbound(dialled: str, country: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def choose_caller_id(plan: TenantPlan, caller: str) -> str | None:
-    """The extension's chosen number, else the main number — only if the tenant owns it."""
-    for candidate in (plan.caller_ids.get(caller), plan.main_number):
+def choose_caller_id(plan: TenantPlan, caller: str, e164: str | None = None) -> str | None:
+    """The tenant's number for this route (its longest rule matching `e164`), else the
+    extension's chosen number, else the main number — only if the tenant owns it."""
+    digits = e164.removeprefix("+") if e164 else None
+    by_route = next(
+        (number for prefix, number in plan.caller_id_rules
+         if digits is not None and digits.startswith(prefix)),
+        None,
+    )  # fmt: skip
+    for candidate in (by_route, plan.caller_ids.get(caller), plan.main_number):
         if candidate is not None and candidate in plan.numbers:
             return candidate
     return None
@@ -217,6 +226,10 @@ def route(
             return Reject(480, "tenant suspended")
         if did in plan.flow_numbers:
             return ToApp(IVR_APP, did)
+        if target is not None and target not in plan.extensions:
+            group = plan.feature_numbers.get(target)  # a DID routed to a ring group
+            if group is not None:
+                return ToFeature(*group)
         return _to_extension(plan, target or "")
 
     if dialled in emergency_numbers(plan.country):
@@ -248,7 +261,8 @@ def route(
     chosen = select_trunks(e164, routes, trunks)
     if not chosen:
         return Reject(503, "no trunk available for this destination")
-    return ToTrunks(number=e164, trunks=chosen, caller_id=choose_caller_id(plan, call.caller))
+    return ToTrunks(number=e164, trunks=chosen,
+                    caller_id=choose_caller_id(plan, call.caller, e164))  # fmt: skip
 
 
 def feature_for(plan: TenantPlan, dialled: str) -> ToFeature | None:

@@ -129,6 +129,7 @@ class AppTransfer:
     )
     ringing: bool = True
     ringback: Player | None = None
+    members: dict[str, str] = field(default_factory=dict)  # side label → agent (queue offers)
 
     def finish(self, outcome: TransferOutcome) -> None:
         """Stop ringing and the ringback tone, and tell the app; idempotent (first one wins)."""

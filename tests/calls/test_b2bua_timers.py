@@ -134,17 +134,21 @@ async def test_trunk_setup_timeout_fails_over_to_the_next_trunk(h: Harness) -> N
     await h.advance(SETUP - 0.5)
     assert h.carrier_b.incoming == []
     await h.advance(0.5)
-    # Timer A retransmitted the INVITE to the silent carrier until we gave up on it
+    # Timer A retransmitted the INVITE to the silent carrier; we gave up on it at SETUP, but
+    # with no provisional from it a CANCEL MUST NOT be sent (RFC 3261 §9.1)
     invites = h.network.sent_to(CARRIER_A, "INVITE")
     assert _times(invites, t0) == [0.0, 0.5, 1.5, 3.5]
-    assert _times(h.network.sent_to(CARRIER_A, "CANCEL"), t0) == [SETUP]
+    assert h.network.sent_to(CARRIER_A, "CANCEL") == []
     assert _times(h.network.sent_to(CARRIER_B, "INVITE"), t0) == [SETUP]
     assert call.statuses == [100]  # the caller saw none of it
     h.carrier_b.incoming[0].answer()
     await h.settle()
     assert call.status == 200
     await h.advance(64 * T1)
-    assert len(h.network.sent_to(CARRIER_A, "INVITE")) == 4  # nothing more to carrier-a
+    # the INVITE transaction runs to Timer B (64*T1) on its own, then it is over: no CANCEL
+    assert _times(h.network.sent_to(CARRIER_A, "INVITE"), t0) == [0.0, 0.5, 1.5, 3.5, 7.5,
+                                                                  15.5, 31.5]  # fmt: skip
+    assert h.network.sent_to(CARRIER_A, "CANCEL") == []
     cdr = await h.cdr(call.call_id)
     assert cdr.trunk_id == h.trunk_ids["carrier-b"]
     legs = await h.legs(cdr.id)
@@ -177,7 +181,7 @@ async def test_every_trunk_silent_ends_with_408_after_both_set_up_timeouts(h: Ha
     await h.settle()
     t0 = h.clock.monotonic()
     await h.advance(2 * SETUP)
-    assert _times(h.network.sent_to(CARRIER_B, "CANCEL"), t0) == [2 * SETUP]
+    assert h.network.sent_to(CARRIER_B, "CANCEL") == []  # nothing heard from it: §9.1
     assert call.status == 408
     final = next(d for d in h.network.sent_to(h["101"].address) if d.label == "408 INVITE")
     assert final.at == t0 + 2 * SETUP

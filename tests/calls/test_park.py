@@ -16,7 +16,8 @@ import pytest
 
 from centrex.calls.call_media import CallMediaHost
 from centrex.calls.features.blf import BusyLamps
-from centrex.calls.features.park import CallPark, ParkLot
+from centrex.calls.features.park import CallPark
+from centrex.calls.features.park_lot import ParkLot
 from centrex.calls.features.transfer_refer import ReferTransfer
 from centrex.calls.leg import TimerKind
 from centrex.calls.live_state import DialogPhase

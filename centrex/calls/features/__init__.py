@@ -22,6 +22,10 @@ the B2BUA's parts: it is given the `FeatureHooks` at wiring time and registers
   call itself (screening rejects a blocked caller, bars an outbound number); `on_route(name,
   hook)` sees every destination a feature asks `CallActions.destination` for (a forward, a
   transfer, a group's outside member) with the dialling party, and may refuse it (`Reject`);
+* a party leaving — `on_left(name, hook)` sees the BYE of an answered call's side before the
+  call layer ends the call for it; a hook answering True keeps the call (an attended transfer
+  from the API: the transferor hanging up completes it, the target hanging up returns the
+  held party to the transferor);
 * deadlines — `on_timer(name, hook)` takes the call timers the feature armed with
   `CallActions.arm_timer(call, name, seconds)` (a parked call's ring-back), on the B2BUA's
   clock like every call timer;
@@ -57,6 +61,7 @@ StateHook = Callable[["Call", str], None]
 DestinationHandler = Callable[["Call", str], Awaitable[None]]
 RingHandler = Callable[["Call", str, "RingOwner"], Awaitable[None]]
 TimerHook = Callable[["Call"], Awaitable[None]]
+LeftHook = Callable[["Call", "SipSide"], Awaitable[bool]]  # True: the feature took the BYE
 # (the INVITE, its tenant's id, the authenticated caller's extension)
 ReplacesHandler = Callable[["RequestReceived", int, str], Awaitable[None]]
 
@@ -115,6 +120,7 @@ class FeatureHooks:
         self._admit: list[tuple[str, AdmitHook]] = []
         self._route: list[tuple[str, RouteHook]] = []
         self._timers: dict[str, TimerHook] = {}
+        self._left: list[tuple[str, LeftHook]] = []
         self.destinations: dict[str, DestinationHandler] = {}
         self.ringers: dict[str, RingHandler] = {}
         self.methods: dict[str, RequestHandler] = {}
@@ -186,6 +192,9 @@ class FeatureHooks:
 
     def on_route(self, name: str, hook: RouteHook) -> None:
         self._route.append((name, hook))
+
+    def on_left(self, name: str, hook: LeftHook) -> None:
+        self._left.append((name, hook))
 
     def on_timer(self, name: str, hook: TimerHook) -> None:
         """Take the deadlines armed under `name` (`CallActions.arm_timer`)."""
@@ -273,6 +282,17 @@ class FeatureHooks:
             except Exception:  # a feature's bug must not stop the call
                 log.exception("feature %s failed on a route of call %s", name, call.call_id)
         return destination
+
+    async def left(self, call: Call, side: SipSide) -> bool:
+        """A side of the call hung up (its BYE is answered): True when a feature takes it
+        from here (the call goes on); a failing hook is skipped (logged)."""
+        for name, hook in self._left:
+            try:
+                if await hook(call, side):
+                    return True
+            except Exception:  # a feature's bug must not break the call
+                log.exception("feature %s failed on a BYE in call %s", name, call.call_id)
+        return False
 
     async def releasing(self, call: Call) -> None:
         await self._run(self._releasing, call, "releasing")

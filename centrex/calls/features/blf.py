@@ -14,6 +14,14 @@ Theory of operation:
   watched extension's dialogs in the live state (`LiveState.watch`), each a full document with a
   version one higher (RFC 4235 §4.1.2). A refresh (in-dialog SUBSCRIBE) extends it and is
   answered with a NOTIFY; `Expires: 0` ends it with a final NOTIFY `terminated` (§4.2.1.4).
+* Fan-out keeps at most one NOTIFY in flight per subscription: a change while one is
+  unanswered only marks the subscription, and when the answer comes the next NOTIFY carries
+  the state of that moment. Documents are full state, so a phone misses nothing but
+  intermediate states it could not have shown in time; without it a burst (a switchboard
+  watching 100 busy extensions) piled up thousands of NOTIFY transactions whose 200s waited
+  behind the loop, timer E retransmitted them and the retransmissions ate the loop
+  (docs/performance.md, "BLF fan-out"). The dialog-info document of one state of an
+  extension is built once and shared by its watchers; only the version differs.
 * A subscription whose time is up is dropped (checked whenever a NOTIFY would go out, and on
   every SUBSCRIBE); a NOTIFY answered 481 or never answered ends it too (§4.1.3).
 * Unknown event packages get 489 Bad Event with Allow-Events (§7.2.2).
@@ -29,7 +37,7 @@ from typing import Protocol
 
 from centrex.calls.actions import CallActions
 from centrex.calls.features import FeatureHooks
-from centrex.calls.live_state import LiveChange
+from centrex.calls.live_state import ExtensionDialog, LiveChange
 from centrex.sip import dialog_info
 from centrex.sip.builders import generate_tag
 from centrex.sip.dialog import Dialog
@@ -68,6 +76,8 @@ class Subscription:
     expires_at: float
     version: int = 0
     ended: bool = False
+    sending: bool = False  # a change NOTIFY is in flight (unanswered)
+    pending: bool = False  # the state changed meanwhile: send again when it is answered
 
     @property
     def key(self) -> tuple[str, str]:
@@ -95,6 +105,10 @@ class BusyLamps:
         self._by_target: dict[tuple[int, str], set[Subscription]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._actions: CallActions | None = None
+        # (tenant, extension) -> the dialogs last serialized, and the document around its
+        # version number: every watcher of that state gets the same bytes but the version
+        self._documents: dict[tuple[int, str], tuple[tuple[ExtensionDialog, ...], bytes, bytes]]
+        self._documents = {}
         self.notifies_sent = 0
 
     def attach(self, hooks: FeatureHooks) -> None:
@@ -214,10 +228,26 @@ class BusyLamps:
         if change.kind != "dialog":
             return
         for sub in self.subscriptions(change.tenant_id, change.key):
-            if sub.package == dialog_info.EVENT_PACKAGE:
-                task = asyncio.ensure_future(self._notify(sub))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            if sub.package != dialog_info.EVENT_PACKAGE:
+                continue
+            if sub.sending:
+                sub.pending = True  # coalesced into the NOTIFY sent when this one is answered
+                continue
+            sub.sending = True
+            task = asyncio.ensure_future(self._push(sub))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _push(self, sub: Subscription) -> None:
+        """NOTIFY the current state, again while changes came in before the answer."""
+        try:
+            while True:
+                sub.pending = False
+                await self._notify(sub)
+                if not sub.pending or sub.ended:
+                    return
+        finally:
+            sub.sending = False
 
     async def _body(self, sub: Subscription) -> tuple[bytes, str]:
         if sub.package == MWI_EVENT:
@@ -225,17 +255,35 @@ class BusyLamps:
             if self._mailboxes is not None:
                 text = await self._mailboxes.mwi_body(sub.tenant_id, sub.target)
             return (text or "Messages-Waiting: no\r\n").encode(), MWI_CONTENT_TYPE
-        dialogs = await self.actions.live.dialogs(sub.tenant_id, sub.target)
+        dialogs = tuple(await self.actions.live.dialogs(sub.tenant_id, sub.target))
+        key = (sub.tenant_id, sub.target)
+        cached = self._documents.get(key)
+        if cached is None or cached[0] != dialogs:
+            head, tail = self._document(sub.domain, sub.target, dialogs)
+            self._documents[key] = (dialogs, head, tail)
+        else:
+            _, head, tail = cached
+        return head + str(sub.version).encode() + tail, dialog_info.CONTENT_TYPE
+
+    @staticmethod
+    def _document(
+        domain: str, target: str, dialogs: tuple[ExtensionDialog, ...]
+    ) -> tuple[bytes, bytes]:
+        """The dialog-info document split around its version number (serialized with 0)."""
         entries = [
             dialog_info.DialogEntry(
                 hashlib.sha1(d.call_id.encode(), usedforsecurity=False).hexdigest()[:16],
                 d.call_id, d.phase.value, d.initiator,
-                f"sip:{d.peer}@{sub.domain}" if d.peer else None,
+                f"sip:{d.peer}@{domain}" if d.peer else None,
             )
             for d in dialogs
         ]  # fmt: skip
-        entity = f"sip:{sub.target}@{sub.domain}"
-        return dialog_info.dialog_info(entity, sub.version, entries), dialog_info.CONTENT_TYPE
+        body = dialog_info.dialog_info(f"sip:{target}@{domain}", 0, entries)
+        # the first `version="0"` is the root's: the declaration quotes with ', and escaped
+        # attribute values (call ids, identities) cannot contain a bare "
+        head, mark, tail = body.partition(b' version="0"')
+        assert mark, "dialog-info without a version attribute"
+        return head + b' version="', b'"' + tail
 
     async def _notify(self, sub: Subscription, *, final: bool = False) -> None:
         """Send the full current state (or the final `terminated` NOTIFY)."""
@@ -272,6 +320,7 @@ class BusyLamps:
             watchers.discard(sub)
             if not watchers:
                 del self._by_target[(sub.tenant_id, sub.target)]
+                self._documents.pop((sub.tenant_id, sub.target), None)
 
     def _sweep(self) -> None:
         now = self._monotonic()

@@ -48,7 +48,7 @@ def auto_answer_headers(domain: str) -> tuple[tuple[str, str], ...]:
     )
 
 
-class _Availability:
+class Availability:
     """Asks N's ring hooks whether it may be rung, as for a group member: DND, call waiting
     off or forward always answer `failed` here instead of their own treatment."""
 
@@ -116,7 +116,7 @@ class Intercom:
         if not actions.registered(call.tenant_id, destination.number):
             await actions.reject(call, 480, f"intercom: {destination.number} is not registered")
             return
-        probe = _Availability()
+        probe = Availability()
         if await actions.ring_hooks(call, destination.number, probe) is None or probe.refused:
             refused = probe.refused
             status = refused.status if refused is not None else 480

@@ -20,11 +20,13 @@ from collections.abc import Callable
 
 from centrex.calls.call import Call
 from centrex.calls.features import FeatureHooks
+from centrex.calls.leg import LegState
 from centrex.calls.live_state import DialogPhase, ExtensionDialog, LiveState
 from centrex.data.models import Direction
 
 log = logging.getLogger(__name__)
 
+RINGING = (LegState.CALLING, LegState.EARLY)  # a fork's phone is (about to be) ringing
 PHASES = {
     "started": DialogPhase.TRYING,
     "ringing": DialogPhase.EARLY,
@@ -35,12 +37,23 @@ PHASES = {
 
 
 def parties(call: Call) -> list[tuple[str, bool, str]]:
-    """(extension, initiator, peer) for each extension of the tenant taking part in `call`."""
+    """(extension, initiator, peer) for each extension of the tenant taking part in `call`:
+    its caller and callee, and every extension a fork still rings — the members of a ring
+    group (whose callee is the group's number), a forward's target — so their lamps blink and
+    `*8`/`**N` can pick the call up from them, and the extension that answered it."""
     found: list[tuple[str, bool, str]] = []
     if call.direction is not Direction.INBOUND and call.caller:
         found.append((call.caller, True, call.callee))
     if call.direction is not Direction.OUTBOUND and call.callee and call.callee != call.caller:
         found.append((call.callee, False, call.caller))
+    seen = {extension for extension, _, _ in found}
+    rung = [f for f in call.forks if f.state in RINGING]
+    if call.b is not None:
+        rung.append(call.b)  # the member that answered a group's call
+    for side in rung:
+        if side.trunk is None and side.peer not in seen:
+            seen.add(side.peer)
+            found.append((side.peer, False, call.caller))
     return found
 
 

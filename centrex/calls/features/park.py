@@ -2,8 +2,9 @@
 
 Theory of operation
 -------------------
-* Plan: every tenant's plan gets the park number `700` and the slots `701`-`709` (the
-  `ParkLot`; the same numbers in every tenant, each tenant's slots its own). An extension with
+* Plan: every tenant's plan gets its park number and slots (the `ParkLot`: `700` and
+  `701`-`709` unless the tenant set its own with `centrex tenant set-park`; each tenant's
+  slots are its own). An extension with
   the same number wins (router rule).
 * Parking: a blind transfer (REFER, `transfer_refer.py`) to `700` reaches `park` with the
   transfer's owner (`CallActions.go` hands a feature number to the feature's ringer). The
@@ -25,12 +26,14 @@ Theory of operation
   retrieve and the time-out cannot both win), stops the music and moves the retriever's
   dialog into the parked call as its side B (`adopt.py`); the retriever's own call ends as
   `park-retrieved`. An empty slot is 404 with a Warning.
-* Time-out: unretrieved after `timeout` seconds (60 by default), on the B2BUA's clock
-  (`CallActions.arm_timer`), the slot is freed and the parker's phones ring (`ring_back_seconds`,
-  the extension's own DND/forwards do not apply: the call comes back to its owner); the
+* Time-out: unretrieved after the tenant's `park_timeout` seconds (60 by default), on the
+  B2BUA's clock (`CallActions.arm_timer`), the slot is freed and the parker's phones ring
+  (`ring_back_seconds`, the extension's own DND/forwards do not apply: the call comes back to
+  its owner); the
   transferee hears the music meanwhile. Answered: bridged with the parker. Not answered
-  (or nothing registered): the fallback is to end the call — BYE to the parked party, CDR
-  cause `park-unanswered` — since voicemail cannot take an answered call yet.
+  (or nothing registered): the fallback is the parker's voicemail (the caller leaves a
+  message, nothing is lost), or without voicemail the end of the call — BYE to the parked
+  party, CDR cause `park-unanswered`.
 * The parked party hanging up frees the slot and the timer (`releasing` hook).
 """
 
@@ -48,6 +51,7 @@ from centrex.calls.call_media import CallMediaHost
 from centrex.calls.features import FeatureHooks, PlanPart
 from centrex.calls.features.adopt import adopt_caller, answer_sdp
 from centrex.calls.features.hold import HoldMusic
+from centrex.calls.features.park_lot import ParkLot, lot_of
 from centrex.calls.leg import TimerKind
 from centrex.calls.live_state import DialogPhase, ExtensionDialog
 from centrex.calls.outbound import RingFailure, RingOwner, RingResult
@@ -65,14 +69,6 @@ RETRIEVE_FEATURE = "park-retrieve"
 TIMER = "park"  # the feature timer of a parked call
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RING_BACK = 20.0
-
-
-@dataclass(frozen=True, slots=True)
-class ParkLot:
-    """The park number and its slots, in order of use."""
-
-    number: str = "700"
-    slots: tuple[str, ...] = tuple(f"70{n}" for n in range(1, 10))
 
 
 @dataclass(eq=False)
@@ -102,7 +98,9 @@ class CallPark:
         """`music`: where the music on hold comes from (None: the B2BUA's call media)."""
         self.timeout = timeout
         self.ring_back_seconds = ring_back_seconds
-        self.lot = lot or ParkLot()
+        self.lot = lot or ParkLot()  # a tenant without park settings of its own gets these
+        self._lots: dict[int, ParkLot] = {}  # by tenant: its own lot (`tenants.park_*`)
+        self._timeouts: dict[int, float] = {}
         self._music_host = music
         self._hooks: FeatureHooks | None = None
         self._parked: dict[str, ParkedCall] = {}  # by call id
@@ -123,10 +121,28 @@ class CallPark:
         hooks.on_timer(TIMER, self._timed_out)
         hooks.on_releasing(self.name, self._releasing)
 
-    async def _numbers(self, _session: AsyncSession, _tenant: Tenant) -> PlanPart:
-        numbers = {self.lot.number: (PARK_FEATURE, self.lot.number)}
-        numbers.update({slot: (RETRIEVE_FEATURE, slot) for slot in self.lot.slots})
+    async def _numbers(self, _session: AsyncSession, tenant: Tenant) -> PlanPart:
+        """The tenant's park number and slots in its plan; its lot and time-out are kept for
+        its calls (read again whenever its plan is, so a change applies with the plan)."""
+        lot = self.lot
+        if tenant.park_number is not None or tenant.park_slots is not None:
+            lot = lot_of(tenant.park_number or self.lot.number, tenant.park_slots)
+        self._lots[tenant.id] = lot
+        if tenant.park_timeout:
+            self._timeouts[tenant.id] = float(tenant.park_timeout)
+        else:
+            self._timeouts.pop(tenant.id, None)
+        numbers = {lot.number: (PARK_FEATURE, lot.number)}
+        numbers.update({slot: (RETRIEVE_FEATURE, slot) for slot in lot.slots})
         return PlanPart(numbers=numbers)
+
+    def lot_of(self, tenant_id: int) -> ParkLot:
+        """The tenant's park number and slots."""
+        return self._lots.get(tenant_id, self.lot)
+
+    def timeout_of(self, tenant_id: int) -> float:
+        """How long the tenant's parked calls wait before ringing the parker back."""
+        return self._timeouts.get(tenant_id, self.timeout)
 
     def parked_in(self, tenant_id: int, slot: str) -> Call | None:
         """The call parked in this tenant's `slot` (for tests and the live views)."""
@@ -134,6 +150,13 @@ class CallPark:
             if entry.call.tenant_id == tenant_id and entry.slot == slot and entry.ring_back is None:
                 return entry.call
         return None
+
+    def slot_of(self, call: Call) -> str | None:
+        """The slot `call` is parked in (None: not parked, or ringing its parker back)."""
+        entry = self._parked.get(call.call_id)
+        if entry is None or entry.ring_back is not None or entry.call is not call:
+            return None
+        return entry.slot
 
     def music_playing(self, call: Call) -> bool:
         leg = call.a.media
@@ -148,7 +171,8 @@ class CallPark:
 
     # ---- parking ----------------------------------------------------------------------------
     async def _dialled(self, call: Call, _argument: str) -> None:
-        await self.actions.reject(call, 403, f"transfer a call to {self.lot.number} to park it")
+        number = self.lot_of(call.tenant_id).number
+        await self.actions.reject(call, 403, f"transfer a call to {number} to park it")
 
     async def park(self, call: Call, _argument: str, owner: RingOwner) -> None:
         """Park the transferee of a blind transfer (owner: `BlindRing`)."""
@@ -162,7 +186,8 @@ class CallPark:
         if call.state is not CallState.ANSWERED or call.a.media is None:
             await owner.failed(call, RingFailure(RingResult.DECLINED, 487, "the call is gone"))
             return
-        slot = await actions.live.claim_park_slot(call.tenant_id, self.lot.slots, call.call_id)
+        slots = self.lot_of(call.tenant_id).slots
+        slot = await actions.live.claim_park_slot(call.tenant_id, slots, call.call_id)
         if slot is None:
             log.info("call %s: every park slot of %s is taken", call.call_id, call.domain)
             await owner.failed(call, RingFailure(RingResult.BUSY, 486, "every park slot is taken"))
@@ -170,7 +195,7 @@ class CallPark:
         if call.state is not CallState.ANSWERED:  # the transferee left while we claimed
             await actions.live.release_park_slot(call.tenant_id, slot, call.call_id)
             return
-        deadline = actions.arm_timer(call, TIMER, self.timeout)
+        deadline = actions.arm_timer(call, TIMER, self.timeout_of(call.tenant_id))
         self._parked[call.call_id] = ParkedCall(call, slot, parker, deadline)
         await parked(call, slot)  # the transferor's NOTIFY 200 and BYE
         now = actions.core.monotonic()
@@ -238,11 +263,27 @@ class CallPark:
             return
         actions = self.actions
         log.info("call %s: not retrieved from %s in %.0f s, ringing %s back", call.call_id,
-                 entry.slot, self.timeout, entry.parker)  # fmt: skip
+                 entry.slot, self.timeout_of(call.tenant_id), entry.parker)  # fmt: skip
         entry.ring_back = AppTransfer(TransferKind.EXTENSION, entry.parker)
         call.transfer = entry.ring_back  # outbound legs ring an answered call
         owner = RingBack(self, entry, self.ring_back_seconds)
         await actions.outbound.ring_extension(call, entry.parker, owner)
+
+    async def ring_to(self, call: Call, extension: str, headers: list[tuple[str, str]]) -> bool:
+        """Take `call` out of its slot by ringing `extension` with `headers` (the switchboard
+        retrieving a parked call, auto-answer); answered, it is bridged like a ring-back, not
+        answered, the ring-back's fallback applies. False when the call is not in a slot
+        (any more: a retrieve or the time-out won)."""
+        entry = self._parked.get(call.call_id)
+        if entry is None or entry.ring_back is not None or not await self._leave_slot(entry):
+            return False
+        log.info("call %s: taken from %s by ringing %s", call.call_id, entry.slot, extension)
+        entry.parker = extension
+        entry.ring_back = AppTransfer(TransferKind.EXTENSION, extension)
+        call.transfer = entry.ring_back
+        owner = RingBack(self, entry, self.ring_back_seconds, tuple(headers))
+        await self.actions.outbound.ring_extension(call, extension, owner)
+        return True
 
     async def ring_back_answered(
         self, entry: ParkedCall, side: SipSide, response: Response
@@ -292,6 +333,18 @@ class CallPark:
             entry.ring_back.finish(TransferOutcome.FAILED)
         log.info("call %s: %s did not take its parked call back (%s %s)", call.call_id,
                  entry.parker, failure.status, failure.reason)  # fmt: skip
+        actions = self.actions
+        if call.state is CallState.ANSWERED and actions.apps.voicemail_available():
+            self._stop_music(call)  # the caller leaves a message for the parker instead
+            if call.cdr_id is not None:
+                await actions.core.deps.cdrs.transferred(call.cdr_id, callee=entry.parker,
+                                                         direction=call.direction,
+                                                         trunk_id=None)  # fmt: skip
+            call.callee = entry.parker
+            log.info("call %s: not taken back, to the voicemail of %s", call.call_id,
+                     entry.parker)  # fmt: skip
+            await actions.voicemail(call, entry.parker, "no-answer")
+            return
         await self._hang_up(call, "park-unanswered")
 
     async def _hang_up(self, call: Call, cause: str) -> None:
@@ -316,6 +369,7 @@ class RingBack:
     feature: CallPark
     entry: ParkedCall
     ring_timeout: float  # read by `outbound.ring_seconds`
+    ring_headers: tuple[tuple[str, str], ...] = ()  # read by `outbound.ring_headers`
 
     async def answered(self, call: Call, side: SipSide, response: Response) -> None:
         await self.feature.ring_back_answered(self.entry, side, response)

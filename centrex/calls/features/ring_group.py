@@ -31,6 +31,9 @@ Theory of operation
   the server started counts as idle forever). A member that answers a group call is recorded
   in the live state as in a call (CONFIRMED dialog) until the call ends, so presence, busy
   lamps and later group calls see it busy.
+* Strategy `page` (paging): not rung here but by `paging.py` — every member's phone answers by
+  itself, every member that answers hears the caller, nobody is heard back; no fallback (an
+  unanswered page is 480), and an app's transfer to a page group is refused (403).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from centrex.calls.actions import CallActions
 from centrex.calls.call import Call, CallState, SipSide
 from centrex.calls.features import FeatureHooks, PlanPart
+from centrex.calls.features.paging import Paging
 from centrex.calls.features.ring_strategies import RingContext, steps_for
 from centrex.calls.leg import TimerKind
 from centrex.calls.live_state import DialogPhase, ExtensionDialog, Presence
@@ -57,6 +61,7 @@ from centrex.sip.message import Response
 
 log = logging.getLogger(__name__)
 
+PAGE = "page"  # the strategy served by `paging.py` instead of `GroupRing`
 SKIPPED_PRESENCE = frozenset({Presence.BUSY, Presence.OFFLINE, Presence.DND})
 
 
@@ -107,6 +112,7 @@ class RingGroups:
         self._last_answered: dict[tuple[int, str], str] = {}
         self._idle_since: dict[tuple[int, str], float] = {}
         self._in_call: dict[str, tuple[int, str]] = {}  # call id → (tenant, answering member)
+        self._paging: Paging | None = None
 
     @property
     def actions(self) -> CallActions:
@@ -116,6 +122,7 @@ class RingGroups:
 
     def attach(self, hooks: FeatureHooks) -> None:
         self._hooks = hooks
+        self._paging = Paging(hooks.actions)
         hooks.contribute(self.name, self._contribute)
         hooks.serve(RING_GROUP_FEATURE, self._serve)
         hooks.serve_ring(RING_GROUP_FEATURE, self.ring)
@@ -137,6 +144,13 @@ class RingGroups:
             log.info("call %s: no ring group %s in tenant %s", call.call_id, key, call.domain)
             await owner.failed(call, RingFailure(RingResult.DECLINED, 404,
                                                  f"ring group {key} does not exist"))  # fmt: skip
+            return
+        if config.strategy == PAGE and self._paging is not None:
+            if owner is not self.actions.direct:
+                await owner.failed(call, RingFailure(RingResult.DECLINED, 403,
+                                                     "a page group takes no transfer"))  # fmt: skip
+                return
+            await self._paging.page(call, config)
             return
         context = RingContext(
             last_answered=self._last_answered.get((call.tenant_id, config.number)),
@@ -166,6 +180,8 @@ class RingGroups:
         await self.actions.live.set_dialog(call.tenant_id, member, dialog)
 
     async def _ended(self, call: Call) -> None:
+        if self._paging is not None:
+            await self._paging.ended(call)
         now = self._monotonic()
         member = self._in_call.pop(call.call_id, None)
         if member is not None:

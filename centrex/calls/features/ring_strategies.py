@@ -17,7 +17,10 @@ skips them when their step comes, so a step whose members are all skipped costs 
 * longest-idle — one step per member, the member idle the longest first. *Idle since* is the
   monotonic time the member's last call ended (placed or received, as the feature saw it);
   a member with no call since the server started has been idle "forever" (−∞). Ties keep the
-  configured order, so the order is total and the same on every run.
+  configured order, so the order is total and the same on every run;
+* page — one step with every member, like simultaneous; but the feature does not ring it as a
+  first-answer-wins step: every member's phone is asked to answer by itself and every member
+  that answers hears the caller (`paging.py`).
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ STRATEGIES: Mapping[str, Strategy] = {
     "sequential": sequential,
     "round-robin": round_robin,
     "longest-idle": longest_idle,
+    "page": simultaneous,  # who is paged: everyone at once (`paging.py` rings them)
 }
 
 

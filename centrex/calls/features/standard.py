@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from centrex.calls.features import CallFeature
 from centrex.calls.features.blf import BusyLamps, MailboxSummaries
+from centrex.calls.features.call_control import CallControl
 from centrex.calls.features.call_waiting import CallWaiting
 from centrex.calls.features.caller_id import CallerIdentity
+from centrex.calls.features.conference import ConferenceRooms
 from centrex.calls.features.dnd import DoNotDisturb
 from centrex.calls.features.forward import Forwarder, ForwardingFeature
 from centrex.calls.features.intercom import Intercom
+from centrex.calls.features.monitor import Monitoring
 from centrex.calls.features.park import CallPark
 from centrex.calls.features.pickup import CallPickup
 from centrex.calls.features.ring_group import RingGroups
 from centrex.calls.features.screening import CallScreening
 from centrex.calls.features.short_numbers import ShortNumbers
+from centrex.calls.features.three_way import ThreeWay
 from centrex.calls.features.transfer_refer import ReferTransfer
 from centrex.clock import Clock
 from centrex.data.db import Database
@@ -42,9 +46,15 @@ def standard_features(
     forwarder = Forwarder(database, cache_seconds)
     features += [DoNotDisturb(forwarder, database), ForwardingFeature(forwarder, database),
                  CallWaiting(forwarder)]  # fmt: skip
-    features.append(ReferTransfer())  # REFER, INVITE with Replaces: no ring hooks
+    transfers = ReferTransfer()
+    features.append(transfers)  # REFER, INVITE with Replaces: no ring hooks
     features.append(RingGroups(database, clock.monotonic))  # 600: asks members' ring hooks
-    features += [CallPickup(database), CallPark()]  # *8, **N; 700 (by transfer), 701-709
+    park = CallPark()
+    features += [CallPickup(database), park]  # *8, **N; 700 (by transfer), 701-709
+    features.append(CallControl(transfers, park))  # the API's transfer, park, hold, pickup
     features.append(Intercom())  # *80N: auto-answer, asks N's ring hooks like a group
     features.append(ShortNumbers())  # tenant-wide speed dials, routed as their target
+    features.append(ConferenceRooms())  # 800: the conference app (apps/conference)
+    features.append(ThreeWay())  # *3 + number + # in a call: the number joins (a room of 3)
+    features.append(Monitoring())  # *90N/*91N/*92N, POST /calls/{id}/monitor: supervisors
     return tuple(features)

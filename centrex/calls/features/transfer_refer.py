@@ -15,7 +15,8 @@ Theory of operation:
   tenant — an extension (rung through `CallActions.ring_extension`, so DND/forward hooks
   apply), an outside number (the tenant's routes and trunks: billed to the tenant), a number a
   feature serves (ring group, park: `CallActions.go`, the feature acting for this transfer's
-  owner; park takes the transferee itself, `BlindRing.parked`) or `*97N`, the voicemail of N. The
+  owner; park takes the transferee itself, `BlindRing.parked`) or `*97N`, the voicemail of N
+  (the voicemail app takes the answered transferee: NOTIFY 200 at once). The
   transferor's side is taken out of the bridge; the transferee hears ringback (ITU-T E.180,
   `transfer.play_ringback`) until the target answers; then the two are bridged (the
   transferee keeps its codec, the engine transcodes between G.711 laws), the final NOTIFY says
@@ -26,10 +27,13 @@ Theory of operation:
   consultation call; `transfer_join.py` bridges the two far parties at once and ends both of
   the transferor's dialogs. The same module takes an INVITE with Replaces (pickup, attended
   transfer done by the transferee's phone).
-* Supported now: the transferor is the called party of the call it transfers (a call came in
-  and is handed on: the receptionist's case). A REFER from the calling party of a call is
-  answered 501: its transferee is a dialog Centrex called out on, and the call layer keeps the
-  party it answered (a UAS dialog) as a call's side A.
+* Either party may transfer: when the calling party sends the REFER, the two sides of the
+  answered call swap roles first (`parties.swap_parties`), so the transferee is always the
+  call's side A, which the call layer hands on.
+* Without a REFER (`hand_on`): the call-control API (`call_control.py`) transfers or parks a
+  party the same way — no NOTIFY (there is no subscription), the transferor (the other party,
+  if any) is sent BYE once the target answered; a call placed from the API rings its target
+  this way with no transferor at all (nobody to return to: a failure ends the call).
 * CDR: every hop is a leg row of the call; the target's leg carries `transferred_by` (the
   transferring extension), the transferor's leg closes with cause `transferred`.
 """
@@ -38,7 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from centrex.calls import signalling as sig
 from centrex.calls.actions import CallActions
@@ -46,6 +50,7 @@ from centrex.calls.app_host import TransferKind, TransferOutcome
 from centrex.calls.call import Call, SipSide
 from centrex.calls.core import Purpose
 from centrex.calls.features import FeatureHooks
+from centrex.calls.features.parties import swap_parties
 from centrex.calls.features.transfer_join import Joiner
 from centrex.calls.leg import CallState, TimerKind
 from centrex.calls.outbound import RingFailure
@@ -69,11 +74,17 @@ class Referral:
     """One REFER being carried out: who asked, on which dialog, what is rung."""
 
     call: Call
-    transferor: SipSide
-    event_id: int  # the REFER's CSeq: NOTIFY `Event: refer;id=N` (RFC 3515 §2.4.6)
+    transferor: SipSide | None  # None: a call placed from the API ringing its target
+    # the REFER's CSeq: NOTIFY `Event: refer;id=N` (RFC 3515 §2.4.6); None without a REFER
+    # (the API): no subscription, no NOTIFY
+    event_id: int | None
     target: str
     ring: AppTransfer | None = None
     done: bool = False
+    slot: str | None = None  # where park took the transferee
+    settled: asyncio.Future[int] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )  # the final status (200: connected or parked)
 
 
 class ReferTransfer:
@@ -134,6 +145,9 @@ class ReferTransfer:
         if isinstance(refer, tuple):
             self._refuse(event, side, *refer)
             return
+        if side is call.a and not swap_parties(self.actions.core, call):
+            self._refuse(event, side, 403, "this dialog is not part of the call any more")
+            return
         cseq = request.cseq
         referral = Referral(call, side, cseq.number if cseq else 0, refer.user)
         self._active[call.call_id] = referral
@@ -156,8 +170,9 @@ class ReferTransfer:
         if call.call_id in self._active:
             return 491, "a transfer of this call is in progress"
         if side is call.a:
-            return 501, "transfer by the calling party is not supported"
-        if call.b is not side or call.a.media is None:
+            if call.b is None or call.b.media is None:
+                return 403, "this dialog is not part of the call any more"
+        elif call.b is not side or call.a.media is None:
             return 403, "this dialog is not part of the call any more"
         return None
 
@@ -189,6 +204,8 @@ class ReferTransfer:
     ) -> asyncio.Future[Response | None] | None:
         """Report progress on the transferor's dialog (RFC 3515 §2.4.5); final for >= 200."""
         side = referral.transferor
+        if side is None or referral.event_id is None:
+            return None  # no REFER, no subscription to report to
         dialog = side.dialog
         if dialog is None or side.ended:
             return None
@@ -214,6 +231,8 @@ class ReferTransfer:
             return
         referral.done = True
         self._active.pop(referral.call.call_id, None)
+        if not referral.settled.done():
+            referral.settled.set_result(status)
         future = self.notify(referral, status, reason)
         if 200 <= status < 300:
             self.actions.core.spawn(self._release_transferor(referral, future), referral.call)
@@ -226,6 +245,8 @@ class ReferTransfer:
         side = referral.transferor
         call = referral.call
         actions = self.actions
+        if side is None:
+            return
         if call.state is CallState.ANSWERED and call.b is not side and call.a is not side:
             actions.core.bye(call, side)
             actions.core.release_side(side)
@@ -235,13 +256,28 @@ class ReferTransfer:
         else:
             actions.core.release_side(side)
 
+    # ---- without a REFER (the call-control API) ----------------------------------------------
+    def busy(self, call: Call) -> bool:
+        """A transfer of this call is running (a second one would be refused: 491 / 409)."""
+        return call.call_id in self._active
+
+    async def hand_on(self, call: Call, transferor: SipSide | None, target: str) -> Referral:
+        """Blind-transfer `call`'s side A to `target` as if `transferor` had sent REFER
+        (None: a call placed from the API ringing its target); the referral's `settled`
+        future gets the final status. The caller checks `busy` first."""
+        referral = Referral(call, transferor, None, target)
+        self._active[call.call_id] = referral
+        log.info("call %s: %s is handed on to %s", call.call_id, call.a.peer, target)
+        await self._blind(referral)
+        return referral
+
     # ---- blind transfer ---------------------------------------------------------------------
     async def _blind(self, referral: Referral) -> None:
         actions = self.actions
         call = referral.call
         target = referral.target
         if target.startswith(VOICEMAIL_PREFIX) and len(target) > len(VOICEMAIL_PREFIX):
-            self._finish(referral, 501, "Not Implemented (voicemail of an answered call)")
+            await self._to_voicemail(referral, target[len(VOICEMAIL_PREFIX) :])
             return
         destination = await actions.destination(call, target)
         if isinstance(destination, ToExtension | ToTrunks | ToFeature):
@@ -267,12 +303,47 @@ class ReferTransfer:
         # the transferor leaves the bridge: its BYE now ends only its own dialog
         actions.core.engine.unbridge(call.a.media)
         call.b = None
-        if transferor in call.forks:
+        if transferor is not None and transferor in call.forks:
             call.forks.remove(transferor)
         country = await self._country(call.tenant_id)
         ring.ringback = play_ringback(actions.core.engine, call.a.media, country)
         owner = BlindRing(self, referral)
         await actions.go(call, destination, owner)
+
+    async def _to_voicemail(self, referral: Referral, mailbox: str) -> None:
+        """`*97N`: the transferee leaves a message in N's mailbox (the voicemail app takes the
+        answered caller's leg); the transferor is released as for any blind transfer."""
+        actions = self.actions
+        call = referral.call
+        plan = await actions.plan(call.tenant_id)
+        if plan is None or mailbox not in plan.extensions:
+            self._finish(referral, 404, f"Not Found (no mailbox {mailbox})")
+            return
+        if not actions.apps.voicemail_available():
+            self._finish(referral, 503, "Service Unavailable (no voicemail)")
+            return
+        if call.state is not CallState.ANSWERED or call.a.media is None:
+            self._finish(referral, 487)
+            return
+        transferor = referral.transferor
+        actions.core.engine.unbridge(call.a.media)
+        call.b = None
+        call.transfer = None  # an earlier transfer's ring: the app's hang-up ends this call
+        if transferor is not None and transferor in call.forks:
+            call.forks.remove(transferor)
+        call.callee = mailbox
+        cdrs = actions.core.deps.cdrs
+        if transferor is not None and transferor.cdr_leg_id is not None:
+            transferor.cdr_leg_closed = True
+            await cdrs.end_leg(transferor.cdr_leg_id, ended_at=actions.core.now(),
+                               disposition=Disposition.ANSWERED, cause="transferred",
+                               answered_at=transferor.answered_at)  # fmt: skip
+        if call.cdr_id is not None:
+            await cdrs.transferred(call.cdr_id, callee=mailbox, direction=call.direction,
+                                   trunk_id=None)  # fmt: skip
+        log.info("call %s: %s goes to the voicemail of %s", call.call_id, call.a.peer, mailbox)
+        self._finish(referral, 200, f"OK (voicemail of {mailbox})")
+        await actions.voicemail(call, mailbox, "unavailable")
 
     async def _country(self, tenant_id: int) -> str:
         async with self.actions.core.deps.database.session() as session:
@@ -318,8 +389,13 @@ class ReferTransfer:
         transferor's CDR leg closed, NOTIFY 200 naming the slot, then the transferor's BYE."""
         if referral.ring is not None:
             referral.ring.finish(TransferOutcome.CONNECTED)
+        referral.slot = slot
         transferor = referral.transferor
-        if transferor.cdr_leg_id is not None and not transferor.cdr_leg_closed:
+        if (
+            transferor is not None
+            and transferor.cdr_leg_id is not None
+            and not transferor.cdr_leg_closed
+        ):
             transferor.cdr_leg_closed = True
             await self.actions.core.deps.cdrs.end_leg(
                 transferor.cdr_leg_id, ended_at=self.actions.core.now(),
@@ -328,14 +404,19 @@ class ReferTransfer:
             )  # fmt: skip
         self._finish(referral, 200, f"OK (parked in {slot})")
 
-    async def _record_hop(self, call: Call, transferor: SipSide, target: SipSide) -> None:
-        """CDR: the target's leg says who transferred, the transferor's leg closes."""
+    async def _record_hop(self, call: Call, transferor: SipSide | None, target: SipSide) -> None:
+        """CDR: the target's leg says who transferred, the transferor's leg closes; a call
+        placed from the API (no transferor) is answered now."""
         cdrs = self.actions.core.deps.cdrs
         now = self.actions.core.now()
+        by = transferor.peer if transferor is not None else None
         if target.cdr_leg_id is not None:
-            await cdrs.leg_transferred(target.cdr_leg_id, transferred_by=transferor.peer,
-                                       answered_at=now)  # fmt: skip
-        if transferor.cdr_leg_id is not None and not transferor.cdr_leg_closed:
+            await cdrs.leg_transferred(target.cdr_leg_id, transferred_by=by, answered_at=now)
+        if transferor is None:
+            if call.cdr_id is not None:
+                trunk_id = target.trunk.id if target.trunk is not None else None
+                await cdrs.answered(call.cdr_id, answered_at=now, trunk_id=trunk_id)
+        elif transferor.cdr_leg_id is not None and not transferor.cdr_leg_closed:
             transferor.cdr_leg_closed = True
             await cdrs.end_leg(transferor.cdr_leg_id, ended_at=now,
                                disposition=Disposition.ANSWERED, cause="transferred",
@@ -364,6 +445,11 @@ class ReferTransfer:
         self._finish(referral, status, reason)
         if call.state is not CallState.ANSWERED:
             return
+        if transferor is None:  # a call placed from the API: nobody to return to
+            disposition = Disposition(sig.disposition_for(status))
+            await actions.ending.hang_up(call, cause=f"sip-{status}", who=HangupSide.CALLEE,
+                                         disposition=disposition)  # fmt: skip
+            return
         if transferor.ended or transferor.media is None or call.a.media is None:
             await actions.ending.hang_up(call, cause="transfer-failed", who=HangupSide.SYSTEM)
             return
@@ -386,6 +472,8 @@ class ReferTransfer:
             referral.done = True
             self.notify(referral, 487)
         transferor = referral.transferor
+        if transferor is None:
+            return
         if transferor is not call.a and transferor is not call.b:
             self.actions.core.bye(call, transferor)
         self.actions.core.release_side(transferor)
@@ -410,7 +498,8 @@ class BlindRing:
     @property
     def parker(self) -> str:
         """Who parks the call, when the target is park: the transferor's extension."""
-        return self._referral.transferor.peer
+        transferor = self._referral.transferor
+        return transferor.peer if transferor is not None else self._referral.call.caller
 
     async def parked(self, call: Call, slot: str) -> None:
         """The target was park, which holds the transferee in `slot` now."""
