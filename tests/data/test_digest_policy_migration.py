@@ -70,6 +70,9 @@ async def test_downgrade_drops_and_existing_rows_get_compatible(db: Database) ->
     await _downgrade(db, "0008_recording_notice")
     assert "digest_policy" not in await _columns(db, "tenants")
     assert "digest_policy" not in await _columns(db, "extensions")
+    async with db.session() as session:  # a downgrade drops columns, never rows
+        kept = await session.scalar(text("SELECT count(*) FROM extensions"))
+    assert kept == 1
     await db.upgrade()
     async with db.session() as session:
         tenant_policy = await session.scalar(

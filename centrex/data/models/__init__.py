@@ -30,8 +30,33 @@ from centrex.data.models.billing import (
     RateRecord,
     TenantContract,
 )
+from centrex.data.models.callbacks import CallbackStatus, ScheduledCallback
 from centrex.data.models.cdr import Cdr, CdrLeg, Direction, Disposition, HangupSide
-from centrex.data.models.feature_codes import FeatureCodeChoice, ShortNumber
+from centrex.data.models.conferences import Conference
+from centrex.data.models.contact_center import (
+    Campaign,
+    CampaignAgent,
+    CampaignStatus,
+    DialMethod,
+    DncEntry,
+    Lead,
+    LeadAttempt,
+    LeadBatch,
+    LeadStatus,
+)
+from centrex.data.models.feature_codes import CallerIdRule, FeatureCodeChoice, ShortNumber
+from centrex.data.models.phone import PhoneCredential
+from centrex.data.models.queues import (
+    AgentEvent,
+    AgentMode,
+    AgentStateRecord,
+    CallQueue,
+    PauseReason,
+    QueueCall,
+    QueueMember,
+    QueueOutcome,
+    QueueStrategy,
+)
 from centrex.data.models.registrar import RegistrarBinding
 from centrex.data.models.ring_groups import RingGroup, RingGroupMember, RingStrategy
 from centrex.data.models.screening import ScreeningEntry
@@ -63,20 +88,32 @@ from centrex.data.models.tenancy import (
 )
 
 __all__ = [
+    "AgentEvent",
+    "AgentMode",
+    "AgentStateRecord",
     "ApiToken",
     "AttachmentFormat",
     "Base",
     "BillingPlan",
     "CallFlow",
+    "CallQueue",
     "CallRecording",
+    "CallbackStatus",
+    "CallerIdRule",
+    "Campaign",
+    "CampaignAgent",
+    "CampaignStatus",
     "Cdr",
     "CdrLeg",
+    "Conference",
     "ContactKind",
     "CreditNoteRecord",
     "Currency",
+    "DialMethod",
     "DigestPolicy",
     "Direction",
     "Disposition",
+    "DncEntry",
     "DocumentSequence",
     "DunningActionRecord",
     "Extension",
@@ -90,6 +127,10 @@ __all__ = [
     "InvoiceLineRecord",
     "InvoiceRecord",
     "Language",
+    "Lead",
+    "LeadAttempt",
+    "LeadBatch",
+    "LeadStatus",
     "MailOutboxEntry",
     "MediaFile",
     "MediaKind",
@@ -100,7 +141,13 @@ __all__ = [
     "OutboundRouteTrunk",
     "OutboxStatus",
     "Partner",
+    "PauseReason",
+    "PhoneCredential",
     "PortalSession",
+    "QueueCall",
+    "QueueMember",
+    "QueueOutcome",
+    "QueueStrategy",
     "RateDeckRecord",
     "RateRecord",
     "RecordingLayout",
@@ -110,6 +157,7 @@ __all__ = [
     "RingGroupMember",
     "RingStrategy",
     "Role",
+    "ScheduledCallback",
     "ScreeningEntry",
     "ShortNumber",
     "SipCredential",

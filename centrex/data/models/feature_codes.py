@@ -35,3 +35,14 @@ class ShortNumber(TenantOwned, Base):
     number: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CallerIdRule(TenantOwned, Base):
+    """The number a tenant presents for outside calls to `prefix` (E.164 digits, '' = every
+    call): its per-route caller ID, e.g. the French DID for calls to +33 (0018)."""
+
+    __tablename__ = "caller_id_rules"
+    __table_args__ = (UniqueConstraint("tenant_id", "prefix"),)
+
+    prefix: Mapped[str] = mapped_column(String(15))
+    number: Mapped[str] = mapped_column(String(20))

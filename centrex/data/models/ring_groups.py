@@ -25,6 +25,7 @@ class RingStrategy(StrEnum):
     SEQUENTIAL = "sequential"
     ROUND_ROBIN = "round-robin"
     LONGEST_IDLE = "longest-idle"
+    PAGE = "page"  # paging: every member auto-answers and hears the caller (features/paging.py)
 
 
 class RingGroup(TenantOwned, Base):

@@ -26,6 +26,14 @@ class TrunkTransport(StrEnum):
     TLS = "tls"
 
 
+class SrtpMode(StrEnum):
+    """An extension's SRTP policy for its phones' media (SDES, RFC 4568; `media/sdes.py`)."""
+
+    OPTIONAL = "optional"  # SRTP offers accepted, plain RTP offered
+    REQUIRED = "required"  # plain offers refused (488), RTP/SAVP offered
+    OFF = "off"  # RTP/SAVP offers refused (488), best-effort crypto stripped
+
+
 class Extension(TenantOwned, Base):
     """A dialable internal number of a tenant (2–5 digits, the tenant's length)."""
 
@@ -64,6 +72,15 @@ class Extension(TenantOwned, Base):
     # (the default: nothing barred by class); premium-rate/shared-cost numbers need `premium`.
     outbound_class: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     premium: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Supervisor monitoring (calls/features/monitor.py, 0021): this extension may listen to,
+    # whisper to and barge into the tenant's calls, like a user with the supervisor role.
+    supervisor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # SRTP policy of the extension's phones (0022, `media/sdes.py`).
+    srtp: Mapped[SrtpMode] = mapped_column(
+        _enum(SrtpMode, "extension_srtp"),
+        default=SrtpMode.OPTIONAL,
+        server_default=SrtpMode.OPTIONAL.value,
+    )
 
 
 class SipCredential(TenantOwned, Base):
@@ -114,6 +131,14 @@ class Number(IdMixin, Base):
     state_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     extension_id: Mapped[int | None] = mapped_column(
         ForeignKey("extensions.id", ondelete="SET NULL")
+    )
+    # ...or one of the tenant's ring groups (0017): the DID rings the group's members
+    ring_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ring_groups.id", ondelete="SET NULL")
+    )
+    # ...or one of its conference rooms (0019): callers of the DID join the room
+    conference_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conferences.id", ondelete="SET NULL")
     )
 
 

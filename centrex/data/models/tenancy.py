@@ -140,6 +140,13 @@ class Tenant(IdMixin, Base):
         default=DigestPolicy.COMPATIBLE,
         server_default=DigestPolicy.COMPATIBLE.value,
     )
+    # Call park (0017): the number a call is transferred to, its slots ("701-709") and how
+    # long a parked call waits before ringing its parker back; NULL = the platform's default.
+    park_number: Mapped[str | None] = mapped_column(String(10))
+    park_slots: Mapped[str | None] = mapped_column(String(21))
+    park_timeout: Mapped[int | None] = mapped_column(Integer)
+    # A beep to the monitored parties when a supervisor joins their call (0021; off: silent).
+    monitor_beep: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TenantStatusChange(TenantOwned, Base):
