@@ -23,6 +23,12 @@ Theory of operation (RFC 3261 §22, RFC 7616, RFC 8760)
    is a failure: 403, recorded with the `AuthFailureTracker` so a guessing source is banned
    (the challenges themselves are normal traffic and never counted).
 
+5. *Short-lived secrets*: a response that does not match the device's own HA1 is tried against
+   the HA1s of the live secrets issued for that one extension (`ExtraSecrets`: the browser
+   softphone's phone credential, `provisioning/phone_credentials.py`) before it counts as a
+   failure. They are looked up by (tenant, extension number), so a secret of A's 101 can never
+   answer for 102 or for another tenant (whose realm is in the HA1, too).
+
 Pure in logic, asynchronous only for the cached `Directory` lookups; time comes from the
 injected wall clock (nonces must survive a restart, so not monotonic).
 """
@@ -32,6 +38,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from centrex.data.models import DigestPolicy
 from centrex.registrar.security import AuthFailureTracker
@@ -74,6 +81,14 @@ class AuthReply:
     tenant: TenantInfo | None = None  # known for 401/407/403, None for 404
 
 
+class ExtraSecrets(Protocol):
+    """Other secrets an extension may answer a challenge with, as HA1s (never plaintext)."""
+
+    async def ha1s(self, tenant_id: int, number: str, algorithm: str, now: float) -> list[str]:
+        """HA1s for `algorithm` of the secrets of extension `number` valid at `now` (epoch)."""
+        ...
+
+
 def policy_algorithms(policy: str | None, configured: Sequence[str]) -> tuple[str, ...]:
     """The algorithms to offer (in order) and accept under `policy`.
 
@@ -103,11 +118,13 @@ class DigestGate:
         digest: DigestServer,
         failures: AuthFailureTracker,
         clock: Callable[[], float],
+        extra_secrets: ExtraSecrets | None = None,
     ) -> None:
         self._directory = directory
         self._digest = digest
         self._failures = failures
         self._clock = clock
+        self.extra_secrets = extra_secrets
 
     async def check(
         self,
@@ -150,6 +167,8 @@ class DigestGate:
         result = self._digest.verify(
             credentials, method, ha1, now, realm=tenant.domain, algorithms=allowed
         )
+        if result is AuthResult.BAD_RESPONSE and self.extra_secrets is not None:
+            result = await self._verify_extra(credentials, method, tenant, credential, now, allowed)
         if result is AuthResult.BAD_RESPONSE:
             return self._failed(
                 tenant, source_host, now, f"{method}: wrong password for {credentials.username!r}"
@@ -160,6 +179,27 @@ class DigestGate:
         return Authenticated(tenant, credential, credentials.algorithm.upper())
 
     # ---- steps -----------------------------------------------------------------------------
+    async def _verify_extra(
+        self,
+        credentials: Credentials,
+        method: str,
+        tenant: TenantInfo,
+        credential: CredentialInfo,
+        now: float,
+        allowed: tuple[str, ...],
+    ) -> AuthResult:
+        """Step 5: the response checked against the extension's short-lived secrets."""
+        assert self.extra_secrets is not None
+        for ha1 in await self.extra_secrets.ha1s(
+            tenant.id, credential.number, credentials.algorithm.upper(), now
+        ):
+            result = self._digest.verify(
+                credentials, method, ha1, now, realm=tenant.domain, algorithms=allowed
+            )
+            if result is not AuthResult.BAD_RESPONSE:
+                return result
+        return AuthResult.BAD_RESPONSE
+
     async def _tenant(
         self, request: Request, hosts: Sequence[str], header: str
     ) -> TenantInfo | None:

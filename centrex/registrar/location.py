@@ -17,6 +17,12 @@ REGISTER whose tenant and user have already been authenticated:
 All contacts of a request are checked before any is applied, so a request either fully
 succeeds or changes nothing. Bindings are keyed by (tenant id, user) and the contact URI
 compared without its parameters except `transport` (§19.1.4 makes transport significant).
+
+A browser registers over SIP over WebSocket (RFC 7118) with an unroutable Contact such as
+`sip:abc@df7jal23ls0d.invalid;transport=ws`: it can only be reached over the connection it
+opened (its *flow*, RFC 5626 §5.3), which is the binding's `source` and `transport`. Such
+bindings are `is_websocket`; `remove_flow` drops them when their connection closes (an index by
+flow, checked against the live bindings when used, keeps that cheap).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from centrex.sip.headers import Contact
 from centrex.sip.uri import URI
 
 MAX_CONTACTS_PER_AOR = 10
+WEBSOCKET_TRANSPORTS = frozenset({"WS", "WSS"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,12 @@ class Binding:
     instance: str | None = None
     reg_id: int | None = None
 
+    @property
+    def is_websocket(self) -> bool:
+        """Registered over SIP over WebSocket (WS or WSS, RFC 7118): a browser, so a WebRTC
+        media leg (ICE, DTLS-SRTP), reachable only over its own connection (`source`)."""
+        return self.transport.upper() in WEBSOCKET_TRANSPORTS
+
     def remaining(self, now: float) -> int:
         """Whole seconds left (never negative)."""
         return max(0, int(self.expires_at - now + 0.5))
@@ -86,6 +99,7 @@ class Binding:
             "q": self.q,
             "source": f"{self.source[0]}:{self.source[1]}",
             "transport": self.transport,
+            "websocket": self.is_websocket,
             "user_agent": self.user_agent,
             "expires_at": expires_at.isoformat(),
             "expires_in": self.remaining(now),
@@ -132,6 +146,9 @@ class Location:
     def __init__(self, policy: ExpiryPolicy | None = None) -> None:
         self.policy = policy or ExpiryPolicy()
         self._aors: dict[tuple[int, str], dict[str, Binding]] = {}
+        # WebSocket flow (transport, source) -> bindings that may use it; may hold stale keys,
+        # so `remove_flow` checks each against `_aors` (entries go when the flow closes)
+        self._flows: dict[tuple[str, tuple[str, int]], set[tuple[int, str, str]]] = {}
 
     # ---- reads ---------------------------------------------------------------------------
     def lookup(self, tenant_id: int, user: str, now: float) -> list[Binding]:
@@ -160,6 +177,30 @@ class Location:
             self._aors.setdefault((binding.tenant_id, binding.user), {})[binding.contact_key] = (
                 binding
             )
+            self._index_flow(binding)
+
+    def _index_flow(self, binding: Binding) -> None:
+        if binding.is_websocket:
+            key = (binding.transport.upper(), binding.source)
+            self._flows.setdefault(key, set()).add(
+                (binding.tenant_id, binding.user, binding.contact_key)
+            )
+
+    def remove_flow(self, transport: str, source: tuple[str, int]) -> list[Binding]:
+        """Remove and return the WebSocket bindings reached over the flow `transport` from
+        `source`, which has just closed (RFC 5626 §5.3: a flow that fails is not used again)."""
+        gone: list[Binding] = []
+        for tenant_id, user, ckey in self._flows.pop((transport.upper(), source), set()):
+            bindings = self._aors.get((tenant_id, user))
+            binding = bindings.get(ckey) if bindings else None
+            if bindings is None or binding is None:
+                continue
+            if binding.source != source or binding.transport.upper() != transport.upper():
+                continue  # re-registered meanwhile over another connection: still reachable
+            gone.append(bindings.pop(ckey))
+            if not bindings:
+                del self._aors[(tenant_id, user)]
+        return gone
 
     def expire(self, now: float) -> list[Binding]:
         """Remove and return every binding whose time has passed (the periodic sweep)."""
@@ -218,6 +259,7 @@ class Location:
                 oldest = min(bindings.values(), key=lambda b: b.expires_at)
                 change.removed.append(bindings.pop(oldest.contact_key))
             bindings[ckey] = binding
+            self._index_flow(binding)
             change.written.append(binding)
         if not bindings:
             del self._aors[key]

@@ -21,7 +21,9 @@ For each REGISTER (steps of §10.3):
 4. Steps 5-8 are `Location.apply`; the answer lists every binding with its expiry.
 
 Bindings are keyed by the extension number, so `lookup(tenant_id, number)` is what the B2BUA
-calls to ring a user's phones.
+calls to ring a user's phones. A binding made over WS/WSS (`Binding.is_websocket`: a browser)
+lives only as long as its connection: `flow_closed` removes it, and a restart (which closed
+every connection) drops the persisted ones.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any, Protocol
 from centrex.events import Event as PlatformEvent
 from centrex.events import RegistrationChanged
 from centrex.logs import current_tenant
-from centrex.registrar.auth import AuthReply, DigestGate
+from centrex.registrar.auth import AuthReply, DigestGate, ExtraSecrets
 from centrex.registrar.location import Binding, Change, Location, RegisterRequest
 from centrex.registrar.security import AuthFailureTracker
 from centrex.registrar.store import BindingStore, BindingWriter, Directory, TenantInfo
@@ -81,6 +83,7 @@ class Registrar:
         respond: Respond | None = None,
         sweep_interval: float = 10.0,
         gate: DigestGate | None = None,
+        extra_secrets: ExtraSecrets | None = None,
     ) -> None:
         self.location = location
         self.directory = directory
@@ -89,7 +92,8 @@ class Registrar:
         self.digest = digest
         self.failures = failures
         # the digest gate shared with the call layer (one challenge/verify logic, auth.py)
-        self.gate = gate or DigestGate(directory, digest, failures, clock)
+        # (with the short-lived secrets, e.g. browsers' phone credentials, when given)
+        self.gate = gate or DigestGate(directory, digest, failures, clock, extra_secrets)
         self._clock = clock
         self._publish = publish
         self._respond = respond
@@ -105,8 +109,13 @@ class Registrar:
     async def start(self) -> None:
         """Reload persisted bindings, start the write-behind flusher and the expiry sweep."""
         bindings = await self._store.load(self._clock())
-        self.location.load(bindings)
-        log.info("registrar: %d bindings reloaded", len(bindings))
+        # a WebSocket binding's connection did not survive the restart: the browser must
+        # register again over a new one (RFC 5626 §5.3), so those are dropped, not reloaded
+        stale = [b for b in bindings if b.is_websocket]
+        self.location.load(b for b in bindings if not b.is_websocket)
+        if stale:
+            self.writer.record([], stale)
+        log.info("registrar: %d bindings reloaded", len(bindings) - len(stale))
         self.writer.start()
         self._sweeper = asyncio.create_task(self._sweep_forever())
 
@@ -128,6 +137,16 @@ class Registrar:
         """Remove expired bindings (persisted and announced); returns them."""
         gone = self.location.expire(self._clock())
         if gone:
+            self._record(Change(removed=gone))
+        return gone
+
+    def flow_closed(self, transport: str, source: tuple[str, int]) -> list[Binding]:
+        """The WebSocket connection `transport` from `source` closed: its bindings go (persisted
+        and announced), so a call rings the browser's other devices instead of a dead flow."""
+        gone = self.location.remove_flow(transport, source)
+        if gone:
+            log.info("registrar: %d binding(s) of closed %s flow %s:%s removed",
+                     len(gone), transport, *source)  # fmt: skip
             self._record(Change(removed=gone))
         return gone
 

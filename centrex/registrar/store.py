@@ -63,6 +63,7 @@ class CredentialInfo:
     ha1_md5: str
     ha1_sha256: str
     digest_policy: str | None = None  # the extension's `DigestPolicy`; None: the tenant's
+    srtp: str = "optional"  # the extension's SRTP policy (`media/sdes.SrtpPolicy`)
 
     def ha1(self, algorithm: str) -> str | None:
         """The stored HA1 for a digest algorithm, or None if we have none for it."""
@@ -205,6 +206,12 @@ class Directory:
             info = table.by_user.get(user)
         return info
 
+    async def srtp_policy(self, tenant_id: int, number: str) -> str | None:
+        """The SRTP policy of extension `number`'s phones (None: no such extension), from the
+        cached credential table: no query per call."""
+        info = await self.credential(tenant_id, number)
+        return info.srtp if info is not None else None
+
     async def _load_credentials(self, tenant_id: int) -> _CredentialTable:
         stmt = (
             select(
@@ -213,6 +220,7 @@ class Directory:
                 SipCredential.ha1_md5,
                 SipCredential.ha1_sha256,
                 Extension.digest_policy,
+                Extension.srtp,
             )
             .join(Extension, Extension.id == SipCredential.extension_id)
             .where(SipCredential.tenant_id == tenant_id)
@@ -220,9 +228,15 @@ class Directory:
         async with self._database.session() as session:
             rows = (await session.execute(stmt)).all()
         by_user: dict[str, CredentialInfo] = {}
-        for username, number, md5, sha256, policy in rows:
+        for username, number, md5, sha256, policy, srtp in rows:
             info = CredentialInfo(
-                tenant_id, username, number, md5, sha256, str(policy) if policy else None
+                tenant_id,
+                username,
+                number,
+                md5,
+                sha256,
+                str(policy) if policy else None,
+                str(srtp) if srtp else "optional",
             )
             by_user.setdefault(number, info)
             by_user[username] = info  # a username wins over another extension's number

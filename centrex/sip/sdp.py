@@ -167,11 +167,17 @@ class MediaDescription:
 
     @property
     def telephone_event(self) -> int | None:
-        """Payload type of telephone-event/8000 (RFC 4733), or None."""
-        for pt, rtpmap in self.rtpmaps().items():
-            if rtpmap.encoding.lower() == "telephone-event" and str(pt) in self.formats:
-                return pt
-        return None
+        """Payload type of telephone-event/8000 (RFC 4733), else of another clock, or None.
+
+        Chromium lists telephone-event/48000 (for Opus) before /8000; Centrex's codecs run
+        an 8 kHz RTP clock, so the 8 kHz one is preferred wherever it is listed."""
+        events = [
+            rtpmap
+            for pt, rtpmap in self.rtpmaps().items()
+            if rtpmap.encoding.lower() == "telephone-event" and str(pt) in self.formats
+        ]
+        narrow = [e for e in events if e.clock_rate == 8000]
+        return (narrow or events)[0].payload_type if events else None
 
     def lines(self) -> list[str]:
         """The SDP lines of this section, without line ends."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from centrex.transport.connections import (
     Address,
     ConnectionTable,
+    Flow,
     Receiver,
     SourceGuard,
     TransportKind,
@@ -30,6 +31,7 @@ from centrex.transport.websocket import WebSocketListener
 
 log = logging.getLogger(__name__)
 SendFailed = Callable[[TransportKind, Address], None]
+FlowClosed = Callable[[Flow], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +53,15 @@ class Transports:
         *,
         client_ssl: ssl.SSLContext | None = None,
         on_send_failed: SendFailed | None = None,
+        on_flow_closed: FlowClosed | None = None,
     ) -> None:
         self._receiver = receiver
         self.guard = guard
         self._clock = clock
         self._client_ssl = client_ssl
         self._on_send_failed = on_send_failed
+        # a WebSocket flow closed: the browser behind it is unreachable until it reconnects
+        self.on_flow_closed = on_flow_closed
         self.table = ConnectionTable()
         self.udp: UdpTransport | None = None
         self._servers: dict[TransportKind, asyncio.Server] = {}
@@ -65,9 +70,12 @@ class Transports:
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- listening -----------------------------------------------------------------------
-    async def listen_udp(self, address: ListenAddress) -> Address:
-        """Bind the UDP socket; returns the bound address."""
-        self.udp = await listen_udp(address.host, address.port, self._receiver, self.guard)
+    async def listen_udp(self, address: ListenAddress, *, receive_buffer: int = 0) -> Address:
+        """Bind the UDP socket (`receive_buffer` bytes, 0: system default); returns the bound
+        address."""
+        self.udp = await listen_udp(
+            address.host, address.port, self._receiver, self.guard, receive_buffer=receive_buffer
+        )
         return self.udp.local
 
     async def listen_stream(
@@ -98,10 +106,16 @@ class Transports:
     ) -> Address:
         """Listen for WebSocket (WSS with `ssl_context`) connections, RFC 7118."""
         kind = TransportKind.WSS if ssl_context is not None else TransportKind.WS
-        listener = WebSocketListener(self._receiver, self.guard, self.table, self._clock, kind)
+        listener = WebSocketListener(
+            self._receiver, self.guard, self.table, self._clock, kind, self._flow_closed
+        )
         await listener.start(address.host, address.port, ssl_context)
         self._websockets[kind] = listener
         return address.host, listener.port
+
+    def _flow_closed(self, flow: Flow) -> None:
+        if self.on_flow_closed is not None:
+            self.on_flow_closed(flow)
 
     def listening(self) -> dict[TransportKind, Address]:
         """The listeners open right now, by transport (the health check reads this)."""

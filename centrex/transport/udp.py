@@ -6,12 +6,19 @@ rate-limited log line (a response cannot be built without parsing, and parsing 6
 is what an attacker wants). Bare CRLF datagrams are keep-alives some phones send over UDP
 (RFC 5626 §4.4.1 describes the stream form); they are ignored, never answered, so they cannot
 be used for reflection.
+
+The socket's receive buffer is what absorbs a burst (a BLF storm, a thousand phones
+re-registering after a network outage) while the loop is busy: Linux's default (~208 KiB, a
+few hundred SIP messages) drops the rest silently. `listen_udp` asks for `receive_buffer`
+bytes, with SO_RCVBUFFORCE when the process may exceed `net.core.rmem_max` (root, as the
+installer runs), else SO_RCVBUF (capped by the kernel), and logs what it got.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any, cast
 
 from centrex.sip.message import MAX_MESSAGE_SIZE
@@ -63,10 +70,41 @@ class UdpTransport(asyncio.DatagramProtocol):
             self._transport = None
 
 
-async def listen_udp(host: str, port: int, receiver: Receiver, guard: SourceGuard) -> UdpTransport:
-    """Bind a UDP socket and return its protocol (port 0 picks a free port)."""
+# not exported by every Python build; the Linux value (asm-generic/socket.h)
+_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+
+
+def set_receive_buffer(sock: socket.socket, size: int) -> int:
+    """Ask for a `size`-byte receive buffer; returns what the kernel granted (it reports
+    double the request: its own bookkeeping is counted in)."""
+    if size > 0:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, size)
+        except OSError:  # not permitted (not root): the plain option, capped at rmem_max
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
+
+async def listen_udp(
+    host: str, port: int, receiver: Receiver, guard: SourceGuard, *, receive_buffer: int = 0
+) -> UdpTransport:
+    """Bind a UDP socket and return its protocol (port 0 picks a free port).
+
+    `receive_buffer` (bytes, 0: the system default) sizes the socket's receive buffer before
+    the first datagram can arrive."""
     loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_datagram_endpoint(
-        lambda: UdpTransport(receiver, guard), local_addr=(host, port)
-    )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        granted = set_receive_buffer(sock, receive_buffer)
+        sock.bind((host, port))
+        sock.setblocking(False)
+        _, protocol = await loop.create_datagram_endpoint(
+            lambda: UdpTransport(receiver, guard), sock=sock
+        )
+    except BaseException:
+        sock.close()
+        raise
+    if receive_buffer > 0:
+        log.info("SIP UDP receive buffer: asked %d bytes, granted %d", receive_buffer, granted)
     return protocol

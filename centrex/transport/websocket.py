@@ -5,6 +5,12 @@ for it is refused with close code 1002. Each WebSocket message carries exactly o
 (§5.1), text or binary, so no framer is needed; the `websockets` library caps the message size.
 Sending is asynchronous in `websockets`, so each connection has a bounded queue drained by one
 writer task; a browser that stops reading is disconnected rather than buffered forever.
+
+SIP over *secure* WebSocket (WSS) is the same listener with an `ssl.SSLContext` (the TLS
+certificate settings, like SIP over TLS) and kind `WSS`. A browser cannot accept connections,
+so its only flow is the one it opened (RFC 7118 §5, RFC 5626 §5.3): when that connection closes,
+`on_closed(flow)` tells the wiring, which drops the registrations bound to the flow so that calls
+are not sent to a connection that no longer exists.
 """
 
 from __future__ import annotations
@@ -82,8 +88,10 @@ class WebSocketListener:
         table: ConnectionTable,
         clock: Callable[[], float],
         kind: TransportKind = TransportKind.WS,
+        on_closed: Callable[[Flow], None] | None = None,
     ) -> None:
         self._receiver = receiver
+        self._on_closed = on_closed
         self._guard = guard
         self._table = table
         self._clock = clock
@@ -138,6 +146,15 @@ class WebSocketListener:
         finally:
             self._table.remove(connection)
             await connection.finish()
+            self._closed(flow)
+
+    def _closed(self, flow: Flow) -> None:
+        if self._on_closed is None:
+            return
+        try:
+            self._on_closed(flow)
+        except Exception:  # a failing observer must not kill the listener (logged in full)
+            log.exception("on_closed failed for WebSocket flow %s", flow.remote)
 
     async def close(self) -> None:
         """Stop accepting and close every connection."""

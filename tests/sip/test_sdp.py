@@ -240,3 +240,24 @@ def test_fuzz_sdp_only_raises_sdp_parse_error(
 def test_fuzz_sdp_text(text: str) -> None:
     with contextlib.suppress(SdpParseError):
         parse_sdp(text)
+
+
+CHROMIUM_AUDIO = (
+    "v=0\r\no=- 46117 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=rtpmap:111 opus/48000/2\r\na=rtpmap:63 red/48000/2\r\na=rtpmap:9 G722/8000\r\n"
+    "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:13 CN/8000\r\n"
+    "a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n"
+)
+
+
+def test_telephone_event_prefers_the_8khz_one_chromium_lists_second() -> None:
+    """Chromium's m-line order: telephone-event/48000 (110) before /8000 (126)."""
+    media = parse_sdp(CHROMIUM_AUDIO).media[0]
+    assert media.telephone_event == 126
+    only_wideband = CHROMIUM_AUDIO.replace(" 126", "").replace(
+        "a=rtpmap:126 telephone-event/8000\r\n", ""
+    )
+    assert parse_sdp(only_wideband).media[0].telephone_event == 110  # better than none
+    no_events = CHROMIUM_AUDIO.replace(" 110 126", "")
+    assert parse_sdp(no_events).media[0].telephone_event is None
