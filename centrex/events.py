@@ -63,6 +63,48 @@ class PresenceChanged(Event):
     kind: str = field(init=False, default="presence")
 
 
+@dataclass(frozen=True, slots=True)
+class ConferenceEvent(Event):
+    """A conference room's life (`apps/conference`): a participant `joined`, `left`, was
+    `muted` or `unmuted` (by the API), or the room `ended` (its last participant left)."""
+
+    conference_id: int = 0
+    number: str = ""  # the room's number (e.g. "800")
+    state: str = ""  # joined, left, muted, unmuted, ended
+    participant_id: int = 0
+    caller: str = ""
+    moderator: bool = False
+    members: int = 0  # participants in the room after the change
+    kind: str = field(init=False, default="conference")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged(Event):
+    """Something a queue's wallboard shows changed (`calls/features/queue.py`): a caller
+    `entered` or `left` the queue `number`, or an `agent` changed state (its extension)."""
+
+    number: str = ""  # the queue's number ("" for an agent change: every queue it is in)
+    state: str = ""  # entered, left, agent
+    extension: str = ""
+    kind: str = field(init=False, default="queue")
+
+
+@dataclass(frozen=True, slots=True)
+class LeadOffered(Event):
+    """The outbound dialer's answered call (`contact_center/dialer.py`): the lead `offered` to
+    an agent's phone (the agent desktop's contact card), `connected` to it, or `dropped` (no
+    agent: the safe-harbour message). The agent's INVITE carries `X-Centrex-Lead: lead_id`."""
+
+    campaign: str = ""
+    lead_id: int = 0
+    number: str = ""
+    name: str = ""
+    extension: str = ""  # the agent ("" when dropped)
+    call_id: str = ""
+    state: str = ""  # offered, connected, dropped
+    kind: str = field(init=False, default="campaign.call")
+
+
 class EventBus:
     """Fan-out of events to bounded subscriber queues; a slow subscriber loses events, not us."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     sip_ws_port: int = 5066
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # SIP over secure WebSocket for browsers (RFC 7118), with the TLS certificate below;
+    # -1: beside HTTP (http_port + 1, 8081 by default); 0: off
+    sip_wss_port: int = -1
+    _wss_beside_http: bool = PrivateAttr(default=False)
     public_address: str = ""
 
     rtp_port_min: int = 20000
@@ -67,6 +71,9 @@ class Settings(BaseSettings):
     auth_failure_window_s: float = 60.0
     ban_seconds: float = 600.0
     max_messages_per_second: float = 200.0
+    # SIP UDP socket receive buffer in bytes (0: the system's ~208 KiB): room for a burst of
+    # ~16 000 REGISTERs/NOTIFY answers while the loop is busy
+    sip_udp_receive_buffer: int = Field(default=8 * 1024 * 1024, ge=0)
 
     # SIP TLS certificate (PEM); empty: a self-signed one is generated in <data dir>/tls
     sip_tls_cert: str = ""
@@ -85,6 +92,19 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @model_validator(mode="after")
+    def _wss_port_default(self) -> Settings:
+        if self.sip_wss_port < 0:
+            self.sip_wss_port = self.http_port + 1
+            self._wss_beside_http = True
+        return self
+
+    @property
+    def sip_wss_follows_http(self) -> bool:
+        """True when `sip_wss_port` was not set (it is then the HTTP port + 1, and a command
+        given another HTTP port puts WSS beside that one)."""
+        return self._wss_beside_http
 
     @property
     def effective_database_url(self) -> str:

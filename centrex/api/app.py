@@ -12,18 +12,30 @@ from fastapi import FastAPI
 from centrex import __version__
 from centrex.api.errors import install_error_handlers
 from centrex.api.middleware import ApiMiddleware
+from centrex.api.route_cache import include_routers
 from centrex.api.routes import (
+    agents,
+    call_control,
+    callbacks,
+    caller_id_rules,
+    campaign_insights,
+    campaigns,
     cdrs,
+    dnc,
     events,
     extensions,
     feature_codes,
     flows,
+    leads,
     live,
     me,
     media,
+    monitor,
     numbers,
     ops,
     partners,
+    phone_credential,
+    queues,
     recordings,
     ring_groups,
     screening,
@@ -33,9 +45,16 @@ from centrex.api.routes import (
     users,
     voicemail,
 )
+from centrex.api.routes import (
+    conferences as conference_routes,
+)
 from centrex.api.services import ApiServices, LoginLimiter
 from centrex.api.sources import (
+    CallControlSource,
+    ConferenceSource,
     LiveCalls,
+    NoCallControl,
+    NoConferences,
     NoLiveCalls,
     NoPresence,
     NoRegistrations,
@@ -61,6 +80,8 @@ ROUTERS = (
     trunks,
     cdrs,
     live,
+    call_control,
+    monitor,
     tokens,
     events,
     flows,
@@ -68,8 +89,18 @@ ROUTERS = (
     recordings,
     media,
     ring_groups,
+    queues,
+    agents,
+    conference_routes,
     screening,
     feature_codes,
+    caller_id_rules,
+    phone_credential,
+    campaigns,
+    campaign_insights,
+    leads,
+    dnc,
+    callbacks,
 )
 
 
@@ -87,6 +118,8 @@ def create_app(
     media_store: MediaStore | None = None,
     health: HealthChecks | None = None,
     metrics: Metrics | None = None,
+    conferences: ConferenceSource | None = None,
+    phone_ws_port: int | None = None,
 ) -> FastAPI:
     """Build the HTTP application.
 
@@ -95,6 +128,8 @@ def create_app(
     required too: the process's one key and file store, built by `server.py` (a default here
     would silently encrypt with another key or write to another directory). `secure_cookies`
     marks the portal's cookies Secure: set it when the portal is served over https.
+    `phone_ws_port` is this process's SIP-over-WSS port, which the softphone's credential
+    (`/api/v1/me/phone-credential`) names; None: that route answers 503.
     """
     app = FastAPI(
         title="Centrex",
@@ -113,6 +148,7 @@ def create_app(
         health = HealthChecks({"database": DatabaseCheck(database)})
     app.state.health = health or HealthChecks()
     app.state.metrics = metrics
+    app.state.phone_ws_port = phone_ws_port
     if database is None:
         app.include_router(ops.router)
         return app
@@ -126,14 +162,16 @@ def create_app(
         registrations=registrations or NoRegistrations(),
         calls=calls or NoLiveCalls(),
         presence=presence or NoPresence(),
+        # the live calls' view acts on them too when it can (the B2BUA's `LiveCallView`)
+        control=calls if isinstance(calls, CallControlSource) else NoCallControl(),
         secret_box=secret_box,
         media_store=media_store,
         limiter=LoginLimiter(clock),
         secure_cookies=secure_cookies,
+        conferences=conferences or NoConferences(),
     )
     app.state.services = services
-    for module in ROUTERS:
-        app.include_router(module.router)
+    include_routers(app, *(module.router for module in ROUTERS))
     if portal:
         from centrex.web.portal import install_portal
 

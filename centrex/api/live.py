@@ -83,6 +83,8 @@ async def calls_of(
             "started_at": _iso(call.get("started_at")),
             "answered_at": _iso(call.get("answered_at")),
             "media": list(call.get("media") or []),
+            "held": bool(call.get("held", False)),
+            "park_slot": call.get("park_slot"),
         }
         if mine is not None and not ({item["caller"], item["callee"]} & mine):
             continue

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from centrex.api.auth import SESSION_COOKIE
+from centrex.api.auth import SESSION_COOKIE, authenticate
 from centrex.api.errors import problem_response
 from centrex.api.services import ApiServices
 from centrex.data.models import IdempotencyRecord
+from centrex.errors import CentrexError
 from centrex.logs import bind
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,23 @@ class ApiMiddleware:
         )
         await response(scope, receive, send)
 
+    async def _still_authenticated(self, scope: Scope) -> bool:
+        """Whether the request's credential still resolves to a principal (as the route's own
+        dependency would check it: token revocation and expiry, session, CSRF)."""
+        async with self.services.database.session() as session:
+            try:
+                await authenticate(
+                    session,
+                    self.services,
+                    authorization=_header(scope, b"authorization"),
+                    cookie=_cookie(scope, SESSION_COOKIE),
+                    method=scope["method"],
+                    csrf_header=_header(scope, b"x-csrf-token"),
+                )
+            except CentrexError:
+                return False
+        return True
+
     async def _idempotent(
         self, scope: Scope, receive: Receive, send: Send, key: str, body: bytes
     ) -> None:
@@ -143,6 +161,12 @@ class ApiMiddleware:
                     IdempotencyRecord.principal == principal, IdempotencyRecord.key == key
                 )
             )
+        if record is not None and not await self._still_authenticated(scope):
+            # a revoked or expired token, or a logged-out session, never gets a stored answer
+            # (it may hold a secret such as a new token): the request runs and gets its 401
+            log.info("idempotency replay refused: the credential no longer authenticates")
+            await self.app(scope, receive, send)
+            return
         if record is not None:
             if record.path != fingerprint:
                 response = problem_response(

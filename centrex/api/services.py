@@ -6,7 +6,16 @@ import secrets
 from collections import deque
 from dataclasses import dataclass, field
 
-from centrex.api.sources import LiveCalls, NoPresence, PresenceSource, RegistrationSource
+from centrex.api.sources import (
+    CallControlSource,
+    ConferenceSource,
+    LiveCalls,
+    NoCallControl,
+    NoConferences,
+    NoPresence,
+    PresenceSource,
+    RegistrationSource,
+)
 from centrex.clock import Clock
 from centrex.data.db import Database
 from centrex.data.secrets_box import SecretBox
@@ -58,5 +67,7 @@ class ApiServices:
     limiter: LoginLimiter
     secure_cookies: bool = False
     presence: PresenceSource = field(default_factory=NoPresence)
+    control: CallControlSource = field(default_factory=NoCallControl)
+    conferences: ConferenceSource = field(default_factory=NoConferences)
     max_body_bytes: int = 1024 * 1024
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))

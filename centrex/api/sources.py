@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from centrex.clock import Clock, SystemClock
+from centrex.errors import Conflict, NotFound
 from centrex.events import Event, EventBus, RegistrationChanged
 
 
@@ -39,6 +40,65 @@ class LiveCalls(Protocol):
 
 
 @runtime_checkable
+class CallControlSource(Protocol):
+    """Acting on live calls of one tenant (the switchboard, click-to-call): each raises a
+    `CentrexError` (404 another tenant's or an ended call, 409 a call in the wrong state, 422
+    bad input) that the API turns into problem+json."""
+
+    async def originate(self, tenant_id: int, from_extension: str, to: str) -> dict[str, Any]: ...
+
+    async def transfer(
+        self, tenant_id: int, call_id: str, to: str, mode: str, party: str | None
+    ) -> dict[str, Any]: ...
+
+    async def park(self, tenant_id: int, call_id: str, party: str | None) -> str: ...
+
+    async def hold(self, tenant_id: int, call_id: str, party: str | None) -> None: ...
+
+    async def resume(self, tenant_id: int, call_id: str) -> None: ...
+
+    async def pickup(self, tenant_id: int, call_id: str, extension: str) -> None: ...
+
+    async def complete_transfer(self, tenant_id: int, call_id: str) -> None: ...
+
+    async def cancel_transfer(self, tenant_id: int, call_id: str) -> None: ...
+
+
+class NoCallControl:
+    """Default: no call layer to act on (every action is a 409 saying so)."""
+
+    @staticmethod
+    def _none() -> Conflict:
+        return Conflict("call control is not available here", error_id="no-call-control")
+
+    async def originate(self, tenant_id: int, from_extension: str, to: str) -> dict[str, Any]:
+        raise self._none()
+
+    async def transfer(
+        self, tenant_id: int, call_id: str, to: str, mode: str, party: str | None
+    ) -> dict[str, Any]:
+        raise self._none()
+
+    async def park(self, tenant_id: int, call_id: str, party: str | None) -> str:
+        raise self._none()
+
+    async def hold(self, tenant_id: int, call_id: str, party: str | None) -> None:
+        raise self._none()
+
+    async def resume(self, tenant_id: int, call_id: str) -> None:
+        raise self._none()
+
+    async def pickup(self, tenant_id: int, call_id: str, extension: str) -> None:
+        raise self._none()
+
+    async def complete_transfer(self, tenant_id: int, call_id: str) -> None:
+        raise self._none()
+
+    async def cancel_transfer(self, tenant_id: int, call_id: str) -> None:
+        raise self._none()
+
+
+@runtime_checkable
 class PresenceSource(Protocol):
     """The lamp of every extension of one tenant: [{"extension", "name", "state"}], state one
     of idle, ringing, busy, dnd, offline."""
@@ -51,6 +111,36 @@ class NoPresence:
 
     async def list(self, tenant_id: int) -> list[dict[str, Any]]:
         return []
+
+
+@runtime_checkable
+class ConferenceSource(Protocol):
+    """Live conference rooms (`apps/conference/live.py`): participants of one room of one
+    tenant (id, caller, caller_name, muted, moderator, joined_at, waiting), mute and kick;
+    another tenant's room, or a participant not in it, raises `NotFound` (404)."""
+
+    async def participants(self, tenant_id: int, conference_id: int) -> list[dict[str, Any]]: ...
+
+    async def set_muted(
+        self, tenant_id: int, conference_id: int, participant_id: int, muted: bool
+    ) -> dict[str, Any]: ...
+
+    async def kick(self, tenant_id: int, conference_id: int, participant_id: int) -> None: ...
+
+
+class NoConferences:
+    """Default: no room is open (no participant to act on)."""
+
+    async def participants(self, tenant_id: int, conference_id: int) -> list[dict[str, Any]]:
+        return []
+
+    async def set_muted(
+        self, tenant_id: int, conference_id: int, participant_id: int, muted: bool
+    ) -> dict[str, Any]:
+        raise NotFound(f"no participant {participant_id}", error_id="participant-not-found")
+
+    async def kick(self, tenant_id: int, conference_id: int, participant_id: int) -> None:
+        raise NotFound(f"no participant {participant_id}", error_id="participant-not-found")
 
 
 class NoRegistrations:

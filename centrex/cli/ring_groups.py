@@ -35,13 +35,16 @@ def _table_row(data: dict[str, Any]) -> dict[str, Any]:
 
 @click.group("ring-group")
 def ring_group() -> None:
-    """Ring groups: a number that rings several extensions or outside numbers."""
+    """Ring groups: a number that rings several extensions or outside numbers (or pages the
+    tenant's phones: strategy page)."""
 
 
 @ring_group.command("create")
 @tenant_option
 @number_option
-@click.option("--strategy", type=STRATEGY, required=True)
+@click.option("--strategy", type=STRATEGY, required=True,
+              help="page: every member's phone answers by itself and hears the caller "
+                   "(extensions only).")  # fmt: skip
 @click.option("--member", "members", multiple=True, help="An extension or E.164 number; repeat.")
 @click.option("--name", default="", help="A label (an IVR flow may transfer to it by name).")
 @click.option("--ring-seconds", type=int, default=service.DEFAULT_RING_SECONDS, show_default=True,

@@ -21,7 +21,7 @@ from centrex.data.models import (
 from centrex.data.secrets_box import SecretBox
 from centrex.errors import ValidationFailed
 from centrex.provisioning import cdrs as cdr_service
-from centrex.provisioning import digest_policy, forwarding, screening
+from centrex.provisioning import digest_policy, forwarding, screening, srtp_policy, supervisors
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import numbers as number_service
 from centrex.provisioning import pickup as pickup_service
@@ -155,6 +155,18 @@ def extension_create(
     type=click.Choice(["on", "off"]),
     help="on: premium-rate and shared-cost numbers may be dialled (off by default).",
 )
+@click.option(
+    "--supervisor/--no-supervisor",
+    default=None,
+    help="This extension's phone may listen to, whisper to and barge into the tenant's calls "
+    "(*90N, *91N, *92N); off by default.",
+)
+@click.option(
+    "--srtp",
+    type=click.Choice(list(srtp_policy.MODES)),
+    help="SRTP (SDES) for this extension's phones: optional (the default: SRTP offers "
+    "accepted, plain RTP offered), required (plain offers refused, RTP/SAVP offered), off.",
+)
 @json_option
 @pass_state
 def extension_update(
@@ -171,6 +183,8 @@ def extension_update(
     pickup_group: str | None,
     outbound_class: str | None,
     premium: str | None,
+    supervisor: bool | None,
+    srtp: str | None,
     as_json: bool,
 ) -> None:
     """Change an extension (options left out stay as they are)."""
@@ -202,6 +216,10 @@ def extension_update(
             await screening.set_barring(
                 scope, number, outbound_class=outbound_class, premium=allowed
             )
+        if supervisor is not None:
+            await supervisors.set_supervisor(scope, number, supervisor)
+        if srtp is not None:
+            await srtp_policy.set_srtp(scope, number, srtp)
         view = extension_view(ext)
         view["tenant"] = scope.domain
         return view
@@ -282,12 +300,20 @@ def number() -> None:
 @click.argument("e164")
 @tenant_option
 @click.option("--extension", "extension_number", help="Route the number to this extension.")
+@click.option("--ring-group", "ring_group", help="Or to this ring group (its members ring).")
+@click.option("--conference", help="Or to this conference room (callers join it).")
 @json_option
 @pass_state
 def number_add(
-    state: CliState, e164: str, domain: str, extension_number: str | None, as_json: bool
+    state: CliState,
+    e164: str,
+    domain: str,
+    extension_number: str | None,
+    ring_group: str | None,
+    conference: str | None,
+    as_json: bool,
 ) -> None:
-    """Assign a number to a tenant (and optionally to an extension)."""
+    """Assign a number to a tenant (and optionally to an extension, ring group or room)."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         tenant = await get_tenant(session, domain)
@@ -298,8 +324,11 @@ def number_add(
             now=state.clock.utcnow(),
             country=tenant.country,
             extension_number=extension_number,
+            ring_group_number=ring_group,
+            conference_number=conference,
         )
-        return number_view(assigned, extension_number)
+        view = number_view(assigned, extension_number, ring_group)
+        return {**view, "conference": conference} if conference else view
 
     emit(write_db(state, work), as_json)
 

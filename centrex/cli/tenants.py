@@ -19,7 +19,7 @@ from centrex.cli.common import (
 )
 from centrex.data.db import Database
 from centrex.data.models import DigestPolicy, RecordingLayout, RecordingMode, TenantStatus
-from centrex.provisioning import digest_policy
+from centrex.provisioning import digest_policy, parking, supervisors
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning.views import partner_view, tenant_view
 
@@ -274,6 +274,53 @@ def tenant_set_digest(state: CliState, domain: str, policy: str, as_json: bool) 
     async def work(session: AsyncSession) -> dict[str, Any]:
         found = await tenant_service.get_tenant(session, domain)
         await digest_policy.set_tenant_policy(session, found, DigestPolicy(policy))
+        return tenant_view(found)
+
+    emit(write_db(state, work), as_json)
+
+
+@tenant.command("set-park")
+@click.argument("domain")
+@click.option("--number", help="The number a call is transferred to for parking (default 700).")
+@click.option("--slots", help="The slots parked calls wait in, e.g. 701-709 (the default).")
+@click.option(
+    "--timeout", type=int, help="Seconds before an unretrieved call rings its parker (60)."
+)
+@click.option("--default", "reset", is_flag=True, help="Back to 700, 701-709 and 60 s first.")
+@json_option
+@pass_state
+def tenant_set_park(
+    state: CliState,
+    domain: str,
+    number: str | None,
+    slots: str | None,
+    timeout: int | None,
+    reset: bool,
+    as_json: bool,
+) -> None:
+    """Set the tenant's call park number, slots and ring-back time-out."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        found = await tenant_service.get_tenant(session, domain)
+        await parking.set_park(session, found, number=number, slots=slots, seconds=timeout,
+                               reset=reset)  # fmt: skip
+        return tenant_view(found)
+
+    emit(write_db(state, work), as_json)
+
+
+@tenant.command("set-monitor-beep")
+@click.argument("domain")
+@click.argument("beep", type=click.Choice(["on", "off"]))
+@json_option
+@pass_state
+def tenant_set_monitor_beep(state: CliState, domain: str, beep: str, as_json: bool) -> None:
+    """Whether the parties of a call a supervisor listens to hear a beep when it joins (off:
+    they hear nothing)."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        found = await tenant_service.get_tenant(session, domain)
+        await supervisors.set_monitor_beep(found, beep == "on")
         return tenant_view(found)
 
     emit(write_db(state, work), as_json)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, or_
 
-from centrex.data.models import Cdr, Direction, Disposition
+from centrex.data.models import Cdr, CdrLeg, Direction, Disposition
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound
 from centrex.provisioning.cdrs import CSV_FIELDS, _filters, cdr_row
@@ -57,6 +57,29 @@ async def get_cdr(scope: TenantScope, cdr_id: int) -> Cdr:
     if cdr is None:
         raise NotFound(f"CDR {cdr_id} not found", error_id="cdr-not-found")
     return cdr
+
+
+async def cdr_legs(scope: TenantScope, cdr_id: int) -> Sequence[CdrLeg]:
+    """The legs of one of the tenant's CDRs in call order: the inbound leg, each outbound attempt
+    and, after a transfer, each new party with the extension that transferred to it."""
+    await get_cdr(scope, cdr_id)  # 404 for another tenant's or a missing CDR
+    legs = await scope.list(CdrLeg, CdrLeg.cdr_id == cdr_id)  # by id: the order written
+    return sorted(legs, key=lambda leg: leg.leg_index)
+
+
+def leg_row(leg: CdrLeg) -> dict[str, object]:
+    """A CDR leg as JSON-ready values."""
+    return {
+        "leg_index": leg.leg_index,
+        "peer": leg.peer,
+        "started_at": leg.started_at.isoformat(),
+        "answered_at": leg.answered_at.isoformat() if leg.answered_at else None,
+        "ended_at": leg.ended_at.isoformat() if leg.ended_at else None,
+        "disposition": leg.disposition.value if leg.disposition else None,
+        "hangup_cause": leg.hangup_cause,
+        "trunk_id": leg.trunk_id,
+        "transferred_by": leg.transferred_by,
+    }
 
 
 def cdrs_to_xlsx(cdrs: Sequence[Cdr]) -> bytes:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.data.models import (
+    Conference,
     Extension,
     Number,
     RecordingLayout,
@@ -94,6 +95,9 @@ async def create_extension(
             error_id="extension-number-taken",
             field="number",
         )
+    if await scope.first(Conference, Conference.number == number) is not None:
+        raise Conflict(f"{number} is a conference room of {scope.domain}",
+                       error_id="extension-number-taken", field="number")  # fmt: skip
     if user_id is not None:
         await scope.get(User, user_id)
     if password is not None and len(password) < 8:

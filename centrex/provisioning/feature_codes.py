@@ -22,7 +22,14 @@ from typing import Any
 
 from centrex.calls.feature_codes import BY_NAME, CATALOG, bad_code, conflicts, effective_codes
 from centrex.calls.router import emergency_numbers, normalise_outbound
-from centrex.data.models import Extension, FeatureCodeChoice, RingGroup, ShortNumber, Tenant
+from centrex.data.models import (
+    Conference,
+    Extension,
+    FeatureCodeChoice,
+    RingGroup,
+    ShortNumber,
+    Tenant,
+)
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Conflict, NotFound, ValidationFailed
 
@@ -109,7 +116,8 @@ async def add_short_number(
     if not (value.isascii() and value.isdigit() and 1 <= len(value) <= MAX_SHORT_DIGITS):
         message = f"a short number has 1 to {MAX_SHORT_DIGITS} digits, not {number!r}"
         raise ValidationFailed(message, error_id="short-number-bad", field="number")
-    for model, what in ((Extension, "an extension"), (RingGroup, "a ring group")):
+    for model, what in ((Extension, "an extension"), (RingGroup, "a ring group"),
+                        (Conference, "a conference room")):  # fmt: skip
         if await scope.first(model, model.number == value) is not None:
             raise Conflict(f"{value} is {what} of {scope.domain}",
                            error_id="short-number-taken", field="number")  # fmt: skip

@@ -17,10 +17,10 @@ completely before a single call uses it, and it can be simulated (see `engine`).
 
 Node types: `play` (prompt, then `next`, or hang up without one), `menu` (digit branches plus
 `timeout`/`invalid` branches after `retries`), `time` (weekly schedule, holidays, zone),
-`transfer` (extension, ring group, queue, voicemail, external number), `language` (digit →
-language, then `next`) and `hangup`. A prompt is a catalog key ("menu.welcome"), a tenant media
-file ({"media": 12}) or text for the TTS engine ({"text": "Hello"} or per language
-{"text": {"de": "Hallo", "en": "Hello"}}).
+`transfer` (extension, ring group, queue, conference room, voicemail, external number),
+`language` (digit → language, then `next`) and `hangup`. A prompt is a catalog key
+("menu.welcome"), a tenant media file ({"media": 12}) or text for the TTS engine ({"text":
+"Hello"} or per language {"text": {"de": "Hallo", "en": "Hello"}}).
 
 Validation collects *every* problem (node id, stable error id, field) instead of stopping at the
 first, so an editor can mark them all: malformed nodes, dangling branches, unreachable nodes, and
@@ -42,7 +42,9 @@ from centrex.provisioning.prompt_catalog import LANGUAGES, is_known_key
 MAX_NODES = 500
 NODE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 DIGITS = re.compile(r"[0-9*#]{1,8}")
-TRANSFER_KINDS = frozenset({"extension", "ring_group", "queue", "voicemail", "external"})
+TRANSFER_KINDS = frozenset(
+    {"extension", "ring_group", "queue", "conference", "voicemail", "external"}
+)
 INPUT_TYPES = frozenset({"menu", "language"})
 NODE_TYPES = frozenset({"play", "menu", "time", "transfer", "language", "hangup"})
 

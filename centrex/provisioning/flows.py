@@ -14,7 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from centrex.data.models import CallFlow, Extension, FlowBinding, MediaFile, Number, Tenant
+from centrex.data.models import (
+    CallFlow,
+    Conference,
+    Extension,
+    FlowBinding,
+    MediaFile,
+    Number,
+    Tenant,
+)
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Conflict, NotFound, ValidationFailed
 from centrex.provisioning.flow_graph import (
@@ -58,6 +66,11 @@ async def reference_issues(scope: TenantScope, flow: Flow) -> list[FlowIssue]:
                         "target",
                     )
                 )
+        elif target.kind == "conference":
+            if await scope.first(Conference, Conference.number == target.value) is None:
+                issues.append(FlowIssue(node_id, "flow-unknown-conference",
+                                        f"conference {target.value} does not exist",
+                                        "target"))  # fmt: skip
         elif target.kind == "external":
             digits = target.value.lstrip("+")
             if not digits.isdigit() or len(digits) > 15:

@@ -8,7 +8,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centrex.data.models import Extension, Number, NumberRange, NumberState
+from centrex.data.models import (
+    Conference,
+    Extension,
+    Number,
+    NumberRange,
+    NumberState,
+    RingGroup,
+)
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Conflict, NotFound, ValidationFailed
 from centrex.provisioning.validation import normalise_e164
@@ -67,13 +74,24 @@ async def assign_number(
     now: datetime,
     country: str | None = None,
     extension_number: str | None = None,
+    ring_group_number: str | None = None,
+    conference_number: str | None = None,
 ) -> Number:
-    """Give a DID to this tenant (creating it if no range holds it) and route it to an extension.
+    """Give a DID to this tenant (creating it if no range holds it) and route it to an extension
+    or to one of its ring groups (the group's members ring).
 
     A number held by another tenant is a conflict whatever its state; a number of this tenant
     can be re-pointed to another extension.
     """
     normalised = normalise_e164(e164, country)
+    if sum(d is not None for d in (extension_number, ring_group_number, conference_number)) > 1:
+        raise ValidationFailed(
+            "a number goes to one extension, ring group or conference room",
+            error_id="number-two-destinations",
+            field="conference" if conference_number is not None else "ring_group",
+        )  # fmt: skip
+    group = await ring_group_of(scope, ring_group_number) if ring_group_number else None
+    room = await conference_of(scope, conference_number) if conference_number else None
     destination: Extension | None = None
     if extension_number is not None:
         destination = await scope.first(Extension, Extension.number == extension_number)
@@ -100,8 +118,28 @@ async def assign_number(
     number.state = NumberState.ASSIGNED
     number.state_changed_at = now
     number.extension_id = destination.id if destination is not None else None
+    number.ring_group_id = group.id if group is not None else None
+    number.conference_id = room.id if room is not None else None
     await scope.session.flush()
     return number
+
+
+async def conference_of(scope: TenantScope, number: str) -> Conference:
+    """The tenant's conference room with this number (another tenant's is not found)."""
+    room = await scope.first(Conference, Conference.number == number)
+    if room is None:
+        raise NotFound(f"conference {number} not found in {scope.domain}",
+                       error_id="conference-not-found", field="conference")  # fmt: skip
+    return room
+
+
+async def ring_group_of(scope: TenantScope, number: str) -> RingGroup:
+    """The tenant's ring group with this number (another tenant's is not found)."""
+    group = await scope.first(RingGroup, RingGroup.number == number)
+    if group is None:
+        raise NotFound(f"ring group {number} not found in {scope.domain}",
+                       error_id="ring-group-not-found", field="ring_group")  # fmt: skip
+    return group
 
 
 async def list_numbers(scope: TenantScope) -> Sequence[Number]:
@@ -120,6 +158,8 @@ async def release_number(scope: TenantScope, e164: str, *, now: datetime) -> Num
     number = await get_number(scope, e164)
     number.tenant_id = None
     number.extension_id = None
+    number.ring_group_id = None
+    number.conference_id = None
     number.state = NumberState.AGEING
     number.state_changed_at = now
     await scope.session.flush()

@@ -202,6 +202,82 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
     "clock.hours": ("Uhr", "heures", "hours", "e"),
     "clock.minutes": ("Minuten.", "minutes.", "minutes.", "minuti."),
     "clock.exactly": ("genau.", "pile.", "exactly.", "in punto."),
+    # ACD queues (apps/queue)
+    "queue.position": (
+        "Sie sind Anrufer Nummer",
+        "Vous êtes l'appelant numéro",
+        "You are caller number",
+        "Siete il chiamante numero",
+    ),
+    "queue.wait": (
+        "Ihre voraussichtliche Wartezeit beträgt etwa",
+        "Votre temps d'attente estimé est d'environ",
+        "Your estimated waiting time is about",
+        "Il tempo di attesa stimato è di circa",
+    ),
+    "queue.callback_offer": (
+        "Drücken Sie die 1, um zurückgerufen zu werden. Sie behalten Ihren Platz in der "
+        "Warteschlange.",
+        "Tapez 1 pour être rappelé. Vous gardez votre place dans la file d'attente.",
+        "Press 1 to be called back. You keep your place in the queue.",
+        "Premete 1 per essere richiamati. Mantenete il vostro posto in coda.",
+    ),
+    "queue.callback_confirm": (
+        "Wir rufen Sie zurück unter der Nummer",
+        "Nous vous rappellerons au numéro",
+        "We will call you back at",
+        "Vi richiameremo al numero",
+    ),
+    "queue.callback_goodbye": (
+        "Sie können jetzt auflegen. Auf Wiederhören.",
+        "Vous pouvez raccrocher. Au revoir.",
+        "You may hang up now. Goodbye.",
+        "Potete riagganciare. Arrivederci.",
+    ),
+    "queue.callback_unavailable": (
+        "Ein Rückruf ist leider nicht möglich, Ihre Nummer ist unbekannt. Bitte bleiben Sie "
+        "in der Leitung.",
+        "Le rappel n'est pas possible, votre numéro est inconnu. Veuillez patienter.",
+        "Sorry, a callback is not available: your number is unknown. Please stay on the line.",
+        "La richiamata non è possibile, il vostro numero è sconosciuto. Restate in linea.",
+    ),
+    "queue.callback_hello": (
+        "Hier ist Ihr Rückruf. Sie werden mit dem nächsten Mitarbeiter verbunden.",
+        "Voici votre rappel. Nous vous mettons en relation avec un conseiller.",
+        "This is your callback. You are being connected to an agent.",
+        "Questa è la vostra richiamata. Vi mettiamo in contatto con un operatore.",
+    ),
+    # conference rooms (apps/conference)
+    "conf.enter_pin": (
+        "Bitte geben Sie die PIN der Konferenz ein, gefolgt von der Raute-Taste.",
+        "Veuillez saisir le code de la conférence, suivi de la touche dièse.",
+        "Please enter the conference PIN, followed by the hash key.",
+        "Inserite il PIN della conferenza, seguito dal tasto cancelletto.",
+    ),
+    "conf.wrong_pin": (
+        "Diese PIN ist nicht korrekt.",
+        "Ce code n'est pas correct.",
+        "That PIN is not correct.",
+        "Questo PIN non è corretto.",
+    ),
+    "conf.only_participant": (
+        "Sie sind der einzige Teilnehmer dieser Konferenz.",
+        "Vous êtes le seul participant à cette conférence.",
+        "You are the only participant in this conference.",
+        "Siete l'unico partecipante a questa conferenza.",
+    ),
+    "conf.wait_moderator": (
+        "Bitte warten Sie, die Konferenz beginnt, sobald der Moderator da ist.",
+        "Veuillez patienter, la conférence commencera à l'arrivée du modérateur.",
+        "Please wait, the conference will begin when the moderator joins.",
+        "Attendete, la conferenza inizierà quando arriverà il moderatore.",
+    ),
+    "conf.full": (
+        "Diese Konferenz ist voll. Bitte versuchen Sie es später noch einmal.",
+        "Cette conférence est complète. Veuillez réessayer plus tard.",
+        "This conference is full. Please try again later.",
+        "Questa conferenza è al completo. Riprovate più tardi.",
+    ),
 }
 
 CATALOG: Mapping[str, Mapping[str, str]] = MappingProxyType(

@@ -4,7 +4,11 @@ Rules, each with a stable error id (the call feature is `calls/features/ring_gro
 
 * number: 2-10 digits, unique in the tenant among groups (`ring-group-exists`) and not an
   existing extension's number (`ring-group-number-taken`: the extension would win routing);
-* strategy: simultaneous, sequential, round-robin or longest-idle (`ring-group-bad-strategy`);
+* strategy: simultaneous, sequential, round-robin, longest-idle or page
+  (`ring-group-bad-strategy`); a `page` group (every member's phone answers by itself and
+  hears the caller: `calls/features/paging.py`) has only extensions of the tenant as members
+  — paging is for the tenant's own phones, an outside number is refused
+  (`ring-group-page-outside-member`);
 * members: 1-50, no repeats; each is an extension of *this* tenant (another tenant's 201 is
   simply unknown here: `ring-group-member-unknown`) or an outside number, normalised to E.164
   for the tenant's country (emergency numbers and undialable strings refused);
@@ -25,6 +29,7 @@ from typing import Any
 from centrex.calls.router import emergency_numbers, normalise_outbound
 from centrex.data.models import (
     CallFlow,
+    Conference,
     Extension,
     RingGroup,
     RingGroupMember,
@@ -82,6 +87,19 @@ def check_strategy(value: str) -> RingStrategy:
                        "ring-group-bad-strategy", "strategy") from None  # fmt: skip
 
 
+def check_page_members(strategy: RingStrategy, targets: Sequence[str]) -> None:
+    """A paging group pages the tenant's own phones only: an outside member (which would
+    be a carrier call answered by a stranger, or a mobile's voicemail) is refused."""
+    if strategy is not RingStrategy.PAGE:
+        return
+    outside = [t for t in targets if t.startswith("+")]
+    if outside:
+        raise _invalid(
+            f"a page group pages the tenant's phones only: {', '.join(outside)} is an outside "
+            "number", "ring-group-page-outside-member", "members",
+        )  # fmt: skip
+
+
 def check_ring_seconds(value: int) -> int:
     if not MIN_RING_SECONDS <= value <= MAX_RING_SECONDS:
         raise _invalid(f"ring seconds must be {MIN_RING_SECONDS}-{MAX_RING_SECONDS}, not {value}",
@@ -96,6 +114,9 @@ async def _check_number(scope: TenantScope, number: str, current: RingGroup | No
                        "ring-group-bad-number", "number")  # fmt: skip
     if await scope.first(Extension, Extension.number == value) is not None:
         raise Conflict(f"{value} is an extension of {scope.domain}",
+                       error_id="ring-group-number-taken", field="number")  # fmt: skip
+    if await scope.first(Conference, Conference.number == value) is not None:
+        raise Conflict(f"{value} is a conference room of {scope.domain}",
                        error_id="ring-group-number-taken", field="number")  # fmt: skip
     other = await scope.first(RingGroup, RingGroup.number == value)
     if other is not None and other is not current:
@@ -204,6 +225,7 @@ async def create_ring_group(
     chosen = check_strategy(strategy)
     seconds = check_ring_seconds(ring_seconds)
     targets = await check_members(scope, members)
+    check_page_members(chosen, targets)
     dest = await check_fallback(scope, fallback, targets)
     group = scope.add(RingGroup(number=value, name=name.strip(), strategy=chosen,
                                 ring_seconds=seconds, fallback=dest))  # fmt: skip
@@ -249,6 +271,7 @@ async def update_ring_group(
     chosen = check_strategy(strategy) if strategy is not None else None
     seconds = check_ring_seconds(ring_seconds) if ring_seconds is not None else None
     targets = await check_members(scope, members) if members is not None else view.members
+    check_page_members(chosen or group.strategy, targets)
     dest = await check_fallback(scope, fallback, targets) if fallback is not None else None
     if new_number is not None:
         group.number = new_number

@@ -20,6 +20,7 @@ from centrex.data.models import (
     Trunk,
     User,
 )
+from centrex.provisioning.parking import park_view
 
 
 def _iso(value: Any) -> str | None:
@@ -58,6 +59,8 @@ def tenant_view(tenant: Tenant) -> dict[str, Any]:
         "record_layout": tenant.record_layout.value,
         "record_announce": tenant.record_announce,
         "digest_policy": tenant.digest_policy.value,
+        "monitor_beep": bool(tenant.monitor_beep),
+        **park_view(tenant),
         "created_at": _iso(tenant.created_at),
     }
 
@@ -85,6 +88,8 @@ def extension_view(
         # issue 12 item 5 (calls/features/screening.py)
         "outbound_class": extension.outbound_class or "all",
         "premium": bool(extension.premium),
+        "supervisor": bool(extension.supervisor),  # issue 13 item 6 (features/monitor.py)
+        "srtp": extension.srtp.value if extension.srtp else "optional",  # issue 14 (sdes.py)
     }
     if credential is not None:
         view["sip_username"] = credential.username
@@ -105,7 +110,9 @@ def user_view(user: User) -> dict[str, Any]:
     }
 
 
-def number_view(number: Number, extension_number: str | None = None) -> dict[str, Any]:
+def number_view(
+    number: Number, extension_number: str | None = None, ring_group: str | None = None
+) -> dict[str, Any]:
     return {
         "id": number.id,
         "e164": number.e164,
@@ -113,6 +120,8 @@ def number_view(number: Number, extension_number: str | None = None) -> dict[str
         "tenant_id": number.tenant_id,
         "extension_id": number.extension_id,
         "extension": extension_number,
+        "ring_group_id": number.ring_group_id,
+        "ring_group": ring_group,
         "range_id": number.range_id,
     }
 

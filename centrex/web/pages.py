@@ -34,8 +34,11 @@ from centrex.provisioning import users as user_service
 from centrex.provisioning.cdrs import cdr_row, cdrs_to_csv
 from centrex.provisioning.numbers import extension_numbers
 from centrex.provisioning.views import extension_view, number_view, user_view
+from centrex.web.call_page import router as call_router
 from centrex.web.i18n import translator
 from centrex.web.portal import PageContext, check_csrf, language_for, page, render
+from centrex.web.switchboard_page import router as switchboard_router
+from centrex.web.wallboard_page import router as wallboard_router
 
 router = APIRouter(include_in_schema=False)
 
@@ -445,3 +448,10 @@ async def me_sip_password(request: Request) -> Response:
 
         flash, kind = await _attempt(ctx, work)
         return await _me_page(ctx, flash, kind)
+
+
+# ---------------------------------------------------------------- the switchboard (its own module)
+
+router.include_router(switchboard_router)
+router.include_router(wallboard_router)  # a queue's calls waiting, agents, service level
+router.include_router(call_router)  # one live call: its legs and the WebRTC doctor's findings

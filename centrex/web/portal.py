@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.api.auth import SESSION_COOKIE, Principal, principal_from_portal_session, tenant_for
+from centrex.api.route_cache import include_routers
 from centrex.api.services import ApiServices
 from centrex.data.models import Tenant
 from centrex.data.tenancy import TenantScope
@@ -238,11 +239,13 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 
 def install_portal(app: FastAPI) -> None:
     """Mount the portal pages, their static files and the login redirect."""
+    from centrex.web.conferences_page import router as conferences_router
     from centrex.web.pages import router as pages_router
+    from centrex.web.phone_page import install_phone_library
+    from centrex.web.phone_page import router as phone_router
     from centrex.web.tokens_page import router as tokens_router
 
-    app.include_router(router)
-    app.include_router(pages_router)
-    app.include_router(tokens_router)
+    include_routers(app, router, pages_router, tokens_router, conferences_router, phone_router)
+    install_phone_library(app)  # the softphone's SIP.js, before the /static mount below
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.add_exception_handler(LoginRequired, _login_required)

@@ -16,6 +16,7 @@ from centrex.api.sources import RegistrationsFromEvents
 from centrex.clock import ManualClock
 from centrex.data.db import Database
 from centrex.data.models import Role
+from centrex.errors import NotFound
 from centrex.events import EventBus
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning import tokens as token_service
@@ -24,10 +25,12 @@ from tests.helpers import api_wiring
 
 
 class FakeCalls:
-    """A LiveCalls double: calls per tenant, hangup removes one."""
+    """A LiveCalls and CallControlSource double: calls per tenant, hangup removes one, the
+    call-control actions are recorded."""
 
     def __init__(self) -> None:
         self.calls: dict[int, list[dict[str, Any]]] = {}
+        self.asked: list[tuple[Any, ...]] = []
 
     async def list(self, tenant_id: int) -> list[dict[str, Any]]:
         return list(self.calls.get(tenant_id, []))
@@ -37,6 +40,57 @@ class FakeCalls:
         after = [c for c in before if c["call_id"] != call_id]
         self.calls[tenant_id] = after
         return len(after) != len(before)
+
+    # ---- call control (`CallControlSource`): recorded; another tenant's call is not found,
+    # as the call layer answers
+    def _check(self, tenant_id: int, call_id: str) -> None:
+        if not any(c["call_id"] == call_id for c in self.calls.get(tenant_id, [])):
+            raise NotFound(f"no live call {call_id}", error_id="call-not-found")
+
+    async def originate(self, tenant_id: int, from_extension: str, to: str) -> dict[str, Any]:
+        self.asked.append(("originate", tenant_id, from_extension, to))
+        return {"call_id": "new-call", "state": "ringing"}
+
+    async def transfer(
+        self, tenant_id: int, call_id: str, to: str, mode: str, party: str | None
+    ) -> dict[str, Any]:
+        self._check(tenant_id, call_id)
+        self.asked.append(("transfer", tenant_id, call_id, to, mode, party))
+        return {"call_id": call_id, "to": to, "mode": mode, "state": "ringing"}
+
+    async def park(self, tenant_id: int, call_id: str, party: str | None) -> str:
+        self._check(tenant_id, call_id)
+        self.asked.append(("park", tenant_id, call_id, party))
+        return "701"
+
+    async def hold(self, tenant_id: int, call_id: str, party: str | None) -> None:
+        self._check(tenant_id, call_id)
+        self.asked.append(("hold", tenant_id, call_id, party))
+
+    async def resume(self, tenant_id: int, call_id: str) -> None:
+        self._check(tenant_id, call_id)
+        self.asked.append(("resume", tenant_id, call_id))
+
+    async def pickup(self, tenant_id: int, call_id: str, extension: str) -> None:
+        self._check(tenant_id, call_id)
+        self.asked.append(("pickup", tenant_id, call_id, extension))
+
+    async def complete_transfer(self, tenant_id: int, call_id: str) -> None:
+        self._check(tenant_id, call_id)
+        self.asked.append(("complete", tenant_id, call_id))
+
+    async def cancel_transfer(self, tenant_id: int, call_id: str) -> None:
+        self._check(tenant_id, call_id)
+        self.asked.append(("cancel", tenant_id, call_id))
+
+    # supervisor monitoring (`api.routes.monitor.CallMonitorSource`)
+    async def monitor(
+        self, tenant_id: int, call_id: str, extension: str, mode: str
+    ) -> dict[str, Any]:
+        self._check(tenant_id, call_id)
+        self.asked.append(("monitor", tenant_id, call_id, extension, mode))
+        return {"call_id": call_id, "monitor_call_id": "sup-call", "extension": extension,
+                "mode": mode, "state": "ringing"}  # fmt: skip
 
 
 @dataclass

@@ -20,7 +20,7 @@ from centrex.calls.live_state import InProcessLiveState
 from centrex.calls.presence import PresenceView
 from centrex.clock import ManualClock
 from centrex.data.db import Database
-from centrex.data.models import Base, Cdr, Direction, Disposition
+from centrex.data.models import Base, Cdr, Direction, Disposition, PauseReason
 from centrex.events import EventBus, RegistrationChanged
 from centrex.provisioning import recordings, tenants
 from centrex.provisioning import voicemail as vm
@@ -248,6 +248,22 @@ async def _own_everything(env: Env) -> None:
         json={"number": "600", "members": [{"target": "401"}]},
     )
     ids["b_ring_group_id"] = b_group["id"]
+    room = await _post(env, "admin_a", "/api/v1/conferences",
+                       json={"number": "880", "name": "Zoe", "pin": "4711"})  # fmt: skip
+    ids["conference_id"], ids["conference_participant_id"] = room["id"], 1
+    queue = await _post(env, "admin_a", "/api/v1/queues",
+                        json={"number": "501", "members": [{"extension": "301"}]})  # fmt: skip
+    ids["queue_id"], ids["a_agent"] = queue["id"], "301"
+    # A's own pause reason (a marker B must never see); B's defaults are written on its first
+    # read, done here so that read (B's own data) is not taken for a write by an attack
+    async with env.world.database.transaction() as session:
+        scope = await tenants.scope_for(session, A)
+        scope.add(PauseReason(code=4, label="Zoe training"))
+    for admin in ("admin_a", "admin_b"):
+        seeded = await env.world.client.get(
+            "/api/v1/agents/pause-reasons", headers=env.world.auth(admin)
+        )
+        assert seeded.status_code == 200, seeded.text
     for name, direction in (("blocklist", "inbound"), ("allowlist", "outbound")):
         entry = await _post(
             env,
@@ -265,6 +281,38 @@ async def _own_everything(env: Env) -> None:
         env, "admin_a", "/api/v1/short-numbers", json={"number": "20", "target": "+41215550100"}
     )
     ids["short_number_id"], ids["short_number"] = short["id"], short["number"]
+    rule = await _post(env, "admin_a", "/api/v1/caller-id-rules",
+                       json={"prefix": "33", "number": "+41215550100"})  # fmt: skip
+    ids["caller_id_rule_id"] = rule["id"]
+    await _contact_center(env)
+
+
+async def _contact_center(env: Env) -> None:
+    """A's campaign (A's extension as agent, A's number as caller ID), one import batch with a
+    lead, and a DNC entry; B's own campaign, which B then tries to point at A's extension."""
+    ids = env.ids
+    campaign = await _post(env, "admin_a", "/api/v1/campaigns",
+                           json={"name": "Zoe Campaign", "method": "predictive", "agents": ["301"],
+                                 "caller_id": "+41215550100"})  # fmt: skip
+    ids["campaign_id"] = campaign["id"]
+    upload = {"file": ("zoe-leads.csv", b"number,name\n+41445550100,Zoe Lead\n", "text/csv")}
+    imported = await _post(env, "admin_a", "/api/v1/leads/import", files=upload,
+                           data={"campaign_id": str(campaign["id"])})  # fmt: skip
+    ids["batch_id"] = imported["batch"]
+    headers = env.world.auth("admin_a")
+    leads = (await env.world.client.get("/api/v1/leads", headers=headers)).json()["items"]
+    ids["lead_id"] = leads[0]["id"]
+    await _post(env, "admin_a", "/api/v1/dnc", json={"number": "+41445550199", "note": "Zoe"})
+    entries = (await env.world.client.get("/api/v1/dnc", headers=headers)).json()["items"]
+    ids["dnc_id"] = entries[0]["id"]
+    own = await _post(env, "admin_b", "/api/v1/campaigns",
+                      json={"name": "Own", "method": "preview", "agents": ["401"]})  # fmt: skip
+    ids["b_campaign_id"] = own["id"]
+    callback = await _post(env, "admin_a", "/api/v1/callbacks",
+                           json={"campaign_id": campaign["id"], "lead_id": ids["lead_id"],
+                                 "at": "2026-06-01T10:00", "extension": "301",
+                                 "note": "Zoe callback"})  # fmt: skip
+    ids["callback_id"] = callback["id"]
 
 
 async def snapshot(env: Env, tenant_id: int | None = None) -> dict[str, Any]:

@@ -180,6 +180,24 @@ async def test_idempotency_key_replays_the_first_answer(world: World) -> None:
     assert other.json()["id"] != first.json()["id"]
 
 
+async def test_idempotency_replay_needs_a_credential_that_still_works(world: World) -> None:
+    c = world.client
+    minted = await c.post(
+        "/api/v1/tokens", json={"role": "tenant-admin"}, headers=world.auth("admin_a")
+    )
+    bearer = {"Authorization": f"Bearer {minted.json()['token']}", "Idempotency-Key": "k-tok"}
+    first = await c.post("/api/v1/tokens", json={"role": "tenant-admin"}, headers=bearer)
+    assert first.status_code == 201
+    secret = first.json()["token"]
+    revoked = await c.delete(f"/api/v1/tokens/{minted.json()['id']}", headers=world.auth("admin_a"))
+    assert revoked.status_code == 204
+    replay = await c.post("/api/v1/tokens", json={"role": "tenant-admin"}, headers=bearer)
+    assert replay.status_code == 401
+    assert replay.json()["error_id"] == "token-revoked"
+    assert secret not in replay.text
+    assert replay.headers.get("idempotent-replayed") is None
+
+
 async def test_tenant_lifecycle_licence_and_contacts(world: World) -> None:
     c = world.client
     root = world.auth("root")

@@ -13,7 +13,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from centrex.data.db import Database
 from centrex.data.models import Role
-from centrex.events import CallEvent, RegistrationChanged
+from centrex.events import CallEvent, LeadOffered, RegistrationChanged
 from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning import tokens as token_service
@@ -86,6 +86,11 @@ def test_events_stream_within_scope(database_url: str) -> None:
             publish(
                 CallEvent(tenant_id=ids["a"], call_id="c1", state=state, caller="101", callee="102")
             )
+        for extension, lead in (("102", 7), ("101", 8), ("", 9)):  # another agent, own, dropped
+            publish(
+                LeadOffered(tenant_id=ids["a"], campaign="Spring", lead_id=lead,
+                            number="+33142685301", extension=extension, state="offered")
+            )  # fmt: skip
         publish(
             CallEvent(tenant_id=ids["b"], call_id="b1", state="started", caller="201", callee="202")
         )
@@ -95,13 +100,23 @@ def test_events_stream_within_scope(database_url: str) -> None:
         assert first_b["call_id"] == "b1"
         assert first_b["tenant_id"] == ids["b"]
         # platform admin narrowed to A: everything of A in order, nothing of B
-        seen = [_next(root_a) for _ in range(6)]
-        assert [e["kind"] for e in seen] == ["registration"] * 2 + ["call"] * 4
-        assert [e["state"] for e in seen[2:]] == ["started", "ringing", "answered", "ended"]
-        # the user: its own line's registration (101, not 102) and its calls
+        seen = [_next(root_a) for _ in range(9)]
+        assert [e["kind"] for e in seen] == ["registration"] * 2 + ["call"] * 4 + [
+            "campaign.call"
+        ] * 3
+        assert [e["state"] for e in seen[2:6]] == ["started", "ringing", "answered", "ended"]
+        # the user: its own line's registration (101, not 102), its calls, its own lead only
         own = _next(user_a)
         assert own["aor"] == "sip:101@a.example.com"
-        assert _next(user_a)["state"] == "started"
+        assert [_next(user_a)["state"] for _ in range(4)] == [
+            "started", "ringing", "answered", "ended"
+        ]  # fmt: skip
+        lead = _next(user_a)
+        assert (lead["kind"], lead["lead_id"], lead["extension"]) == ("campaign.call", 8, "101")
+        publish(
+            CallEvent(tenant_id=ids["a"], call_id="c2", state="started", caller="101", callee="103")
+        )
+        assert _next(user_a)["call_id"] == "c2"  # leads 7 and 9 were never delivered
 
         with pytest.raises(InvalidStatus):
             _open(stack, base, "?token=cx_wrong")

@@ -40,6 +40,22 @@ class CdrOut(BaseModel):
     price: str | None
 
 
+class CdrLegOut(BaseModel):
+    leg_index: int
+    peer: str
+    started_at: str
+    answered_at: str | None
+    ended_at: str | None
+    disposition: str | None
+    hangup_cause: str | None
+    trunk_id: int | None
+    transferred_by: str | None
+
+
+class CdrLegs(BaseModel):
+    items: list[CdrLegOut]
+
+
 class CdrFilters(BaseModel):
     since: datetime | None
     until: datetime | None
@@ -137,10 +153,24 @@ async def export_cdrs(
     )
 
 
-@router.get("/{cdr_id}", response_model=CdrOut)
-async def get_cdr(cdr_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
+async def _visible_cdr(scope: TenantScope, caller: Any, cdr_id: int) -> Any:
+    """The CDR, or 404 when it is another tenant's or not one of a plain user's own calls."""
     cdr = await cdr_reports.get_cdr(scope, cdr_id)
     mine = await own_extension_numbers(scope, caller)
     if mine is not None and not ({cdr.extension, cdr.caller, cdr.callee} & mine):
         raise NotFound(f"CDR {cdr_id} not found", error_id="cdr-not-found")
-    return cdr_row(cdr)
+    return cdr
+
+
+@router.get("/{cdr_id}", response_model=CdrOut)
+async def get_cdr(cdr_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
+    return cdr_row(await _visible_cdr(scope, caller, cdr_id))
+
+
+@router.get("/{cdr_id}/legs", response_model=CdrLegs)
+async def get_cdr_legs(cdr_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
+    """Each leg of the call in order: who was rung or answered, and after a transfer the new
+    party with `transferred_by` (the extension that transferred)."""
+    await _visible_cdr(scope, caller, cdr_id)
+    legs = await cdr_reports.cdr_legs(scope, cdr_id)
+    return {"items": [cdr_reports.leg_row(leg) for leg in legs]}

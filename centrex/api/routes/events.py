@@ -1,5 +1,7 @@
 """WebSocket /api/v1/events: registration and call events (started, ringing, answered, ended)
-within the caller's scope, as JSON objects (`centrex.events.Event.to_dict`).
+within the caller's scope, as JSON objects (`centrex.events.Event.to_dict`). A plain user (an
+agent) sees its own lines' registrations and calls and the dialer's `campaign.call` events of
+leads offered or connected to its lines (never a dropped lead, never another agent's lead).
 
 Authentication: `?token=...`, an `Authorization: Bearer` header, or the portal session cookie.
 Staff may narrow to one tenant with `?tenant=DOMAIN` (or `Centrex-Tenant`). The first message is
@@ -21,7 +23,7 @@ from centrex.api.services import ApiServices
 from centrex.data.models import Extension, SipCredential
 from centrex.data.reach import Reach
 from centrex.errors import CentrexError
-from centrex.events import CallEvent, Event, RegistrationChanged
+from centrex.events import CallEvent, Event, LeadOffered, RegistrationChanged
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class EventFilter:
             return event.aor.split(":", 1)[-1].split("@", 1)[0] in self.usernames
         if isinstance(event, CallEvent):
             return self.numbers is None or bool({event.caller, event.callee} & self.numbers)
+        if isinstance(event, LeadOffered):  # an agent's desktop: the leads offered to its lines
+            return self.numbers is None or event.extension in self.numbers
         return self.usernames is None
 
 

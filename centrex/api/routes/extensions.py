@@ -32,7 +32,7 @@ from centrex.api.services import ApiServices
 from centrex.data.models import Extension, RecordingLayout, RecordingMode, SipCredential
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound
-from centrex.provisioning import digest_policy, forwarding, screening
+from centrex.provisioning import digest_policy, forwarding, screening, srtp_policy, supervisors
 from centrex.provisioning import extensions as service
 from centrex.provisioning import pickup as pickup_service
 from centrex.provisioning.numbers import extension_numbers
@@ -46,6 +46,7 @@ RecordCalls = Literal["never", "always", "on-demand"]
 RecordLayout = Literal["mixed", "per-party"]
 # outbound barring (calls/features/screening_rules.py)
 OutboundClassName = Literal["internal", "national", "international", "all"]
+SrtpModeName = Literal["optional", "required", "off"]
 SipUser = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 ]
@@ -80,6 +81,8 @@ class ExtensionPatch(Strict):
     pickup_group: Annotated[str, StringConstraints(max_length=40)] | None = None
     outbound_class: OutboundClassName | None = None
     premium: bool | None = None
+    supervisor: bool | None = None  # may monitor the tenant's calls (features/monitor.py)
+    srtp: SrtpModeName | None = None  # SDES-SRTP policy of its phones (media/sdes.py)
 
 
 Destination = Annotated[str, StringConstraints(min_length=1, max_length=120)]
@@ -124,6 +127,8 @@ class ExtensionOut(BaseModel):
     pickup_group: str | None = None
     outbound_class: str = "all"
     premium: bool = False
+    supervisor: bool = False
+    srtp: str = "optional"
     sip_username: str | None = None
     sip_realm: str | None = None
     numbers: list[str] = []
@@ -255,6 +260,10 @@ async def update_extension(
     if body.outbound_class is not None or body.premium is not None:
         await screening.set_barring(scope, extension.number, outbound_class=body.outbound_class,
                                     premium=body.premium)  # fmt: skip
+    if body.supervisor is not None:
+        await supervisors.set_supervisor(scope, extension.number, body.supervisor)
+    if body.srtp is not None:
+        await srtp_policy.set_srtp(scope, extension.number, body.srtp)
     return await _view(scope, extension)
 
 

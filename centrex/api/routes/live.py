@@ -34,8 +34,33 @@ class RegistrationOut(BaseModel):
     extension: str | None = None
 
 
+class WebRtcOut(BaseModel):
+    """ICE/DTLS/SRTP counters of a browser's leg (`centrex.media.webrtc.counters`)."""
+
+    stun_binding_requests: int
+    stun_bad: int
+    ice_selected: str | None = None  # "host:port" of the ICE-selected pair
+    dtls_state: str  # new, connecting, connected, failed
+    dtls_failures: int
+    dtls_failure: str | None = None
+    srtp_profile: str | None = None
+    srtp_packets_in: int
+    srtp_packets_out: int
+    srtp_auth_failures: int
+    srtp_replay_failures: int
+    srtp_unsent: int  # media dropped because no SRTP keys existed yet
+
+
+class FindingOut(BaseModel):
+    """One finding of the WebRTC doctor (`centrex.media.webrtc.doctor`): a stable code."""
+
+    code: str
+    message: str
+
+
 class MediaLegOut(BaseModel):
-    """RTP counters of one side of a live call (Centrex's view of that party)."""
+    """RTP counters of one side of a live call (Centrex's view of that party); a browser's leg
+    adds its WebRTC counters and the doctor's findings (blocking step first)."""
 
     side: str
     codec: str | None = None
@@ -49,6 +74,8 @@ class MediaLegOut(BaseModel):
     loss_ratio: float = 0.0
     jitter_ms: float = 0.0
     last_packet: float | None = None
+    webrtc: WebRtcOut | None = None
+    diagnosis: list[FindingOut] = []
 
 
 class CallOut(BaseModel):
@@ -60,6 +87,8 @@ class CallOut(BaseModel):
     started_at: str | None = None
     answered_at: str | None = None
     media: list[MediaLegOut] = []
+    held: bool = False  # on hold from the API (`POST /api/v1/calls/{id}/hold`)
+    park_slot: str | None = None  # parked there (`/park`, or a phone's transfer to 700)
 
 
 @router.get("/registrations", response_model=Page[RegistrationOut])
@@ -88,6 +117,16 @@ async def list_calls(
         default="started_at",
         searchable=("caller", "callee", "call_id"),
     )
+
+
+@router.get("/calls/{call_id}", response_model=CallOut)
+async def get_call(request: Request, call_id: CallId, scope: Scope, caller: Caller) -> Any:
+    """One live call of the tenant (a user's own only), with its media legs and the WebRTC
+    doctor's findings; 404 if the tenant has no such call."""
+    for item in await calls_of(request.app.state.services, scope, caller):
+        if item["call_id"] == call_id:
+            return item
+    raise NotFound(f"no live call {call_id}", error_id="call-not-found")
 
 
 class PresenceOut(BaseModel):

@@ -19,9 +19,9 @@ from centrex.api.auth import (
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import IdPath, OptName, RefId, Strict
-from centrex.data.models import Extension, Number, Tenant
+from centrex.data.models import Conference, Extension, Number, RingGroup, Tenant
 from centrex.data.tenancy import TenantScope
-from centrex.errors import NotFound
+from centrex.errors import NotFound, ValidationFailed
 from centrex.provisioning import numbers as service
 from centrex.provisioning import provider
 from centrex.provisioning.views import number_view, range_view
@@ -34,10 +34,14 @@ E164 = Annotated[str, StringConstraints(min_length=3, max_length=20, pattern=r"^
 class NumberIn(Strict):
     e164: E164
     extension_id: RefId | None = None
+    ring_group_id: RefId | None = None  # or a ring group: its members ring
+    conference_id: RefId | None = None  # or a conference room: callers join it
 
 
 class NumberPatch(Strict):
     extension_id: RefId | None = None
+    ring_group_id: RefId | None = None
+    conference_id: RefId | None = None
 
 
 class NumberOut(BaseModel):
@@ -47,6 +51,9 @@ class NumberOut(BaseModel):
     tenant_id: int | None
     extension_id: int | None
     extension: str | None
+    ring_group_id: int | None = None
+    ring_group: str | None = None
+    conference_id: int | None = None
     range_id: int | None
 
 
@@ -77,9 +84,43 @@ async def _extension(scope: TenantScope, extension_id: int | None) -> Extension 
     return extension
 
 
+async def _group(scope: TenantScope, group_id: int | None) -> RingGroup | None:
+    if group_id is None:
+        return None
+    group = await scope.first(RingGroup, RingGroup.id == group_id)
+    if group is None:
+        raise NotFound(f"ring group {group_id} not found", error_id="ring-group-not-found",
+                       field="ring_group_id")  # fmt: skip
+    return group
+
+
+async def _room(scope: TenantScope, room_id: int | None) -> Conference | None:
+    if room_id is None:
+        return None
+    room = await scope.first(Conference, Conference.id == room_id)
+    if room is None:
+        raise NotFound(f"conference {room_id} not found", error_id="conference-not-found",
+                       field="conference_id")  # fmt: skip
+    return room
+
+
+def _one_destination(
+    extension_id: int | None, ring_group_id: int | None, conference_id: int | None = None
+) -> None:
+    if sum(d is not None for d in (extension_id, ring_group_id, conference_id)) > 1:
+        raise ValidationFailed(
+            "a number goes to one extension, ring group or conference room",
+            error_id="number-two-destinations",
+            field="conference_id" if conference_id is not None else "ring_group_id",
+        )  # fmt: skip
+
+
 async def _view(scope: TenantScope, number: Number) -> dict[str, Any]:
     extension = await _extension(scope, number.extension_id) if number.extension_id else None
-    return number_view(number, extension.number if extension else None)
+    group = await scope.first(RingGroup, RingGroup.id == number.ring_group_id)
+    view = number_view(number, extension.number if extension else None,
+                       group.number if group is not None else None)  # fmt: skip
+    return {**view, "conference_id": number.conference_id}
 
 
 async def _get(scope: TenantScope, number_id: int) -> Number:
@@ -104,7 +145,10 @@ async def assign_number(
 ) -> dict[str, Any]:
     """Give a DID to the tenant, optionally routed to one of its extensions."""
     require_tenant_admin(caller)
+    _one_destination(body.extension_id, body.ring_group_id, body.conference_id)
     extension = await _extension(scope, body.extension_id)
+    group = await _group(scope, body.ring_group_id)
+    room = await _room(scope, body.conference_id)
     tenant = await session.get(Tenant, scope.tenant_id)
     number = await service.assign_number(
         scope,
@@ -112,6 +156,8 @@ async def assign_number(
         now=now,
         country=tenant.country if tenant else None,
         extension_number=extension.number if extension else None,
+        ring_group_number=group.number if group else None,
+        conference_number=room.number if room else None,
     )
     response.headers["Location"] = f"/api/v1/numbers/{number.id}"
     return await _view(scope, number)
@@ -127,11 +173,16 @@ async def get_number(number_id: IdPath, scope: Scope, caller: Caller) -> dict[st
 async def route_number(
     number_id: IdPath, body: NumberPatch, scope: Scope, caller: Caller
 ) -> dict[str, Any]:
-    """Point the number at another extension (`extension_id: null` removes the destination)."""
+    """Point the number at another extension, ring group or room (all null: no destination)."""
     require_tenant_admin(caller)
+    _one_destination(body.extension_id, body.ring_group_id, body.conference_id)
     number = await _get(scope, number_id)
     extension = await _extension(scope, body.extension_id)
+    group = await _group(scope, body.ring_group_id)
+    room = await _room(scope, body.conference_id)
     number.extension_id = extension.id if extension else None
+    number.ring_group_id = group.id if group else None
+    number.conference_id = room.id if room else None
     await scope.session.flush()
     return await _view(scope, number)
 

@@ -26,7 +26,7 @@ GroupNumber = Annotated[str, StringConstraints(min_length=2, max_length=10, patt
 Label = Annotated[str, StringConstraints(max_length=100, pattern=NO_CONTROL)]
 Target = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^\+?[0-9 ]+$")]
 Dest = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL)]
-StrategyName = Literal["simultaneous", "sequential", "round-robin", "longest-idle"]
+StrategyName = Literal["simultaneous", "sequential", "round-robin", "longest-idle", "page"]
 Seconds = Annotated[int, Field(ge=service.MIN_RING_SECONDS, le=service.MAX_RING_SECONDS)]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.api.auth import (
@@ -40,7 +40,7 @@ from centrex.api.services import ApiServices
 from centrex.data.models import Role, TenantStatus
 from centrex.data.reach import Reach
 from centrex.errors import Forbidden
-from centrex.provisioning import digest_policy, provider
+from centrex.provisioning import digest_policy, parking, provider, supervisors
 from centrex.provisioning import tenants as service
 
 router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"], responses=PROBLEM_RESPONSES)
@@ -60,6 +60,13 @@ class TenantIn(Strict):
     storage_quota_mb: Count = 1024
 
 
+ParkNumber = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
+ParkTimeout = Annotated[int, Field(ge=parking.MIN_TIMEOUT, le=parking.MAX_TIMEOUT)]
+ParkSlots = Annotated[
+    str, StringConstraints(min_length=2, max_length=21, pattern=r"^[0-9]+(-[0-9]+)?$")
+]
+
+
 class TenantPatch(Strict):
     name: Name | None = None
     language: Language | None = None
@@ -68,6 +75,10 @@ class TenantPatch(Strict):
     main_number: Phone | None = None
     partner_id: RefId | None = None
     digest_policy: DigestPolicyName | None = None
+    park_number: ParkNumber | None = None
+    park_slots: ParkSlots | None = None
+    park_timeout: ParkTimeout | None = None
+    monitor_beep: bool | None = None  # a beep when a supervisor joins a call (features/monitor)
 
 
 class StatusIn(Strict):
@@ -105,6 +116,10 @@ class TenantOut(BaseModel):
     currency: str
     main_number: str | None
     digest_policy: str = "compatible"
+    park_number: str = "700"
+    park_slots: str = "701-709"
+    park_timeout: int = 60
+    monitor_beep: bool = False
     created_at: str | None
     live_calls: int = 0
     registrations: int = 0
@@ -169,6 +184,15 @@ async def update_tenant(
     policy = changes.pop("digest_policy", None)
     if policy is not None:
         await digest_policy.set_tenant_policy(session, tenant, digest_policy.parse_policy(policy))
+    park = {key: changes.pop(key) for key in ("park_number", "park_slots", "park_timeout")
+            if key in changes}  # fmt: skip
+    if park:
+        await parking.set_park(session, tenant, number=park.get("park_number"),
+                               slots=park.get("park_slots"),
+                               seconds=park.get("park_timeout"))  # fmt: skip
+    beep = changes.pop("monitor_beep", None)
+    if beep is not None:
+        await supervisors.set_monitor_beep(tenant, beep)
     await provider.update_tenant(session, tenant, **changes)
     return await tenant_summary(request.app.state.services, session, tenant)
 

@@ -1,0 +1,192 @@
+"""/api/v1/campaigns: a tenant's outbound campaigns, their status, postal-code focus and stats.
+
+Fields are those of `centrex.contact_center.campaigns` (its rules and error ids): `method`,
+`ratio`, `drop_target` (a share of answered calls: 0.03 = 3 %), `caller_id` ("local" or an
+E.164 number of the tenant: another's is 422 `campaign-caller-id-not-owned`), `window`
+("HH:MM-HH:MM" in the callee's local time), `max_attempts`, `retry_delays`, `priority`,
+`agents` (extension numbers of the tenant: another's is 422 `campaign-agent-unknown`).
+`POST /{id}/start|pause|stop` move the status; `PUT /{id}/focus` sets the postal-code focus
+(`[]` clears it); `GET /{id}/stats` counts from the lead history. Another tenant's campaign is
+404 everywhere. Tenant admins only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field, StringConstraints
+
+from centrex.api.auth import Caller, Scope, require_tenant_admin
+from centrex.api.errors import PROBLEM_RESPONSES
+from centrex.api.pagination import Listing, Page, paginate
+from centrex.api.schemas import NO_CONTROL, IdPath, Strict
+from centrex.api.services import ApiServices
+from centrex.contact_center import campaigns as service
+from centrex.contact_center.calling_window import DEFAULT_WINDOW
+from centrex.contact_center.stats import campaign_stats
+
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
+
+CampaignName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL)]
+Method = Literal["preview", "progressive", "ratio", "predictive"]
+Ratio = Annotated[float, Field(ge=1.0, le=service.MAX_RATIO)]
+DropTarget = Annotated[float, Field(gt=0.0, le=0.5)]
+CallerId = Annotated[str, StringConstraints(max_length=20, pattern=r"^(local|\+[0-9]{6,15})$")]
+WindowText = Annotated[str, StringConstraints(max_length=11, pattern=r"^[0-9:-]+$")]
+Attempts = Annotated[int, Field(ge=1, le=service.MAX_ATTEMPTS)]
+Priority = Annotated[int, Field(ge=-100, le=100)]
+Delay = Annotated[int, Field(ge=0, le=service.MAX_RETRY_DELAY)]
+Outcome = Literal["busy", "no-answer", "machine", "dropped", "failed"]
+AgentNumber = Annotated[str, StringConstraints(min_length=1, max_length=10, pattern=r"^[0-9]+$")]
+PostalCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9 -]+$")
+]
+
+
+class CampaignIn(Strict):
+    name: CampaignName
+    method: Method
+    ratio: Ratio = 1.0
+    drop_target: DropTarget = service.DEFAULT_DROP_TARGET
+    caller_id: CallerId = "local"
+    window: WindowText = DEFAULT_WINDOW
+    max_attempts: Attempts = 3
+    retry_delays: dict[Outcome, Delay] = Field(default_factory=dict)
+    priority: Priority = 0
+    agents: list[AgentNumber] = Field(default_factory=list, max_length=500)
+
+
+class CampaignPatch(Strict):
+    name: CampaignName | None = None
+    method: Method | None = None
+    ratio: Ratio | None = None
+    drop_target: DropTarget | None = None
+    caller_id: CallerId | None = None
+    window: WindowText | None = None
+    max_attempts: Attempts | None = None
+    retry_delays: dict[Outcome, Delay] | None = None
+    priority: Priority | None = None
+    agents: list[AgentNumber] | None = Field(default=None, max_length=500)
+
+
+class FocusIn(Strict):
+    postal_codes: list[PostalCode] = Field(max_length=service.MAX_FOCUS)
+
+
+class CampaignOut(BaseModel):
+    id: int
+    name: str
+    method: str
+    ratio: float
+    drop_target: float
+    caller_id: str
+    window: str
+    max_attempts: int
+    retry_delays: dict[str, int]
+    status: str
+    priority: int
+    postal_focus: list[str]
+    agents: list[str]
+    leads: int
+
+
+def _svc(request: Request) -> ApiServices:
+    services: ApiServices = request.app.state.services
+    return services
+
+
+@router.get("", response_model=Page[CampaignOut])
+async def list_campaigns(scope: Scope, caller: Caller, query: Listing) -> dict[str, Any]:
+    require_tenant_admin(caller)
+    items = [await service.campaign_dict(scope, c) for c in await service.list_campaigns(scope)]
+    return paginate(items, query, orders=("id", "name", "status", "priority"), default="name",
+                    searchable=("name",))  # fmt: skip
+
+
+@router.post("", status_code=201, response_model=CampaignOut)
+async def create_campaign(
+    body: CampaignIn, scope: Scope, caller: Caller, response: Response
+) -> dict[str, Any]:
+    require_tenant_admin(caller)
+    made = await service.create_campaign(
+        scope, name=body.name, method=body.method, ratio=body.ratio,
+        drop_target=body.drop_target, caller_id=body.caller_id, window=body.window,
+        max_attempts=body.max_attempts,
+        retry_delays={str(k): v for k, v in body.retry_delays.items()},
+        priority=body.priority, agents=body.agents,
+    )  # fmt: skip
+    response.headers["Location"] = f"/api/v1/campaigns/{made.id}"
+    return await service.campaign_dict(scope, made)
+
+
+@router.get("/{campaign_id}", response_model=CampaignOut)
+async def get_campaign(campaign_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
+    require_tenant_admin(caller)
+    return await service.campaign_dict(scope, await service.get_campaign_by_id(scope, campaign_id))
+
+
+@router.patch("/{campaign_id}", response_model=CampaignOut)
+async def update_campaign(
+    campaign_id: IdPath, body: CampaignPatch, scope: Scope, caller: Caller
+) -> dict[str, Any]:
+    """Change what is given (also while running: the dialer reads settings on each fill)."""
+    require_tenant_admin(caller)
+    found = await service.get_campaign_by_id(scope, campaign_id)
+    changes = body.model_dump(exclude_unset=True)
+    await service.update_campaign(scope, found, changes)
+    return await service.campaign_dict(scope, found)
+
+
+@router.delete("/{campaign_id}", status_code=204)
+async def delete_campaign(campaign_id: IdPath, scope: Scope, caller: Caller) -> Response:
+    """Delete a campaign with its leads, batches, history and DNC entries (not while running)."""
+    require_tenant_admin(caller)
+    await service.delete_campaign(scope, await service.get_campaign_by_id(scope, campaign_id))
+    return Response(status_code=204)
+
+
+async def _move(scope: Scope, campaign_id: int, action: str) -> dict[str, Any]:
+    found = await service.get_campaign_by_id(scope, campaign_id)
+    await service.change_status(scope, found, action)
+    return await service.campaign_dict(scope, found)
+
+
+@router.post("/{campaign_id}/start", response_model=CampaignOut)
+async def start_campaign(campaign_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
+    """draft, paused or stopped → running (422 `campaign-without-agents` without agents)."""
+    require_tenant_admin(caller)
+    return await _move(scope, campaign_id, "start")
+
+
+@router.post("/{campaign_id}/pause", response_model=CampaignOut)
+async def pause_campaign(campaign_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
+    require_tenant_admin(caller)
+    return await _move(scope, campaign_id, "pause")
+
+
+@router.post("/{campaign_id}/stop", response_model=CampaignOut)
+async def stop_campaign(campaign_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
+    require_tenant_admin(caller)
+    return await _move(scope, campaign_id, "stop")
+
+
+@router.put("/{campaign_id}/focus", response_model=CampaignOut)
+async def focus_campaign(
+    campaign_id: IdPath, body: FocusIn, scope: Scope, caller: Caller
+) -> dict[str, Any]:
+    """Refocus on postal codes (prefixes) on the fly; `{"postal_codes": []}` clears it."""
+    require_tenant_admin(caller)
+    found = await service.get_campaign_by_id(scope, campaign_id)
+    await service.set_focus(scope, found, body.postal_codes)
+    return await service.campaign_dict(scope, found)
+
+
+@router.get("/{campaign_id}/stats")
+async def get_campaign_stats(
+    request: Request, campaign_id: IdPath, scope: Scope, caller: Caller
+) -> dict[str, Any]:
+    """placed, answered, dropped, drop_pct, per outcome and disposition; today and 30 days."""
+    require_tenant_admin(caller)
+    found = await service.get_campaign_by_id(scope, campaign_id)
+    return await campaign_stats(scope, found, _svc(request).clock.utcnow())
