@@ -19,11 +19,21 @@ import pytest
 
 from centrex.clock import ManualClock
 from centrex.data.db import Database
+from tests.helpers import free_port
 
 PG_HOST = os.environ.get("CENTREX_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("CENTREX_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("CENTREX_TEST_PG_USER", "postgres")
 BACKENDS = ["sqlite", "postgresql"]
+
+# The servers a test starts (`serve`, `demo`) listen on TLS 5061, WebSocket 5066 and secure
+# WebSocket (HTTP port + 1) unless told otherwise. Each pytest process takes its own ports, so two
+# suites on one machine (a developer's and CI's, or parallel workers) never fight over them; a
+# test may still set its own.
+for _setting in ("CENTREX_SIP_TLS_PORT", "CENTREX_SIP_WS_PORT", "CENTREX_SIP_WSS_PORT"):
+    os.environ.setdefault(_setting, str(free_port()))
+# Argon2 at production cost is ~0.15 s per password; the suite creates thousands of users.
+os.environ.setdefault("CENTREX_PASSWORD_HASH_PROFILE", "cheapest")
 
 
 def pg_url(database: str) -> str:

@@ -11,12 +11,10 @@ address. The CDR of each call is checked: answered, callee the party finally con
 from __future__ import annotations
 
 import time
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -37,7 +35,7 @@ from tests.e2e.test_calls import (
     spectrum_windows,
     wait_process,
 )
-from tests.peers.phone import Phone, dominant_frequency
+from tests.peers.phone import Phone, dominant_frequency, read_recording
 
 pytestmark = pytest.mark.e2e
 
@@ -100,9 +98,7 @@ def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransferPbx]:
 
 def heard(p: Phone) -> list[tuple[float, float]]:
     """(peak Hz, RMS) of each whole second this phone heard on its last call."""
-    with wave.open(str(p.recordings()[-1]), "rb") as source:
-        data = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2").astype(float)
-    return spectrum_windows(data)
+    return spectrum_windows(read_recording(p.recordings()[-1]))
 
 
 def near(window: tuple[float, float], hz: float, level: float = 1000.0) -> bool:

@@ -37,27 +37,35 @@ PHONES = {
 
 
 class Demo:
-    """`centrex demo --json` on this test's ports."""
+    """`centrex demo --json` on this test's ports (or the given ones: other e2e files reuse it)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        sip_port: int = SIP_PORT,
+        http_port: int = HTTP_PORT,
+        rtp: tuple[int, int] = (44000, 44199),
+    ) -> None:
         env = dict(
             os.environ,
             CENTREX_DATA_DIR=str(directory / "data"),
             CENTREX_DATABASE_URL="",
             CENTREX_SMTP_URL="",
-            CENTREX_RTP_PORT_MIN="44000",
-            CENTREX_RTP_PORT_MAX="44199",
+            CENTREX_RTP_PORT_MIN=str(rtp[0]),
+            CENTREX_RTP_PORT_MAX=str(rtp[1]),
             CENTREX_SIP_DIGEST_ALGORITHMS="MD5",  # baresip 1.0 aborts on SHA-256 challenges
         )
         env.pop("CENTREX_CONFIG", None)
+        self.env = env  # for the CLI on the same data
         self.process = subprocess.Popen(
             [sys.executable, "-m", "centrex", "demo", "--json",
-             "--sip", f"127.0.0.1:{SIP_PORT}", "--http", f"127.0.0.1:{HTTP_PORT}"],
+             "--sip", f"127.0.0.1:{sip_port}", "--http", f"127.0.0.1:{http_port}"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.process.stdout is not None
         self.info: dict[str, Any] = json.loads(self.process.stdout.readline())
-        wait_http(f"http://127.0.0.1:{HTTP_PORT}/api/v1/health")
+        wait_http(f"http://127.0.0.1:{http_port}/api/v1/health")
 
     def password(self, number: str) -> str:
         return str(next(x for x in self.info["extensions"] if x["number"] == number)["password"])

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.test_calls import ACME, SMALL, CallPbx, established, phone, registered
+from tests.peers.phone import read_recording
 
 pytestmark = pytest.mark.e2e
 
@@ -208,8 +209,7 @@ def test_recording_notice_is_heard_by_both_parties(pbx: CallPbx, tmp_path: Path)
     finally:
         pbx.cli("tenant", "set-recording", ACME, "--no-announce")
     for heard, other_hz in ((callee.recordings()[-1], 1000), (caller.recordings()[-1], 1500)):
-        with wave.open(str(heard), "rb") as source:
-            data = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2")
+        data = read_recording(heard)
         # the notice replaces the other party for a while within the first five seconds (it
         # starts once the prompt is looked up, a fraction of a second after the answer on a
         # quiet machine; the server generates it at start so no synthesis delays it)

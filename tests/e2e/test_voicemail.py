@@ -40,6 +40,7 @@ from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning import voicemail as voicemail_service
 from tests.e2e.test_calls import ACME, CallPbx, established, phone, registered
 from tests.helpers import free_port
+from tests.peers.phone import read_recording
 
 pytestmark = pytest.mark.e2e
 
@@ -281,8 +282,7 @@ def test_echo_test_feature_code_plays_the_callers_audio_back(
         time.sleep(20)
         caller.command("hangup")
         assert caller.wait_hung_up(timeout=15), caller.log()
-    with wave.open(str(caller.recordings()[-1]), "rb") as source:
-        heard = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2").astype(float)
+    heard = read_recording(caller.recordings()[-1])
     tail = heard[-8000 * 4 : -8000]  # seconds 16 to 19 of the call: the echo of the tone
     peak = float(np.argmax(np.abs(np.fft.rfft(tail))) * 8000 / len(tail))
     assert abs(peak - 1200) < 20, peak

@@ -37,16 +37,52 @@ def write_tone(path: Path, frequency: float, seconds: float = 120.0) -> Path:
     return path
 
 
+def read_recording(path: Path, timeout: float = 5.0) -> np.ndarray:
+    """The samples of a baresip recording once the file is a complete WAV.
+
+    baresip's sndfile module writes the header when it opens and finalises the file when the
+    call ends, a moment after the SIP hang-up the test saw: read too early and the file has no
+    `fmt `/`data` chunk yet. Wait (bounded) until it parses and its size stops changing.
+    """
+    deadline = time.monotonic() + timeout
+    last_size = -1
+    while True:
+        size = path.stat().st_size if path.exists() else -1
+        try:
+            with wave.open(str(path), "rb") as source:
+                frames = source.readframes(source.getnframes())
+            if size == last_size or time.monotonic() >= deadline:
+                return np.frombuffer(frames, dtype="<i2").astype(float)
+        except (wave.Error, EOFError):
+            if time.monotonic() >= deadline:
+                raise
+        last_size = size
+        time.sleep(0.2)
+
+
 def dominant_frequency(path: Path) -> tuple[float, float]:
     """(peak frequency in Hz, RMS) of the middle second of a recording."""
-    with wave.open(str(path), "rb") as source:
-        frames = source.getnframes()
-        data = np.frombuffer(source.readframes(frames), dtype="<i2").astype(float)
+    data = read_recording(path)
     if len(data) < 8000:
         return 0.0, 0.0
     middle = data[len(data) // 2 - 4000 : len(data) // 2 + 4000]
     spectrum = np.abs(np.fft.rfft(middle))
     return float(np.argmax(spectrum) * 8000 / len(middle)), float(np.sqrt(np.mean(middle**2)))
+
+
+def _free_port_pair() -> int:
+    """A port free with the next one too (baresip's SIP port and its TLS port + 1)."""
+    from tests.helpers import free_port
+
+    for _ in range(50):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free pair of ports for baresip")
 
 
 @dataclass
@@ -95,6 +131,19 @@ class Phone:
         (self.directory / "accounts").write_text(account + "\n", encoding="ascii")
 
     def __enter__(self) -> Phone:
+        # baresip also binds TLS on the SIP port + 1, which nothing reserved: when another
+        # process took it meanwhile, start again on a new port (bounded) instead of failing.
+        for _attempt in range(3):
+            if self._start():
+                return self
+            log = self.log()
+            self._reap()
+            if "Address already in use" not in log:
+                break
+            self.sip_port = _free_port_pair()
+        raise RuntimeError(f"baresip did not start: {self.log()}")
+
+    def _start(self) -> bool:
         self.write_config()
         with (self.directory / "baresip.log").open("w") as log:
             self.process = subprocess.Popen(
@@ -110,9 +159,19 @@ class Phone:
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1),
             ):
-                return self
+                return True
+            if self.process.poll() is not None:
+                return False  # exited (e.g. a port in use): no need to wait the 15 s
             time.sleep(0.1)
-        raise RuntimeError(f"baresip did not start: {self.log()}")
+        return False
+
+    def _reap(self) -> None:
+        """A baresip that did not come up is ended and waited for (no stray process)."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
 
     def __exit__(self, *exc: object) -> None:
         if self.process is None:
