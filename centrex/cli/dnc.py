@@ -4,7 +4,9 @@
 line and reports bad lines with their line number, adding the others. Without `--campaign` the
 entry is tenant-wide: no campaign of the tenant calls it. Numbers are normalised like leads.
 The dialer checks the lists again just before each call, so a number added now is never dialled
-even if it was imported earlier.
+even if it was imported earlier. The provider's national lists (`dnc national-import`,
+`cli/national_dnc.py`) block for every tenant: `remove` of a nationally listed number removes
+the tenant's entry only, and says that the number stays blocked.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from centrex.cli.common import (
     read_db,
     write_db,
 )
+from centrex.cli.national_dnc import COMMANDS as NATIONAL_COMMANDS
 from centrex.contact_center import dnc as service
 from centrex.contact_center.campaigns import get_campaign
 from centrex.provisioning.tenants import scope_for
@@ -106,12 +109,22 @@ def dnc_list(
 def dnc_remove(
     state: CliState, domain: str, number: str, campaign_name: str | None, as_json: bool
 ) -> None:
-    """Remove a number from a do-not-call list."""
+    """Remove a number from a do-not-call list (a number on a national list stays blocked:
+    `national` names the list, `message` says so)."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         scope = await scope_for(session, domain)
         campaign = await get_campaign(scope, campaign_name) if campaign_name else None
         await service.remove_number(scope, number, campaign)
-        return {"removed": number, "campaign": campaign_name, "tenant": scope.domain}
+        national = await service.national_listing(scope, number)
+        removed: dict[str, Any] = {"removed": number, "campaign": campaign_name,
+                                   "tenant": scope.domain, "national": national}  # fmt: skip
+        if national is not None:
+            removed["message"] = f"{number} stays blocked: national DNC list {national}"
+        return removed
 
     emit(write_db(state, work), as_json)
+
+
+for command in NATIONAL_COMMANDS:
+    dnc.add_command(command)

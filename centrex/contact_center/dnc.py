@@ -7,15 +7,28 @@ calls just before placing a call, so a number added after the import is still ne
 Numbers are normalised like leads (region: the tenant's country), so "01 42 68 53 00" and
 "+33142685300" are one entry. Adding a number that is already listed is not an error; it is
 counted as `existing`.
+
+The provider's national lists (`national_dnc`: Bloctel, the TPS, ...) block too, for every
+tenant, and a tenant cannot lift them: `blocked_numbers` and `is_blocked` include them, and
+removing a nationally listed number from the tenant's list leaves it blocked
+(`national_listing` says by which list). National lists are far too big to read whole, so
+only the numbers at hand are looked up: `candidates` when the caller has them, else the
+campaign's own leads (one join).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
 
-from centrex.contact_center.lead_files import decode_text
+from centrex.contact_center.dnc_files import numbered_lines
+from centrex.contact_center.national_dnc import (
+    lists_holding,
+    national_blocked,
+    national_blocked_in_campaign,
+)
 from centrex.contact_center.phone_numbers import BadNumber, normalise, region_of
 from centrex.data.models import Campaign, DncEntry, Tenant
 from centrex.data.tenancy import TenantScope
@@ -46,23 +59,45 @@ def _campaign_clause(campaign: Campaign | None) -> Any:
     return DncEntry.campaign_id == campaign.id
 
 
-async def blocked_numbers(scope: TenantScope, campaign: Campaign) -> set[str]:
-    """Every number the campaign must not call: the tenant's list and the campaign's."""
+async def blocked_numbers(
+    scope: TenantScope, campaign: Campaign, candidates: Iterable[str] | None = None
+) -> set[str]:
+    """Every number the campaign must not call: the tenant's list and the campaign's, whole,
+    plus those of `candidates` on a national list (without `candidates`: those of the
+    campaign's leads; a national list is never read whole, module docstring)."""
     stmt = select(DncEntry.number).where(
         DncEntry.tenant_id == scope.tenant_id,
         or_(DncEntry.campaign_id.is_(None), DncEntry.campaign_id == campaign.id),
     )
-    return set((await scope.session.scalars(stmt)).all())
+    blocked = set((await scope.session.scalars(stmt)).all())
+    if candidates is None:
+        national = await national_blocked_in_campaign(scope.session, scope.tenant_id, campaign.id)
+    else:
+        national = await national_blocked(scope.session, candidates)
+    blocked.update(national)
+    return blocked
 
 
 async def is_blocked(scope: TenantScope, campaign: Campaign, e164: str) -> bool:
-    """The dial-time check: is this number on the tenant's or the campaign's list now?"""
+    """The dial-time check: is this number on the tenant's, the campaign's or a national list
+    now?"""
     entry = await scope.first(
         DncEntry,
         DncEntry.number == e164,
         or_(DncEntry.campaign_id.is_(None), DncEntry.campaign_id == campaign.id),
     )
-    return entry is not None
+    return entry is not None or bool(await national_blocked(scope.session, [e164]))
+
+
+async def national_listing(scope: TenantScope, number: str) -> str | None:
+    """The national lists holding `number` (normalised with the tenant's region), as
+    "Bloctel (FR)", else None: a tenant may know that, never a list's contents."""
+    try:
+        e164 = normalise(number, await tenant_region(scope))
+    except BadNumber:
+        return None
+    lists = await lists_holding(scope.session, e164)
+    return ", ".join(f"{row.name} ({row.country})" for row in lists) or None
 
 
 async def add_numbers(
@@ -115,20 +150,8 @@ async def add_number(
 
 def numbers_of_file(data: bytes) -> list[tuple[int, str]]:
     """One number per line (the first CSV column); blank lines and `#` comments are skipped,
-    and a first line that has no digit at all is taken for a header."""
-    text, _encoding = decode_text(data)
-    lines: list[tuple[int, str]] = []
-    for index, line in enumerate(text.splitlines(), start=1):
-        value = line.replace(";", ",").split(",")[0].strip().strip('"')
-        if not value or value.startswith("#"):
-            continue
-        if not lines and index == 1 and not any(c.isdigit() for c in value):
-            continue
-        lines.append((index, value))
-    if not lines:
-        raise ValidationFailed("the DNC file has no numbers", error_id="dnc-file-empty",
-                               field="file")  # fmt: skip
-    return lines
+    and a first line that has no digit at all is taken for a header (`dnc_files`)."""
+    return numbered_lines(data, what="the DNC file", error_id="dnc-file-empty")
 
 
 async def list_entries(

@@ -4,11 +4,14 @@ The order of the checks on each line decides what a line is counted as, once:
 
 1. the number does not parse or is not valid → `rejected` with its line number and reason
    (also a name or postal code longer than its column);
-2. the number is on the tenant's or the campaign's DNC list → `dnc_filtered`;
+2. the number is on the tenant's or the campaign's DNC list, or on a national list of the
+   provider (`national_dnc`: Bloctel, the TPS, ...) → `dnc_filtered`;
 3. the number was already on an earlier line of the file, or is already a lead of the campaign
    → `duplicates` (the first occurrence wins; a lead keeps its history);
 4. otherwise the line becomes a lead of the new batch (status `new`).
 
+The national lists are far too big to read, so the file's numbers are normalised first and
+only those are looked up (`blocked_numbers(..., candidates)`), before the lines are counted.
 A file that cannot be read at all (encoding, format, no header or no line, a mapped column
 missing) is refused before anything is written. The rows go in with bulk `INSERT`s of
 `CHUNK` leads (SQLAlchemy's insertmanyvalues on both SQLite and PostgreSQL), inside the
@@ -66,6 +69,14 @@ def _get(cells: list[str], index: int | None) -> str:
     return cells[index].strip()
 
 
+def _number(cells: list[str], columns: Columns, region: str) -> str | BadNumber:
+    """The line's number in E.164, or why it is refused."""
+    try:
+        return normalise(_get(cells, columns.number), region)
+    except BadNumber as exc:
+        return exc
+
+
 def _lead_values(cells: list[str], columns: Columns) -> tuple[str, str, dict[str, str]] | str:
     """(name, postal code, custom fields) of a line, or the reason it is refused."""
     name, postal = _get(cells, columns.name), _get(cells, columns.postal_code)
@@ -96,7 +107,10 @@ async def import_leads(
     table = read_table(data, filename)
     columns = resolve_columns(table.headers, mapping or {})
     region = await tenant_region(scope)
-    blocked = await blocked_numbers(scope, campaign)
+    parsed = [(line, cells, _number(cells, columns, region)) for line, cells in table.lines]
+    blocked = await blocked_numbers(
+        scope, campaign, (n for _line, _cells, n in parsed if isinstance(n, str))
+    )
     existing_stmt = select(Lead.number).where(
         Lead.tenant_id == scope.tenant_id, Lead.campaign_id == campaign.id
     )
@@ -108,11 +122,9 @@ async def import_leads(
     rows: list[dict[str, Any]] = []
     base = {"tenant_id": scope.tenant_id, "campaign_id": campaign.id, "batch_id": batch.id,
             "status": LeadStatus.NEW, "attempts": 0, "created_at": now}  # fmt: skip
-    for line, cells in table.lines:
-        try:
-            e164 = normalise(_get(cells, columns.number), region)
-        except BadNumber as exc:
-            result.rejected.append({"line": line, "error": str(exc)})
+    for line, cells, e164 in parsed:
+        if isinstance(e164, BadNumber):
+            result.rejected.append({"line": line, "error": str(e164)})
             continue
         values = _lead_values(cells, columns)
         if isinstance(values, str):
