@@ -17,6 +17,8 @@ from tests.api.test_campaigns_api import C, _ok, _setup
 
 async def test_explain_counts_follow_the_window_and_the_focus(world: World) -> None:
     cid = (await _setup(world))["campaign"]["id"]
+    # the clock starts on 1 January, a Swiss public holiday: the window alone is at stake here
+    await _ok(world, "PATCH", f"{C}/{cid}", json={"legal_rules": False})
     night = await _ok(world, "GET", f"{C}/{cid}/explain")  # 01:00 in Zurich
     assert (night["leads"], night["dialable_now"], night["removed"]["window"]) == (2, 0, 2)
     assert "the campaign is draft: the dialer takes no lead" in night["hints"]
@@ -31,6 +33,13 @@ async def test_explain_counts_follow_the_window_and_the_focus(world: World) -> N
 async def test_explain_one_number(world: World) -> None:
     cid = (await _setup(world))["campaign"]["id"]
     world.clock.advance(10 * 3600)
+    # 1 January is a Swiss public holiday: with the default legal rules, closed until the 2nd
+    holiday = await _ok(world, "GET", f"{C}/{cid}/explain", params={"number": "044 555 00 01"})
+    assert (holiday["inside_window"], holiday["blocked_by"]) == (False, "window")
+    assert holiday["closed_reason"] == "public holiday in CH: Neujahrstag"
+    # Friday 2nd 08:00 in Zurich (the campaign's window opens at 09:00)
+    assert holiday["next_window_opening"] == "2026-01-02T08:00:00Z"
+    await _ok(world, "PATCH", f"{C}/{cid}", json={"legal_rules": False})
     lead = await _ok(world, "GET", f"{C}/{cid}/explain", params={"number": "044 555 00 01"})
     assert {k: lead[k] for k in ("number", "caller_id", "inside_window", "attempts_left",
                                  "dialable_now", "blocked_by")} == {
@@ -41,7 +50,8 @@ async def test_explain_one_number(world: World) -> None:
     assert lead["lead"]["name"] == "Zoe Lead"
     assert lead["next_attempt_at"] == "2026-01-01T10:00:00Z"
     blocked = await _ok(world, "GET", f"{C}/{cid}/explain", params={"number": "+41445550009"})
-    assert blocked["dnc"] == {"tenant": True, "campaign": False, "blocked": True}
+    assert blocked["dnc"] == {"tenant": True, "campaign": False, "national": None,
+                                "blocked": True}  # fmt: skip
     assert (blocked["lead"], blocked["dialable_now"]) == (None, False)
     bad = await _ok(world, "GET", f"{C}/{cid}/explain", status=422, params={"number": "123 4"})
     assert bad["error_id"] == "explain-bad-number"

@@ -81,13 +81,14 @@ class DialerPbx(CallPbx):
                 for e164 in (PARIS_NUMBER, MARSEILLE_NUMBER):
                     scope.add(Number(e164=e164, state=NumberState.ASSIGNED))
                 await session.flush()
+                # legal rules off: the test runs at any real time, weekends and evenings included
                 await campaigns.create_campaign(
                     scope, name="Spring", method="ratio", ratio=2.0, caller_id="local",
-                    window=_window(-1, 3), agents=["101"],
+                    window=_window(-1, 3), agents=["101"], legal_rules=False,
                 )  # fmt: skip
                 await campaigns.create_campaign(
                     scope, name="Closed", method="progressive", caller_id="local",
-                    window=_window(4, 5), agents=["102"],
+                    window=_window(4, 5), agents=["102"], legal_rules=False,
                 )  # fmt: skip
         finally:
             await database.dispose()
@@ -298,11 +299,12 @@ def test_progressive_campaign_two_ready_agents_a_paused_one_and_a_preview(
     pbx: DialerPbx, tmp_path: Path
 ) -> None:
     pbx.cli("campaign", "create", "--tenant", ACME, "--name", "Duo", "--method", "progressive",
-            "--caller-id", PARIS_NUMBER, "--window", _window(-1, 3))  # fmt: skip
+            "--caller-id", PARIS_NUMBER, "--window", _window(-1, 3),
+            "--no-legal-rules")  # fmt: skip
     pbx.cli("campaign", "agents", "--tenant", ACME, "--name", "Duo", "--agent", "101",
             "--agent", "102", "--agent", "103")  # fmt: skip
     pbx.cli("campaign", "create", "--tenant", ACME, "--name", "Look", "--method", "preview",
-            "--window", _window(-1, 3))  # fmt: skip
+            "--window", _window(-1, 3), "--no-legal-rules")  # fmt: skip
     pbx.cli("campaign", "agents", "--tenant", ACME, "--name", "Look", "--agent", "103")
     rows = [("+33142685311", "P1"), ("+33142685312", "P2"), ("+33491000011", "M1"),
             ("+33491000012", "M2")]  # fmt: skip
