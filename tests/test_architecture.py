@@ -73,6 +73,7 @@ PURE_GLOBS = (
     "media/relay.py",
     "media/codecs/**/*.py",
     "media/mixer.py",
+    "media/amd.py",  # answering-machine detection from the greeting's shape
     "registrar/location.py",
     "registrar/binding.py",
     "calls/router.py",
@@ -98,6 +99,7 @@ PURE_GLOBS = (
     "contact_center/simulation.py",  # the seeded day simulator the pacers are judged with
     "contact_center/caller_id.py",  # local presence: the tenant number nearest the callee
     "contact_center/calling_window.py",  # the callee's local time against the window
+    "contact_center/country_rules.py",  # legal calling hours and public holidays per country
     "media/webrtc/stun.py",  # RFC 8489 messages
     "media/webrtc/ice.py",  # the ICE-lite responder
     "media/webrtc/sdp.py",  # browser SDP to a plain RTP view, the a=setup role table

@@ -21,6 +21,7 @@ from centrex.api.routes import (
     campaign_insights,
     campaigns,
     cdrs,
+    dispositions,
     dnc,
     events,
     extensions,
@@ -31,6 +32,7 @@ from centrex.api.routes import (
     me,
     media,
     monitor,
+    national_dnc,
     numbers,
     ops,
     partners,
@@ -100,6 +102,8 @@ ROUTERS = (
     campaign_insights,
     leads,
     dnc,
+    national_dnc,
+    dispositions,
     callbacks,
 )
 

@@ -13,6 +13,7 @@ from centrex.cli.callbacks import callback
 from centrex.cli.caller_id import caller_id
 from centrex.cli.campaigns import campaign
 from centrex.cli.conferences import conference
+from centrex.cli.dispositions import disposition
 from centrex.cli.dnc import dnc
 from centrex.cli.feature_codes import feature_code, short_number
 from centrex.cli.forwarding import COMMANDS as FORWARDING_COMMANDS
@@ -48,6 +49,7 @@ for command in (
     campaign,
     lead,
     dnc,
+    disposition,
     callback,
     blocklist,
     allowlist,

@@ -1,14 +1,17 @@
-"""`centrex campaign create|list|start|pause|stop|stats|focus|agents|delete`: outbound campaigns.
+"""`centrex campaign create|update|list|start|pause|stop|stats|focus|agents|delete`: campaigns.
 
 A campaign is looked up by its name within `--tenant`, so another tenant's campaign is simply
-not found. `--drop-target` is a percentage of answered calls (3 = 3 %); the window is in the
-called party's local time; `--caller-id local` shows the tenant number sharing the longest
-prefix with the callee. The rules and error ids are `centrex.contact_center.campaigns`'. Bad
-input prints one line, exits non-zero and writes nothing.
+not found. `--drop-target` is a percentage of answered calls (3 = 3 %); the window and the
+calling days (`--days mon-fri`) are in the called party's local time, and `--legal-rules` (the
+default) adds the legal hours and public holidays of the callee's country; `--caller-id local`
+shows the tenant number sharing the longest prefix with the callee. The rules and error ids are
+`centrex.contact_center.campaigns`'. Bad input prints one line, exits non-zero (2 for calling
+days that do not parse) and writes nothing.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -25,14 +28,18 @@ from centrex.cli.common import (
     write_db,
 )
 from centrex.contact_center import campaigns as service
-from centrex.contact_center.calling_window import DEFAULT_WINDOW
+from centrex.contact_center.calling_window import DEFAULT_DAYS, DEFAULT_WINDOW
 from centrex.contact_center.stats import campaign_stats
+from centrex.errors import ValidationFailed
 from centrex.provisioning.tenants import scope_for
 
 tenant_option = click.option("--tenant", "domain", required=True, help="The tenant's domain.")
 name_option = click.option("--name", required=True, help="The campaign's name.")
-COLUMNS = ["name", "method", "status", "caller_id", "window", "max_attempts", "agents", "leads",
-           "postal_focus"]  # fmt: skip
+COLUMNS = ["name", "method", "status", "caller_id", "window", "calling_days", "legal_rules", "amd",
+           "max_attempts", "agents", "leads", "postal_focus"]  # fmt: skip
+days_help = "Weekdays of the called party: mon-fri, mon-sat, mon,wed,fri."
+AMD_HELP = "Answering-machine detection on answered calls: a machine is hung up (outcome machine)."
+legal_help = "Apply the callee country's legal hours and public holidays."
 
 
 def _retry(values: tuple[str, ...]) -> dict[str, int]:
@@ -43,6 +50,18 @@ def _retry(values: tuple[str, ...]) -> dict[str, int]:
             fail(f"--retry is OUTCOME=SECONDS (e.g. busy=600), not {item!r}")
         delays[outcome.strip()] = int(seconds)
     return delays
+
+
+def _days(text: str | None) -> str | None:
+    """Calling days checked before any database work: exit 2 with one line when they do not
+    parse (a usage error)."""
+    if text is None:
+        return None
+    try:
+        return service.check_days(text)
+    except ValidationFailed as exc:
+        click.echo(f"error: --days: {exc.message}", err=True)
+        sys.exit(2)
 
 
 def _percent(text: str | None) -> float | None:
@@ -76,6 +95,9 @@ def campaign() -> None:
               help="'local' (local presence) or one E.164 number of the tenant.")  # fmt: skip
 @click.option("--window", default=DEFAULT_WINDOW, show_default=True,
               help="HH:MM-HH:MM in the called party's local time.")  # fmt: skip
+@click.option("--days", "calling_days", default=DEFAULT_DAYS, show_default=True, help=days_help)
+@click.option("--legal-rules/--no-legal-rules", default=True, show_default=True, help=legal_help)
+@click.option("--amd/--no-amd", default=False, show_default=True, help=AMD_HELP)
 @click.option("--max-attempts", type=int, default=3, show_default=True)
 @click.option(
     "--retry",
@@ -96,6 +118,9 @@ def campaign_create(
     drop_target: str | None,
     caller_id: str,
     window: str,
+    calling_days: str,
+    legal_rules: bool,
+    amd: bool,
     max_attempts: int,
     retry: tuple[str, ...],
     priority: int,
@@ -105,16 +130,73 @@ def campaign_create(
     """Create a campaign (status draft)."""
     share = _percent(drop_target)
     delays = _retry(retry)
+    days = _days(calling_days) or DEFAULT_DAYS
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         scope = await scope_for(session, domain)
         made = await service.create_campaign(
             scope, name=name, method=method, ratio=ratio,
             drop_target=service.DEFAULT_DROP_TARGET if share is None else share,
-            caller_id=caller_id, window=window, max_attempts=max_attempts,
-            retry_delays=delays, priority=priority, agents=agents,
+            caller_id=caller_id, window=window, calling_days=days, legal_rules=legal_rules,
+            amd=amd, max_attempts=max_attempts, retry_delays=delays, priority=priority,
+            agents=agents,
         )  # fmt: skip
         return {**await service.campaign_dict(scope, made), "tenant": scope.domain}
+
+    emit(write_db(state, work), as_json)
+
+
+@campaign.command("update")
+@tenant_option
+@name_option
+@click.option("--new-name", help="Rename the campaign.")
+@click.option("--method", help="preview, progressive, ratio or predictive.")
+@click.option("--ratio", type=float, help="Calls in flight per logged-in agent.")
+@click.option("--drop-target", "drop_target", metavar="PCT", help="In % of answered calls.")
+@click.option("--caller-id", help="'local' or one E.164 number of the tenant.")
+@click.option("--window", help="HH:MM-HH:MM in the called party's local time.")
+@click.option("--days", "calling_days", help=days_help)
+@click.option("--legal-rules/--no-legal-rules", default=None, help=legal_help)
+@click.option("--amd/--no-amd", default=None, help=AMD_HELP)
+@click.option("--max-attempts", type=int)
+@click.option("--retry", multiple=True, metavar="OUTCOME=SECONDS",
+              help="Delay before retrying after an outcome; repeat.")  # fmt: skip
+@click.option("--priority", type=int)
+@json_option
+@pass_state
+def campaign_update(
+    state: CliState,
+    domain: str,
+    name: str,
+    new_name: str | None,
+    method: str | None,
+    ratio: float | None,
+    drop_target: str | None,
+    caller_id: str | None,
+    window: str | None,
+    calling_days: str | None,
+    legal_rules: bool | None,
+    amd: bool | None,
+    max_attempts: int | None,
+    retry: tuple[str, ...],
+    priority: int | None,
+    as_json: bool,
+) -> None:
+    """Change the settings given (also while running: the dialer reads them on each fill)."""
+    changes: dict[str, Any] = {
+        "name": new_name, "method": method, "ratio": ratio, "drop_target": _percent(drop_target),
+        "caller_id": caller_id, "window": window, "calling_days": _days(calling_days),
+        "legal_rules": legal_rules, "amd": amd, "max_attempts": max_attempts,
+        "retry_delays": _retry(retry) if retry else None, "priority": priority,
+    }  # fmt: skip
+    if all(value is None for value in changes.values()):
+        fail("give at least one setting to change (see --help)")
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        scope = await scope_for(session, domain)
+        found = await service.get_campaign(scope, name)
+        await service.update_campaign(scope, found, changes)
+        return {**await service.campaign_dict(scope, found), "tenant": scope.domain}
 
     emit(write_db(state, work), as_json)
 

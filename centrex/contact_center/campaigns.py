@@ -10,6 +10,11 @@ Rules, each with a stable error id (CLI, API and the demo share them):
   tenant* (`campaign-caller-id-not-owned`: showing someone else's number is spoofing);
 * calling window HH:MM-HH:MM in the callee's local time; one that never opens is refused here
   (`campaign-bad-window`), not discovered later by an empty hopper;
+* calling days "mon-fri", "mon,wed,fri" (`campaign-bad-days`), "mon-sun" by default, stored in
+  canonical form; legal rules (the callee country's legal hours and public holidays,
+  `country_rules.py`) on by default. A campaign whose days and window never meet the legal
+  hours of the tenant's own country would never call its home market: refused
+  (`campaign-never-opens`, naming why);
 * max attempts 1-20 (`campaign-bad-max-attempts`); retry delays per outcome in seconds
   (`campaign-bad-retry`);
 * agents: extensions of this tenant (`campaign-agent-unknown`: another tenant's extension is
@@ -30,8 +35,17 @@ from typing import Any
 from sqlalchemy import func, select
 
 from centrex.contact_center.caller_id import caller_id_for
-from centrex.contact_center.calling_window import DEFAULT_WINDOW, BadWindow, parse_window
-from centrex.contact_center.phone_numbers import BadNumber, normalise
+from centrex.contact_center.calling_window import (
+    DEFAULT_DAYS,
+    DEFAULT_WINDOW,
+    BadDays,
+    BadWindow,
+    format_days,
+    never_opens_reason,
+    parse_days,
+    parse_window,
+)
+from centrex.contact_center.phone_numbers import BadNumber, normalise, region_of
 from centrex.data.models import (
     Campaign,
     CampaignAgent,
@@ -108,6 +122,42 @@ def check_window(text: str) -> str:
         return str(parse_window(text))
     except BadWindow as exc:
         raise _invalid(str(exc), "campaign-bad-window", "window") from None
+
+
+def check_days(text: str) -> str:
+    """Calling days in canonical form ('Mon-Fri' → 'mon-fri')."""
+    try:
+        return format_days(parse_days(text))
+    except BadDays as exc:
+        raise _invalid(str(exc), "campaign-bad-days", "calling_days") from None
+
+
+def check_amd(value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise _invalid(f"answering-machine detection is on or off, not {value!r}",
+                       "campaign-bad-amd", "amd")  # fmt: skip
+    return value
+
+
+def check_legal_rules(value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise _invalid(f"legal rules are on or off, not {value!r}", "campaign-bad-legal-rules",
+                       "legal_rules")  # fmt: skip
+    return value
+
+
+async def check_reachable(scope: TenantScope, window: str, days: str, legal: bool) -> None:
+    """Refuse a campaign that could never call the tenant's own country (module docstring)."""
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    country = region_of(tenant.country if tenant is not None else None)
+    reason = never_opens_reason(parse_window(window), parse_days(days), country, legal=legal)
+    if reason is not None:
+        # the days alone never meet the law (any window would fail): blame the days
+        days_alone = never_opens_reason(parse_window("00:00-23:59"), parse_days(days), country,
+                                        legal=legal)  # fmt: skip
+        field = "calling_days" if days_alone else "window"
+        raise _invalid(f"the campaign would never call {country}: {reason}",
+                       "campaign-never-opens", field)  # fmt: skip
 
 
 def check_max_attempts(value: int) -> int:
@@ -208,6 +258,9 @@ async def campaign_dict(scope: TenantScope, campaign: Campaign) -> dict[str, Any
         "drop_target": campaign.drop_target,
         "caller_id": campaign.caller_id,
         "window": campaign.calling_window,
+        "calling_days": campaign.calling_days,
+        "legal_rules": campaign.legal_rules,
+        "amd": campaign.amd,
         "max_attempts": campaign.max_attempts,
         "retry_delays": dict(campaign.retry_delays),
         "status": campaign.status.value,
@@ -227,6 +280,9 @@ async def create_campaign(
     drop_target: float = DEFAULT_DROP_TARGET,
     caller_id: str = "local",
     window: str = DEFAULT_WINDOW,
+    calling_days: str = DEFAULT_DAYS,
+    legal_rules: bool = True,
+    amd: bool = False,
     max_attempts: int = 3,
     retry_delays: dict[str, int] | None = None,
     priority: int = 0,
@@ -237,13 +293,18 @@ async def create_campaign(
     if await scope.first(Campaign, Campaign.name == value) is not None:
         raise Conflict(f"campaign {value!r} exists already", error_id="campaign-exists",
                        field="name")  # fmt: skip
+    window_text, days_text = check_window(window), check_days(calling_days)
+    await check_reachable(scope, window_text, days_text, check_legal_rules(legal_rules))
     campaign = Campaign(
         name=value,
         dial_method=check_method(method),
         ratio=check_ratio(ratio),
         drop_target=check_drop_target(drop_target),
         caller_id=await check_caller_id(scope, caller_id),
-        calling_window=check_window(window),
+        calling_window=window_text,
+        calling_days=days_text,
+        legal_rules=legal_rules,
+        amd=check_amd(amd),
         max_attempts=check_max_attempts(max_attempts),
         retry_delays=check_retry_delays(retry_delays or {}),
         status=CampaignStatus.DRAFT,
@@ -290,6 +351,9 @@ _UPDATE_CHECKS: dict[str, tuple[str, Any]] = {
     "ratio": ("ratio", check_ratio),
     "drop_target": ("drop_target", check_drop_target),
     "window": ("calling_window", check_window),
+    "calling_days": ("calling_days", check_days),
+    "legal_rules": ("legal_rules", check_legal_rules),
+    "amd": ("amd", check_amd),
     "max_attempts": ("max_attempts", check_max_attempts),
     "retry_delays": ("retry_delays", check_retry_delays),
     "priority": ("priority", _check_priority),
@@ -300,8 +364,10 @@ async def update_campaign(
     scope: TenantScope, campaign: Campaign, changes: dict[str, Any]
 ) -> Campaign:
     """Change what `changes` names (name, method, ratio, drop_target, caller_id, window,
-    max_attempts, retry_delays, priority, agents); None values are ignored. Allowed while
-    running: the dialer reads the settings on each hopper fill. All is checked before writing."""
+    calling_days, legal_rules, amd, max_attempts, retry_delays, priority, agents); None values are
+    ignored. Allowed while running: the dialer reads the settings on each hopper fill (leads
+    already pushed to a later opening keep it). All is checked before writing, the merged
+    window, days and legal rules included (`check_reachable`)."""
     given = {k: v for k, v in changes.items() if v is not None}
     unknown = set(given) - {*_UPDATE_CHECKS, "name", "caller_id", "agents"}
     if unknown:
@@ -316,6 +382,10 @@ async def update_campaign(
     for key, (attribute, check) in _UPDATE_CHECKS.items():
         if key in given:
             values[attribute] = check(given[key])
+    if {"window", "calling_days", "legal_rules"} & set(given):
+        await check_reachable(scope, values.get("calling_window", campaign.calling_window),
+                              values.get("calling_days", campaign.calling_days),
+                              values.get("legal_rules", campaign.legal_rules))  # fmt: skip
     if "caller_id" in given:
         values["caller_id"] = await check_caller_id(scope, given["caller_id"])
     if "agents" in given:

@@ -28,6 +28,9 @@ Theory of operation (issue 15 item 3):
   agent answers in time the lead hears the safe-harbour message and the attempt is `dropped`.
 * Every attempt is written (`hopper.record_attempt`) with its outcome, caller ID, call id,
   agent, ring/talk/wrap seconds, and the lead moves by `lead_outcomes`' table.
+* Each tick's snapshot also feeds the runner's `occupancy.AgentTime` (agents logged in, busy
+  talking or wrapping up); about every `TIME_FLUSH_SECONDS` and when a runner goes, the sums
+  are added to the campaign's row of the day: the `occupancy_pct` of `campaign stats`.
 
 Agents are shared between campaigns of a tenant: reservations live in the `Dialer`, so one
 agent never gets two leads at once. A bug or a database error in one campaign's tick is
@@ -41,7 +44,6 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -62,9 +64,12 @@ from centrex.contact_center.dialer_callbacks import (
     pick_callbacks,
     release_placed,
 )
+from centrex.contact_center.dialer_state import Agent, AgentUse, CampaignConfig, LiveLead
 from centrex.contact_center.handoff import (
     PlacedLead,
+    detect_machine,
     hand_to_agent,
+    hang_up_machine,
     place_lead_call,
     play_safe_harbour,
 )
@@ -76,6 +81,7 @@ from centrex.contact_center.hopper import (
     release_unfinished,
 )
 from centrex.contact_center.lead_outcomes import AttemptOutcome
+from centrex.contact_center.occupancy import AgentTime, add_agent_time
 from centrex.contact_center.pacing import Outcome, OutcomeKind, Pacer, Snapshot, make_pacer
 from centrex.contact_center.safe_harbour import safe_harbour_prompt
 from centrex.data.db import Database
@@ -89,6 +95,7 @@ from centrex.data.models import (
 )
 from centrex.data.tenancy import TenantScope
 from centrex.events import Event, LeadOffered
+from centrex.media.amd import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -101,55 +108,7 @@ RING_SECONDS = 25.0  # a lead rings this long before it counts as no answer
 AGENT_RING_SECONDS = 3.0
 WRAP_SECONDS = 5.0  # the agent's wrap-up after a dialer call
 _POLL = 0.1
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignConfig:
-    """What a tick needs of the campaign row (read afresh every tick: changes apply live)."""
-
-    id: int
-    tenant_id: int
-    name: str
-    status: CampaignStatus
-    method: str
-    ratio: float
-    drop_target: float
-    max_attempts: int
-    retry_delays: dict[str, int]
-
-    @property
-    def pacing(self) -> tuple[str, float, float]:
-        return (self.method, self.ratio, self.drop_target)
-
-
-@dataclass(frozen=True, slots=True)
-class Agent:
-    extension: str
-    extension_id: int
-    mode: AgentMode
-    registered: bool
-
-
-@dataclass(eq=False)
-class LiveLead:
-    """One lead being called by a runner."""
-
-    lead: ClaimedLead
-    placed_at: float
-    started_at: datetime
-    caller_id: str | None = None
-    call: Call | None = None
-    answered_at: float | None = None  # answered, waiting for an agent until connected/dropped
-    connected: bool = False
-    callback: CallbackPick | None = None  # a due callback: its reserved agent only
-
-
-@dataclass(eq=False)
-class AgentUse:
-    """What the dialer has an agent doing: reserved (ringing), talking, wrapping up."""
-
-    state: str  # reserved, talking, wrapping
-    since: float
+TIME_FLUSH_SECONDS = 30.0  # agent time written this often (and when a runner goes)
 
 
 @dataclass(eq=False)
@@ -160,13 +119,17 @@ class CampaignRunner:
     live: set[LiveLead] = field(default_factory=set)
     agents: list[Agent] = field(default_factory=list)
     prompt: Path | None = None
+    time: AgentTime = field(default_factory=lambda: AgentTime(max_gap=5 * TICK_SECONDS))
 
     # ---- the tick ------------------------------------------------------------------------
     async def tick(self) -> None:
         self.agents = await self.dialer.campaign_agents(self.config)
         if self.config.status is not CampaignStatus.RUNNING:
+            self.time.pause()
             return
         snapshot = self.snapshot()
+        self.time.sample(snapshot.now, snapshot.agents_logged_in,
+                         len(snapshot.agents_talking) + len(snapshot.agents_wrapping))  # fmt: skip
         want = self.pacer.calls_to_place(snapshot)
         if want <= 0:
             return
@@ -203,6 +166,11 @@ class CampaignRunner:
             agents_talking=tuple(talking), agents_wrapping=tuple(wrapping),
             calls_ringing=ringing, calls_waiting=waiting,
         )  # fmt: skip
+
+    async def write_time(self) -> None:
+        logged_in, busy = self.time.take()
+        await add_agent_time(self.dialer.database, self.config.tenant_id, self.config.id,
+                             self.dialer.clock.utcnow().date(), logged_in, busy)  # fmt: skip
 
     def ready_agents(self) -> list[Agent]:
         now = self.dialer.clock.monotonic()
@@ -256,8 +224,25 @@ class CampaignRunner:
             await self.record(live, ring_end, ring_seconds=ring_seconds)
             return
         live.answered_at = dialer.clock.monotonic()
+        if self.config.amd and await self._machine(live, placed.call, ring_seconds):
+            return
         self.observe("answered", ring_seconds)
         await self._answered(live, placed, ring_seconds)
+
+    async def _machine(self, live: LiveLead, call: Call, ring_seconds: float) -> bool:
+        """Answering-machine detection: a machine is hung up and counted `machine`."""
+        actions = self.dialer.actions()
+        detector = await detect_machine(actions, call, self.dialer.clock.monotonic)
+        log.info("campaign %s: lead %s answered by %s (%s, %d words, %.0f ms)",
+                 self.config.name, live.lead.id, detector.verdict, detector.cause,
+                 detector.words, detector.elapsed_ms)  # fmt: skip
+        if detector.verdict is not Verdict.MACHINE:
+            return False
+        self.observe("machine", ring_seconds)
+        self.publish(live, "", "machine")
+        await hang_up_machine(actions, call)
+        await self.record(live, AttemptOutcome.MACHINE, ring_seconds=ring_seconds)
+        return True
 
     async def _answered(self, live: LiveLead, placed: PlacedLead, ring_seconds: float) -> None:
         dialer, call = self.dialer, placed.call
@@ -400,6 +385,7 @@ class Dialer:
         self._agents: dict[tuple[int, str], AgentUse] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
+        self._time_written = 0.0
 
     # ---- life ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -421,6 +407,7 @@ class Dialer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
             self._loop = None
+        await self.write_times(force=True)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -453,6 +440,8 @@ class Dialer:
             if not running and not old.live:
                 del self.runners[campaign_id]  # paused, stopped or deleted, and its calls over
                 configs.pop(campaign_id, None)
+                with contextlib.suppress(Exception):  # its agent time so far
+                    await old.write_time()
         for config in configs.values():
             found = self.runners.get(config.id)
             if found is None:
@@ -471,6 +460,19 @@ class Dialer:
             except Exception:
                 log.exception("dialer: campaign %s of tenant %s: tick failed", config.name,
                               config.tenant_id)  # fmt: skip
+        await self.write_times()
+
+    async def write_times(self, *, force: bool = False) -> None:
+        """Add the runners' agent time to the day's rows about every `TIME_FLUSH_SECONDS`."""
+        now = self.clock.monotonic()
+        if not force and now - self._time_written < TIME_FLUSH_SECONDS:
+            return
+        self._time_written = now
+        for runner in list(self.runners.values()):
+            try:
+                await runner.write_time()
+            except Exception:
+                log.exception("dialer: agent time of campaign %s not written", runner.config.name)
 
     @staticmethod
     def _pacer(config: CampaignConfig) -> Pacer:
@@ -512,6 +514,7 @@ class Dialer:
                 float(c.drop_target),
                 c.max_attempts,
                 dict(c.retry_delays or {}),
+                bool(c.amd),
             )
             for c in rows
         ]

@@ -6,10 +6,12 @@ answer must come from the rules the dialer really applies, not from a second opi
 * the *due* filters (status, next attempt time, attempts left, postal focus) are the pure
   predicates below, and `dialable_count` re-counts with the hopper's own SQL
   (`hopper.due_clauses`) so a test can hold the two together;
-* DNC is `dnc.blocked_numbers` (tenant list + campaign list, what the hopper reads at every
-  claim), the window is `calling_window.is_open` / `next_opening` in the callee's zones with the
-  tenant's zone as fallback, and the caller ID is `campaigns.caller_id_of_call` — the same
-  calls the hopper and the dialer make.
+* DNC is `dnc.blocked_numbers` (tenant list + campaign list + the provider's national lists,
+  what the hopper reads at every claim), the window is `calling_window.is_open` /
+  `next_opening` in the callee's zones with the
+  tenant's zone as fallback, with the campaign's calling days and legal rules (`_Rules`; its
+  `closed_reason` is the one-line why of `explain --number`), and the caller ID is
+  `campaigns.caller_id_of_call` — the same calls the hopper and the dialer make.
 
 For a whole campaign every lead is counted once, by the *first* filter that removes it, in
 the order of `FILTERS` (the order a supervisor fixes things in: a lead that is done does not
@@ -20,22 +22,27 @@ lead to its next window opening nor marks it ``dnc``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from centrex.contact_center.calling_window import (
+    BadDays,
     BadWindow,
     Window,
+    closed_reason,
     is_open,
     local_times,
     next_opening,
+    parse_days,
     parse_window,
 )
 from centrex.contact_center.campaigns import caller_id_of_call
 from centrex.contact_center.dnc import blocked_numbers, tenant_region
 from centrex.contact_center.hopper import DUE, due_clauses
+from centrex.contact_center.national_dnc import national_blocked
 from centrex.contact_center.phone_numbers import BadNumber, normalise
 from centrex.data.models import Campaign, CampaignStatus, DncEntry, Lead, LeadStatus, Tenant
 from centrex.data.tenancy import TenantScope
@@ -92,11 +99,30 @@ def first_filter(
     return None
 
 
-def _window(campaign: Campaign) -> Window | None:
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """A campaign's window, calling days and legal rules, as the hopper applies them."""
+
+    window: Window
+    days: frozenset[int]
+    legal: bool
+
+    def open(self, e164: str, now: datetime, zone: str) -> bool:
+        return is_open(self.window, e164, now, zone, days=self.days, legal=self.legal)
+
+    def reason(self, e164: str, now: datetime, zone: str) -> str | None:
+        return closed_reason(self.window, e164, now, zone, days=self.days, legal=self.legal)
+
+    def next(self, e164: str, now: datetime, zone: str) -> datetime | None:
+        return next_opening(self.window, e164, now, zone, days=self.days, legal=self.legal)
+
+
+def _window(campaign: Campaign) -> _Rules | None:
     try:
-        return parse_window(campaign.calling_window)
-    except BadWindow:
+        window, days = parse_window(campaign.calling_window), parse_days(campaign.calling_days)
+    except (BadWindow, BadDays):
         return None
+    return _Rules(window, days, campaign.legal_rules)
 
 
 async def _zone(scope: TenantScope) -> str:
@@ -111,6 +137,8 @@ def _head(campaign: Campaign) -> dict[str, Any]:
         "campaign_status": campaign.status.value,
         "running": campaign.status is CampaignStatus.RUNNING,
         "window": campaign.calling_window,
+        "calling_days": campaign.calling_days,
+        "legal_rules": campaign.legal_rules,
         "max_attempts": campaign.max_attempts,
         "postal_focus": list(campaign.postal_focus),
     }
@@ -125,7 +153,7 @@ async def dialable_count(scope: TenantScope, campaign: Campaign, now: datetime) 
         return 0
     blocked = await blocked_numbers(scope, campaign)
     zone = await _zone(scope)
-    return sum(1 for n in numbers if n not in blocked and is_open(window, n, now, zone))
+    return sum(1 for n in numbers if n not in blocked and window.open(n, now, zone))
 
 
 async def explain_campaign(scope: TenantScope, campaign: Campaign, now: datetime) -> dict[str, Any]:
@@ -146,7 +174,7 @@ async def explain_campaign(scope: TenantScope, campaign: Campaign, now: datetime
         reason = first_filter(
             status=status, attempts=attempts, next_attempt_at=next_at, postal_code=postal,
             blocked=number in blocked,
-            window_open=window is not None and is_open(window, number, now, zone),
+            window_open=window is not None and window.open(number, now, zone),
             max_attempts=campaign.max_attempts, focus=campaign.postal_focus, now=now,
         )  # fmt: skip
         if reason is not None:
@@ -156,7 +184,8 @@ async def explain_campaign(scope: TenantScope, campaign: Campaign, now: datetime
     if campaign.status is not CampaignStatus.RUNNING:
         hints.append(f"the campaign is {campaign.status.value}: the dialer takes no lead")
     if window is None:
-        hints.append(f"the calling window {campaign.calling_window!r} is not valid")
+        hints.append(f"the calling window {campaign.calling_window!r} or the calling days "
+                     f"{campaign.calling_days!r} are not valid")  # fmt: skip
     if total == 0:
         hints.append("the campaign has no leads: import a list")
     elif dialable == 0:
@@ -173,14 +202,19 @@ async def explain_campaign(scope: TenantScope, campaign: Campaign, now: datetime
     }
 
 
-async def _dnc_lists(scope: TenantScope, campaign: Campaign, e164: str) -> dict[str, bool]:
+async def _dnc_lists(scope: TenantScope, campaign: Campaign, e164: str) -> dict[str, Any]:
+    """Which lists hold the number: the tenant's, the campaign's (bools), a national one (its
+    name or None), and whether any of them blocks it."""
     stmt = (
         select(DncEntry.campaign_id, func.count())
         .where(DncEntry.tenant_id == scope.tenant_id, DncEntry.number == e164)
         .group_by(DncEntry.campaign_id)
     )
     found = {cid for cid, _n in (await scope.session.execute(stmt)).all()}
-    return {"tenant": None in found, "campaign": campaign.id in found}
+    national = (await national_blocked(scope.session, [e164])).get(e164)
+    tenant, own = None in found, campaign.id in found
+    return {"tenant": tenant, "campaign": own, "national": national,
+            "blocked": tenant or own or national is not None}  # fmt: skip
 
 
 async def explain_number(
@@ -197,13 +231,9 @@ async def explain_number(
     window = _window(campaign)
     lead = await scope.first(Lead, Lead.campaign_id == campaign.id, Lead.number == e164)
     dnc = await _dnc_lists(scope, campaign, e164)
-    window_open = window is not None and is_open(window, e164, now, zone)
-    opening: datetime | None = None
-    if window is not None:
-        try:
-            opening = next_opening(window, e164, now, zone)
-        except BadWindow:
-            opening = None
+    closed = window.reason(e164, now, zone) if window is not None else "no valid window"
+    window_open = closed is None
+    opening = window.next(e164, now, zone) if window is not None else None
     attempts = lead.attempts if lead is not None else 0
     left = attempts_left(attempts, campaign.max_attempts)
     reason: str | None
@@ -213,18 +243,15 @@ async def explain_number(
     else:
         reason = first_filter(
             status=lead.status, attempts=lead.attempts, next_attempt_at=lead.next_attempt_at,
-            postal_code=lead.postal_code, blocked=dnc["tenant"] or dnc["campaign"],
+            postal_code=lead.postal_code, blocked=dnc["blocked"],
             window_open=window_open, max_attempts=campaign.max_attempts,
             focus=campaign.postal_focus, now=now,
         )  # fmt: skip
     if reason in (None, "not_yet_due", "window") and opening is not None:
         due = lead.next_attempt_at if lead is not None and lead.next_attempt_at else now
         next_at = due if due > now else now
-        if window is not None and not is_open(window, e164, next_at, zone):
-            try:
-                next_at = next_opening(window, e164, next_at, zone)
-            except BadWindow:
-                next_at = None
+        if window is not None and not window.open(e164, next_at, zone):
+            next_at = window.next(e164, next_at, zone)
     return {
         **_head(campaign),
         "now": now,
@@ -235,8 +262,9 @@ async def explain_number(
             z: t.isoformat(timespec="minutes") for z, t in local_times(e164, now, zone).items()
         },
         "inside_window": window_open,
+        "closed_reason": closed,  # "not a calling day (Saturday)", "public holiday in FR: …"
         "next_window_opening": opening,
-        "dnc": {**dnc, "blocked": dnc["tenant"] or dnc["campaign"]},
+        "dnc": dnc,
         "lead": None
         if lead is None
         else {

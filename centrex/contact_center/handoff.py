@@ -19,6 +19,10 @@ and click-to-call (`features/placed.py`), not a second one:
   the header `X-Centrex-Lead: <lead id>` on the INVITE to the agent's phones (`ring_headers`),
   so the desktop or phone can show the lead. No ringback is played: the lead said "hello" and
   hears the agent a moment later.
+* **Answering machine** (`detect_machine`, campaigns with `amd` on): before any agent is
+  offered the lead, what the answered party says is fed to `media/amd.py`'s detector for at
+  most its analysis time; a machine is hung up (outcome `machine`, retried after the machine
+  delay), a person or "not sure" goes on to an agent.
 * **Safe harbour** (`play_safe_harbour`): no agent took the call in time — the lead hears who
   called and how to opt out (a tenant prompt, `safe_harbour.py`), then Centrex hangs up.
 """
@@ -26,7 +30,9 @@ and click-to-call (`features/placed.py`), not a second one:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +47,7 @@ from centrex.calls.router import ToTrunks
 from centrex.calls.transfer import AppTransfer, failure_outcome
 from centrex.contact_center.lead_outcomes import AttemptOutcome
 from centrex.data.models import Direction, HangupSide, Tenant
+from centrex.media.amd import AmdDetector, AmdSettings
 from centrex.media.channel import Channel, ChannelClosed
 from centrex.media.engine import PortPoolExhausted
 from centrex.sip.message import Response
@@ -223,3 +230,42 @@ async def play_safe_harbour(actions: CallActions, call: Call, prompt: Path | Non
             await channel.hangup()
     if call.state is CallState.ANSWERED:
         await actions.ending.hang_up(call, cause="safe-harbour", who=HangupSide.SYSTEM)
+
+
+async def detect_machine(
+    actions: CallActions,
+    call: Call,
+    monotonic: Callable[[], float],
+    settings: AmdSettings | None = None,
+) -> AmdDetector:
+    """Listen to the answered lead until the detector decides, the call ends, or the analysis
+    time (plus a second for late packets) has passed: then it is NOT_SURE (a person)."""
+    detector = AmdDetector(settings)
+    media = call.a.media
+    if call.state is not CallState.ANSWERED or media is None:
+        detector.timeout()
+        return detector
+    decided = asyncio.Event()
+
+    def on_frame(pcm: bytes) -> None:
+        if detector.feed(pcm) is not None:
+            decided.set()
+
+    listener = actions.core.engine.listen(media, on_frame)
+    deadline = monotonic() + detector.settings.total_analysis / 1000.0 + 1.0
+    try:
+        while not decided.is_set() and call.state is CallState.ANSWERED:
+            left = deadline - monotonic()
+            if left <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(decided.wait(), min(left, 0.1))
+    finally:
+        listener.close()
+    detector.timeout()  # no-op when decided
+    return detector
+
+
+async def hang_up_machine(actions: CallActions, call: Call) -> None:
+    if call.state is CallState.ANSWERED:
+        await actions.ending.hang_up(call, cause="answering-machine", who=HangupSide.SYSTEM)

@@ -5,12 +5,15 @@ Theory of operation (issue 15 item 3):
 * A lead is *due* when its status is ``new`` or ``retry``, its `next_attempt_at` is empty or
   past, it has attempts left (`attempts < max_attempts`) and, while the campaign has a postal
   focus, its postal code starts with one of the focus codes (prefixes). Those filters are SQL.
-* Two more checks cannot wait for import time or are not SQL: the **DNC lists** (the tenant's
-  and the campaign's, read again at every claim, so a number added after import is never
-  dialled: such a lead becomes ``dnc`` for good) and the **calling window** in the callee's
+* Two more checks cannot wait for import time or are not SQL: the **DNC lists** (the tenant's,
+  the campaign's and the provider's national lists for the numbers scanned, read again at
+  every claim, so a number added after import is never dialled: such a lead becomes ``dnc``
+  for good) and the **calling window** in the callee's
   local time (`calling_window.is_open`, the number's zones; the tenant's zone when the number
-  has none). A lead outside its window is pushed to its next opening (`next_attempt_at`), so
-  it leaves the head of the hopper instead of hiding the leads behind it.
+  has none) with the campaign's calling days and, with `legal_rules` on, the legal hours and
+  public holidays of the callee's country. A lead outside them is pushed to its next opening
+  (`next_attempt_at`; when nothing opens within `calling_window.HORIZON_DAYS`, to the end of
+  that horizon), so it leaves the head of the hopper instead of hiding the leads behind it.
 * **Claiming**: on PostgreSQL, `want` of the leads that passed every check are locked with
   ``SELECT … FOR UPDATE SKIP LOCKED`` (a second dialer process skips the rows this one takes
   instead of waiting for them; only those rows are locked, not the whole scan); each is then
@@ -31,15 +34,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
 from centrex.contact_center.calling_window import (
+    HORIZON_DAYS,
+    BadDays,
     BadWindow,
     Window,
     is_open,
     next_opening,
+    parse_days,
     parse_window,
 )
 from centrex.contact_center.dnc import blocked_numbers
@@ -121,6 +127,7 @@ async def _dialable(
     lead: Lead,
     blocked: set[str],
     window: Window,
+    days: frozenset[int],
     zone: str,
     now: datetime,
 ) -> bool:
@@ -131,13 +138,12 @@ async def _dialable(
             log.info("campaign %s: lead %s (%s) is on a DNC list now: never dialled",
                      campaign.name, lead.id, lead.number)  # fmt: skip
         return False
-    if is_open(window, lead.number, now, zone):
+    legal = campaign.legal_rules
+    if is_open(window, lead.number, now, zone, days=days, legal=legal):
         return True
-    try:
-        opening = next_opening(window, lead.number, now, zone)
-    except BadWindow:
-        return False
-    await _guarded(scope, lead.id, next_attempt_at=opening)
+    opening = next_opening(window, lead.number, now, zone, days=days, legal=legal)
+    later = opening or now + timedelta(days=HORIZON_DAYS)  # none in the horizon: look again then
+    await _guarded(scope, lead.id, next_attempt_at=later)
     return False
 
 
@@ -157,7 +163,8 @@ async def claim_leads(
             return []
         try:
             window = parse_window(campaign.calling_window)
-        except BadWindow as exc:
+            days = parse_days(campaign.calling_days)
+        except (BadWindow, BadDays) as exc:
             log.warning("campaign %s of tenant %s: %s: nothing dialled", campaign.name,
                         tenant_id, exc)  # fmt: skip
             return []
@@ -168,9 +175,13 @@ async def claim_leads(
             .limit(want * SCAN_FACTOR + SCAN_EXTRA)
         )
         candidates: Sequence[Lead] = (await session.scalars(stmt)).all()
-        blocked = await blocked_numbers(scope, campaign) if candidates else set()
+        blocked = (
+            await blocked_numbers(scope, campaign, [lead.number for lead in candidates])
+            if candidates
+            else set()
+        )
         eligible = [lead for lead in candidates
-                    if await _dialable(scope, campaign, lead, blocked, window,
+                    if await _dialable(scope, campaign, lead, blocked, window, days,
                                       tenant.timezone, now)]  # fmt: skip
         if not eligible:
             return []

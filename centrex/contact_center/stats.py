@@ -2,8 +2,10 @@
 
 `placed` is every attempt; `answered` those a person picked up (`answered` and `dropped`:
 a dropped call was answered, then found no agent); `drop_pct` is dropped over answered, the
-figure the 3 % rule is about, over the day and over 30 days. Agent occupancy needs the agents'
-state times, which the dialer records, so it is `None` until those exist. `callbacks_done` and
+figure the 3 % rule is about, over the day and over 30 days. `occupancy_pct` is the agents'
+busy (talking, wrapping up) share of their logged-in time in the campaign, from the agent time
+the dialer sums per day (`occupancy.py`); None while no agent was ever logged in while it ran.
+`callbacks_done` and
 `callbacks_missed` count the campaign's scheduled callbacks that ended so (all time).
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from centrex.contact_center.occupancy import campaign_occupancy
 from centrex.data.models import CallbackStatus, Campaign, LeadAttempt, ScheduledCallback
 from centrex.data.tenancy import TenantScope
 
@@ -44,7 +47,9 @@ async def _counts(scope: TenantScope, campaign: Campaign, since: datetime | None
         "answered": answered,
         "dropped": dropped,
         "drop_pct": round(100.0 * dropped / answered, 2) if answered else 0.0,
-        "occupancy_pct": None,
+        "occupancy_pct": await campaign_occupancy(
+            scope, campaign.id, since.date() if since is not None else None
+        ),
         "outcomes": {str(k): int(v) for k, v in sorted(outcomes.items())},
         "dispositions": {str(k): int(v) for k, v in sorted(dispositions.items())},
     }

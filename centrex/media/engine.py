@@ -37,6 +37,7 @@ from pathlib import Path
 from centrex.clock import Clock
 from centrex.media.codecs import Codec, CodecRegistry
 from centrex.media.digits import DigitListener
+from centrex.media.listen import FrameListener
 from centrex.media.player import AudioSource, Player, frame_source
 from centrex.media.ports import PortPair, PortPool, PortPoolExhausted
 from centrex.media.recorder import Recorder
@@ -493,6 +494,11 @@ class MediaEngine:
                 if codec is not None:
                     decoders[rtpmap.payload_type] = codec
         return Recorder(leg, self.ticker, path, decoders, max_seconds=max_seconds).start()
+
+    def listen(self, leg: MediaLeg, on_frame: Callable[[bytes], None]) -> FrameListener:
+        """Hand each audio packet `leg`'s party sends to `on_frame` as PCM (answering-machine
+        detection); `close()` the listener when done."""
+        return FrameListener(leg, self.codecs, on_frame)
 
     def watch_digits(
         self, leg: MediaLeg, on_digit: Callable[[str], None], *, inband: bool | None = None

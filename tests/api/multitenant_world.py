@@ -20,9 +20,12 @@ from centrex.calls.live_state import InProcessLiveState
 from centrex.calls.presence import PresenceView
 from centrex.clock import ManualClock
 from centrex.data.db import Database
-from centrex.data.models import Base, Cdr, Direction, Disposition, PauseReason
+from centrex.data.models import Base, Cdr, Direction, Disposition, LeadAttempt, PauseReason, Role
 from centrex.events import EventBus, RegistrationChanged
+from centrex.provisioning import extensions as extension_service
 from centrex.provisioning import recordings, tenants
+from centrex.provisioning import tokens as token_service
+from centrex.provisioning import users as user_service
 from centrex.provisioning import voicemail as vm
 from centrex.provisioning.storage import MediaStore
 from tests.api.conftest import FakeCalls, World, _seed
@@ -313,6 +316,29 @@ async def _contact_center(env: Env) -> None:
                                  "at": "2026-06-01T10:00", "extension": "301",
                                  "note": "Zoe callback"})  # fmt: skip
     ids["callback_id"] = callback["id"]
+    await _dispositions(env)
+
+
+async def _dispositions(env: Env) -> None:
+    """A's own disposition code, A's lead last called by Zoe's extension (301), and an agent of
+    A with an extension of its own (302) and a token: it may not disposition Zoe's lead."""
+    ids, w = env.ids, env.world
+    made = await _post(env, "admin_a", "/api/v1/dispositions",
+                       json={"code": "zoe-deal", "label": "Zoe deal"})  # fmt: skip
+    ids["disposition_code"] = made["code"]
+    now = w.clock.utcnow()
+    async with w.database.transaction() as session:
+        scope = await tenants.scope_for(session, A)
+        scope.add(LeadAttempt(lead_id=ids["lead_id"], campaign_id=ids["campaign_id"],
+                              started_at=now, ended_at=now, outcome="answered",
+                              extension_id=ids["extension_id"]))  # fmt: skip
+        agent = await user_service.create_user(scope, name="Agent Alice", role="agent",
+                                               email="alice@a.example.com")  # fmt: skip
+        await extension_service.create_extension(scope, number="302", user_id=agent.id,
+                                                 voicemail=False)  # fmt: skip
+        token = await token_service.create_token(session, role=Role.AGENT, now=now,
+                                                 tenant_id=scope.tenant_id, user_id=agent.id)  # fmt: skip
+        w.tokens["agent_a"] = token.secret
 
 
 async def snapshot(env: Env, tenant_id: int | None = None) -> dict[str, Any]:

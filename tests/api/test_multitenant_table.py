@@ -575,6 +575,20 @@ TABLE: list[Row] = [
         note="lead of A in own campaign",
     ),
     Row("DELETE", f"{V}/callbacks/{{callback_id}}", WRITE),
+    # call dispositions: B never sees A's own codes nor removes them; A's lead is not B's to
+    # disposition, nor an agent of A's when another agent took its last call
+    Row("GET", f"{V}/dispositions", LIST),
+    Row("POST", f"{V}/dispositions", CREATE, body=_json({"code": "mallory", "label": "Mallory"})),
+    Row("DELETE", f"{V}/dispositions/{{code}}", WRITE, params={"code": "disposition_code"}),
+    Row("POST", f"{V}/leads/{{lead_id}}/disposition", WRITE, body=_json({"disposition": "sale"})),
+    Row(
+        "POST",
+        f"{V}/leads/{{lead_id}}/disposition",
+        WRITE,
+        body=_json({"disposition": "sale"}),
+        attackers=(("agent_a", None),),
+        note="agent of A, another agent's last call",
+    ),
     # tokens (partner reach)
     Row("GET", f"{V}/tokens", LIST, kind=REACH, own="token_id"),
     Row(
@@ -664,6 +678,10 @@ PLATFORM_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", f"{V}/outbound-routes"): {"name": "r", "trunks": ["t"]},
     ("GET", f"{V}/outbound-routes/{{route_id}}"): None,
     ("DELETE", f"{V}/outbound-routes/{{route_id}}"): None,
+    # national DNC lists bind every tenant: the provider's alone, never a tenant's to read
+    ("GET", f"{V}/national-dnc"): None,
+    ("PUT", f"{V}/national-dnc/{{country}}/{{name}}"): None,
+    ("DELETE", f"{V}/national-dnc/{{country}}/{{name}}"): None,
 }
 NOT_TENANT_OWNED = PUBLIC | PLATFORM_ONLY.keys()
 

@@ -60,7 +60,8 @@ def test_explain_on_the_demo_campaign(database_url: str, cli_env: dict[str, str]
     assert summary["removed"]["status"] == summary["leads"] - 4
     blocked = centrex.ok("campaign", "explain", "--tenant", DEMO, "--name", DEMO_CAMPAIGN,
                          "--number", DEMO_DNC)  # fmt: skip
-    assert blocked["dnc"] == {"tenant": True, "campaign": False, "blocked": True}
+    assert blocked["dnc"] == {"tenant": True, "campaign": False, "national": None,
+                              "blocked": True}  # fmt: skip
     assert (blocked["lead"], blocked["blocked_by"]) == (None, "not_a_lead")
     lead = centrex.ok("campaign", "explain", "--tenant", DEMO, "--name", DEMO_CAMPAIGN,
                       "--number", "044 555 01 01")  # fmt: skip

@@ -135,7 +135,8 @@ async def test_one_number(world: Database) -> None:
     assert la["next_attempt_at"] == datetime(2026, 12, 3, 17, 0, tzinfo=UTC)  # 09:00 there
     paris = await in_tenant(world, A, lambda s: explain(s, "01 42 68 53 06"))  # national, FR
     assert (paris["number"], paris["blocked_by"]) == ("+33142685306", "dnc")
-    assert paris["dnc"] == {"tenant": False, "campaign": True, "blocked": True}
+    assert paris["dnc"] == {"tenant": False, "campaign": True, "national": None,
+                            "blocked": True}  # fmt: skip
     assert paris["caller_id"] == "+33142685300"  # local presence: the Paris number
     marseille = await in_tenant(world, A, lambda s: explain(s, "+33491000001"))
     assert (marseille["caller_id"], marseille["blocked_by"]) == ("+33491000000", "postal_focus")
@@ -159,4 +160,5 @@ async def test_other_tenant_sees_none_of_the_leads(world: Database) -> None:
     seen = await in_tenant(world, B, explain)
     assert seen["lead"] is None
     assert seen["summary"]["leads"] == 0  # type: ignore[index]
-    assert seen["dnc"] == {"tenant": False, "campaign": False, "blocked": False}
+    assert seen["dnc"] == {"tenant": False, "campaign": False, "national": None,
+                           "blocked": False}  # fmt: skip

@@ -3,7 +3,10 @@
 Fields are those of `centrex.contact_center.campaigns` (its rules and error ids): `method`,
 `ratio`, `drop_target` (a share of answered calls: 0.03 = 3 %), `caller_id` ("local" or an
 E.164 number of the tenant: another's is 422 `campaign-caller-id-not-owned`), `window`
-("HH:MM-HH:MM" in the callee's local time), `max_attempts`, `retry_delays`, `priority`,
+("HH:MM-HH:MM" in the callee's local time), `calling_days` ("mon-fri", "mon,wed,fri"; 422
+`campaign-bad-days`), `legal_rules` (the callee country's legal hours and public holidays, on
+by default; a campaign that could never call the tenant's own country is 422
+`campaign-never-opens`), `max_attempts`, `retry_delays`, `priority`,
 `agents` (extension numbers of the tenant: another's is 422 `campaign-agent-unknown`).
 `POST /{id}/start|pause|stop` move the status; `PUT /{id}/focus` sets the postal-code focus
 (`[]` clears it); `GET /{id}/stats` counts from the lead history. Another tenant's campaign is
@@ -23,7 +26,7 @@ from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import NO_CONTROL, IdPath, Strict
 from centrex.api.services import ApiServices
 from centrex.contact_center import campaigns as service
-from centrex.contact_center.calling_window import DEFAULT_WINDOW
+from centrex.contact_center.calling_window import DEFAULT_DAYS, DEFAULT_WINDOW
 from centrex.contact_center.stats import campaign_stats
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
@@ -34,6 +37,7 @@ Ratio = Annotated[float, Field(ge=1.0, le=service.MAX_RATIO)]
 DropTarget = Annotated[float, Field(gt=0.0, le=0.5)]
 CallerId = Annotated[str, StringConstraints(max_length=20, pattern=r"^(local|\+[0-9]{6,15})$")]
 WindowText = Annotated[str, StringConstraints(max_length=11, pattern=r"^[0-9:-]+$")]
+DaysText = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NO_CONTROL)]
 Attempts = Annotated[int, Field(ge=1, le=service.MAX_ATTEMPTS)]
 Priority = Annotated[int, Field(ge=-100, le=100)]
 Delay = Annotated[int, Field(ge=0, le=service.MAX_RETRY_DELAY)]
@@ -51,6 +55,9 @@ class CampaignIn(Strict):
     drop_target: DropTarget = service.DEFAULT_DROP_TARGET
     caller_id: CallerId = "local"
     window: WindowText = DEFAULT_WINDOW
+    calling_days: DaysText = DEFAULT_DAYS
+    legal_rules: bool = True
+    amd: bool = False  # answering-machine detection (a machine: outcome `machine`)
     max_attempts: Attempts = 3
     retry_delays: dict[Outcome, Delay] = Field(default_factory=dict)
     priority: Priority = 0
@@ -64,6 +71,9 @@ class CampaignPatch(Strict):
     drop_target: DropTarget | None = None
     caller_id: CallerId | None = None
     window: WindowText | None = None
+    calling_days: DaysText | None = None
+    legal_rules: bool | None = None
+    amd: bool | None = None
     max_attempts: Attempts | None = None
     retry_delays: dict[Outcome, Delay] | None = None
     priority: Priority | None = None
@@ -82,6 +92,9 @@ class CampaignOut(BaseModel):
     drop_target: float
     caller_id: str
     window: str
+    calling_days: str
+    legal_rules: bool
+    amd: bool
     max_attempts: int
     retry_delays: dict[str, int]
     status: str
@@ -112,6 +125,7 @@ async def create_campaign(
     made = await service.create_campaign(
         scope, name=body.name, method=body.method, ratio=body.ratio,
         drop_target=body.drop_target, caller_id=body.caller_id, window=body.window,
+        calling_days=body.calling_days, legal_rules=body.legal_rules, amd=body.amd,
         max_attempts=body.max_attempts,
         retry_delays={str(k): v for k, v in body.retry_delays.items()},
         priority=body.priority, agents=body.agents,

@@ -36,6 +36,7 @@ from centrex.data.models.conferences import Conference
 from centrex.data.models.contact_center import (
     Campaign,
     CampaignAgent,
+    CampaignAgentTime,
     CampaignStatus,
     DialMethod,
     DncEntry,
@@ -44,7 +45,9 @@ from centrex.data.models.contact_center import (
     LeadBatch,
     LeadStatus,
 )
+from centrex.data.models.dispositions import LeadDisposition
 from centrex.data.models.feature_codes import CallerIdRule, FeatureCodeChoice, ShortNumber
+from centrex.data.models.national_dnc import NationalDncList, NationalDncNumber
 from centrex.data.models.phone import PhoneCredential
 from centrex.data.models.queues import (
     AgentEvent,
@@ -102,6 +105,7 @@ __all__ = [
     "CallerIdRule",
     "Campaign",
     "CampaignAgent",
+    "CampaignAgentTime",
     "CampaignStatus",
     "Cdr",
     "CdrLeg",
@@ -130,10 +134,13 @@ __all__ = [
     "Lead",
     "LeadAttempt",
     "LeadBatch",
+    "LeadDisposition",
     "LeadStatus",
     "MailOutboxEntry",
     "MediaFile",
     "MediaKind",
+    "NationalDncList",
+    "NationalDncNumber",
     "Number",
     "NumberRange",
     "NumberState",

@@ -8,7 +8,9 @@ The shapes the dialer builds on:
   outcome) and whom (agents: extensions of the tenant; an optional postal-code focus);
 * every import is one `LeadBatch`; a `Lead` belongs to exactly one batch, so rolling a batch
   back deletes exactly its leads and, through them, their `LeadAttempt` history;
-* a `DncEntry` is tenant-wide (`campaign_id` NULL) or for one campaign.
+* a `DncEntry` is tenant-wide (`campaign_id` NULL) or for one campaign;
+* `CampaignAgentTime` sums, per campaign and UTC day, the agent-seconds its agents were logged
+  in and busy (talking or wrapping up a dialer call): the occupancy of the campaign's stats.
 
 Every table is tenant-owned (`tenant_id`), queried through `TenantScope`. Numbers are E.164
 strings normalised with phonenumbers before they are stored.
@@ -16,19 +18,23 @@ strings normalised with phonenumbers before they are stored.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,6 +92,11 @@ class Campaign(TenantOwned, Base):
     caller_id: Mapped[str] = mapped_column(String(20), default="local")
     # "HH:MM-HH:MM" in the called party's local time (contact_center/calling_window.py)
     calling_window: Mapped[str] = mapped_column(String(11), default="09:00-20:00")
+    # the callee's weekdays it may be called on, "mon-fri" or "mon,wed,fri", and whether the
+    # legal hours and public holidays of the callee's country apply (country_rules.py), 0028
+    calling_days: Mapped[str] = mapped_column(String(30), default="mon-sun",
+                                              server_default="mon-sun")  # fmt: skip
+    legal_rules: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     # seconds before the next attempt, per outcome: {"busy": 600, "no-answer": 3600, ...}
     retry_delays: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
@@ -95,6 +106,8 @@ class Campaign(TenantOwned, Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     # postal codes the dialer restricts itself to now ([] = every lead); changed on the fly
     postal_focus: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # answering-machine detection on answered calls (media/amd.py; outcome `machine`), 0029
+    amd: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CampaignAgent(TenantOwned, Base):
@@ -187,3 +200,15 @@ class DncEntry(TenantOwned, Base):
     )
     number: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CampaignAgentTime(TenantOwned, Base):
+    """Agent-seconds of one campaign on one UTC day, summed by the dialer (`occupancy.py`)."""
+
+    __tablename__ = "campaign_agent_time"
+    __table_args__ = (UniqueConstraint("campaign_id", "day"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    logged_in_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    busy_seconds: Mapped[float] = mapped_column(Float, default=0.0)
