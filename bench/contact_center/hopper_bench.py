@@ -115,9 +115,7 @@ async def replay(url: str, asked: list[int], attempts: list[tuple[str, float]],
                                                        agents=["101"], window="00:00-23:59",
                                                        max_attempts=5)  # fmt: skip
             campaign.status = CampaignStatus.RUNNING
-            for key in ("legal_rules",):  # the calling-hours rules, where this tree has them
-                if hasattr(campaign, key):
-                    setattr(campaign, key, False)
+            campaign.legal_rules = False  # the replay's clock starts on a public holiday
             await dnc.add_numbers(scope, [(n, f"+331{40000000 + n * 97:08d}")
                                           for n in range(1, 1001)])  # fmt: skip
             campaign_id, tenant_id = campaign.id, scope.tenant_id
