@@ -86,9 +86,10 @@ def _keep_negotiated(params: StreamParams, current: StreamParams | None) -> Stre
     """A re-offer that still lists the codec in use keeps it first until its answer.
 
     The relay sends a party its first listed codec; a browser's re-offer (hold, resume) lists
-    Opus first again, which the bridge cannot route to (48 kHz): the call would get 488 before
-    `answer_for` narrows the list. RFC 3264 §8.3.2: codecs stay what they were unless the
-    answer changes them, so the one in use goes first while it is still offered."""
+    Opus first again although the call runs G.711 with a phone: the relay would start
+    transcoding (or, toward an app, encoding Opus) before `answer_for` narrows the list.
+    RFC 3264 §8.3.2: codecs stay what they were unless the answer changes them, so the one in
+    use goes first while it is still offered."""
     used = current.codec if current is not None else None
     if used is None or not params.codecs or params.codecs[0] == used:
         return params
@@ -304,7 +305,8 @@ class MediaEngine:
                 direction=direction,
             )
         codecs = [
-            SdpCodec(c.name, c.clock_rate, static_payload=c.payload_type) for c in self.codecs
+            SdpCodec(c.name, c.clock_rate, static_payload=c.payload_type)
+            for c in self.codecs.offered()  # never Opus: apps and 3pcc start at 8 kHz
         ]
         return build_offer(
             codecs,
@@ -348,7 +350,8 @@ class MediaEngine:
                 origin=origin,
             )
         else:
-            codecs = [SdpCodec(c.name, c.clock_rate) for c in self.codecs]
+            # An app answers with what it offers itself (never Opus: apps work at 8 kHz).
+            codecs = [SdpCodec(c.name, c.clock_rate) for c in self.codecs.offered()]
             answer = build_answer(
                 source,
                 codecs,

@@ -2,7 +2,9 @@
 
 Why on the ticker: generated media must leave at 50 packets/s (RFC 3551 §4.5: 20 ms G.711
 frames of 160 samples) however busy the loop is; the shared ticker (DESIGN.md §1) calls every
-player once per tick with the nominal tick time, so timestamps advance by exactly 160 per packet.
+player once per tick with the nominal tick time, so timestamps advance by exactly one frame per
+packet in the codec's RTP clock (`codecs.rtp_step`: 160 for G.711/G.722, 960 for Opus at
+48 kHz, RFC 7587 §4.1), never by the 8 kHz sample count.
 
 The player builds packets with its own SSRC and counters (RFC 3550 §5.1: random initial values
 chosen by the engine) and hands them to `MediaLeg.send_generated`, which runs them through the
@@ -21,7 +23,7 @@ from itertools import cycle, islice
 from pathlib import Path
 
 from centrex.media.audio import frames, read_wav
-from centrex.media.codecs import Codec
+from centrex.media.codecs import Codec, rtp_step
 from centrex.media.pcm import FRAME_BYTES
 from centrex.media.rtp import pack_header
 from centrex.media.session import MediaLeg
@@ -89,6 +91,7 @@ class Player:
         self.timestamp = initial_ts
         self.packets = 0
         self.sent = 0
+        self._step = rtp_step(codec, FRAME_BYTES // 2)  # every frame is padded to 20 ms
         self._key: int | None = None
         self.done = asyncio.Event()
 
@@ -114,7 +117,7 @@ class Player:
             self.sent += 1
         self.packets += 1
         self.seq = (self.seq + 1) & 0xFFFF
-        self.timestamp = (self.timestamp + len(frame) // 2) & 0xFFFFFFFF
+        self.timestamp = (self.timestamp + self._step) & 0xFFFFFFFF
 
     def stop(self) -> None:
         """Stop now; the relay (if bridged) takes the stream back. Safe to call twice."""

@@ -4,14 +4,15 @@ Why on the ticker: the file must have the call's real duration even when packets
 the party sends nothing (a muted phone, silence suppression with RFC 3551 comfort noise): each
 tick writes exactly one frame, the next received one or silence. Packets are decoded in the
 leg's tap (`centrex.media.codecs`, G.711 tables) into a short buffer ordered by RTP timestamp
-(RFC 3550 §5.1), so packets reordered by the network are written in send order; a packet whose
-slot was already written is dropped (`late`). Writing starts `playout_frames` frames after the
-first packet of a stream (a fixed 40 ms playout delay by default): without it, a packet that
-arrives a millisecond after its tick leaves a 20 ms hole of silence in the file and shifts the
-rest (bench/apps/apps_bench.py measured about one such gap per 1 000 frames on a loaded
-machine). A sender whose clock runs faster than ours fills the buffer, and frames beyond
-`max_queue` are dropped (`overflow`) so the recording neither drifts nor grows a backlog. This
-is a minimal jitter buffer: no loss concealment.
+(RFC 3550 §5.1, in the units of the leg's RTP clock: 960 per frame on Opus, whose 8 kHz face
+still decodes 160 samples), so packets reordered by the network are written in send order; a
+packet whose slot was already written is dropped (`late`). Writing starts `playout_frames`
+frames after the first packet of a stream (a fixed 40 ms playout delay by default): without
+it, a packet that arrives a millisecond after its tick leaves a 20 ms hole of silence in the
+file and shifts the rest (bench/apps/apps_bench.py measured about one such gap per 1 000
+frames on a loaded machine). A sender whose clock runs faster than ours fills the buffer, and
+frames beyond `max_queue` are dropped (`overflow`) so the recording neither drifts nor grows a
+backlog. This is a minimal jitter buffer: no loss concealment.
 
 Output is 8 kHz mono pcm16 WAV (`centrex.media.audio` conventions); frames are written to the
 open file once per second so a crash loses at most a second and memory stays O(1).
@@ -34,7 +35,6 @@ __all__ = ["Recorder"]
 
 _FLUSH_TICKS = 50
 _SILENCE = bytes(FRAME_BYTES)
-_REANCHOR = 8000 * 60  # a timestamp jump of more than a minute is a new stream
 
 
 class Recorder:
@@ -95,7 +95,8 @@ class Recorder:
             start = payload_offset(data)
         except RtpParseError:
             return
-        if self._anchor is None or abs(ts_delta(ts, self._anchor)) > _REANCHOR:
+        # Keys are timestamp units of the leg's RTP clock: 48 kHz on Opus (RFC 7587 §4.1).
+        if self._anchor is None or abs(ts_delta(ts, self._anchor)) > codec.clock_rate * 60:
             # First packet, or a new timestamp base (re-INVITE, new SSRC): order from here.
             self._anchor = ts
             self._written = None

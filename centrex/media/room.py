@@ -9,8 +9,8 @@ A room is the engine-side glue around the pure mixing step (`mixer.mix_step`):
   A-law, any mix in one room) into a small per-member `PlayoutBuffer` ordered by RTP timestamp
   (RFC 3550 §5.1), and is decoded when it is played out, only if somebody hears it. Playout
   starts `playout_frames` frames (40 ms) after the first packet of a talkspurt, so a packet
-  arriving a millisecond after its tick is not a 20 ms hole (a packet
-  later than that is an `underrun`: one silent frame, no loss concealment yet); a sender
+  arriving a millisecond after its tick is not a 20 ms hole (a packet later than that is an
+  `underrun`: one silent frame, no loss concealment yet); a sender
   faster than our clock overflows `max_queue` and the oldest frame goes (`overflow`), so the
   delay stays bounded. RFC 4733 events and comfort noise are not audio and never enter the mix
   (digit listeners on the leg still see them).
@@ -20,15 +20,17 @@ A room is the engine-side glue around the pure mixing step (`mixer.mix_step`):
   costs nearly nothing.
 * **Output.** Joining takes over the leg's outgoing stream, as a player does
   (`MediaLeg.attach_source`): our packets go through the leg's `OutStream`, so the party sees
-  one SSRC with continuous sequence numbers and timestamps before, during and after the room
-  (RFC 7667 §3.2.1.1), and leaving hands the stream back (`detach_source`). Each distinct mix
-  is encoded once per codec per tick (the mixer shares mix objects between members that hear
-  the same thing); silence is a cached payload per codec. A mix that *is* one talker's frame
-  (one voice heard at gain 1: every listener of a lone speaker, each of two talkers) is not
-  encoded at all: its packet goes through a 256-entry table, encode(decode(byte)) from the
-  talker's law to the listener's, one `bytes.translate`, the same bytes as decode + encode.
-  Every member gets a packet every tick, silence included: phones and carriers treat an RTP
-  stream that stops as a dead call.
+  one SSRC with continuous sequence numbers and timestamps (stepped in the leg's RTP clock,
+  960 per tick on Opus) before, during and after the room (RFC 7667 §3.2.1.1), and leaving
+  hands the stream back (`detach_source`). Each distinct mix is encoded once per codec per
+  tick (the mixer shares mix objects between members that hear the same thing; a stateful
+  codec such as Opus encodes per member, its encoder predicting from its own last frame);
+  silence is a cached payload per stateless codec. A mix that *is* one talker's frame (one
+  voice heard at gain 1: every listener of a lone speaker, each of two talkers) is not encoded
+  at all: its packet goes through a 256-entry table, encode(decode(byte)) from the talker's
+  law to the listener's, one `bytes.translate`, the same bytes as decode + encode. Every
+  member gets a packet every tick, silence included: phones and carriers treat an RTP stream
+  that stops as a dead call.
 * **Prompts to one member.** `MediaEngine.play` on a member's leg (a "you are muted" prompt)
   takes the stream for the prompt's length; when the player stops and the stream is free
   again, the member takes it back on the next tick, still in the room throughout.
@@ -44,31 +46,27 @@ room leaves the ticker. Measured in docs/performance.md, "Conference mixer".
 
 from __future__ import annotations
 
-import bisect
 import sys
 import wave
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Generic, TypeVar
 
-from centrex.media.codecs import Codec, CodecRegistry
+from centrex.media.codecs import Codec, CodecRegistry, StatefulCodec, rtp_step
 from centrex.media.codecs.g711 import G711Codec
 from centrex.media.mixer import Voice, mix_step
 from centrex.media.pcm import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE, to_samples
 from centrex.media.player import AudioSource, frame_source
-from centrex.media.rtp import RtpParseError, pack_header, payload_offset, ts_delta
+from centrex.media.playout import PlayoutBuffer
+from centrex.media.rtp import RtpParseError, pack_header, payload_offset
 from centrex.media.session import MediaLeg
 from centrex.media.ticker import Ticker
 
 __all__ = ["MixingRoom", "PlayoutBuffer", "RoomMember", "RoomRecording", "RoomSource"]
 
 _BIG_ENDIAN = sys.byteorder == "big"
-_REANCHOR = 8000 * 60  # a timestamp jump of more than a minute is a new stream
 _FLUSH_TICKS = 50
-_REPRIME_TICKS = 10  # 200 ms without a packet: the talkspurt ended (silence suppression)
-T = TypeVar("T")
 _Packets = dict[int, tuple[G711Codec, bytes]]  # id() of a frame -> the packet it came from
 
 
@@ -109,76 +107,6 @@ def _pcm(samples: array[int]) -> bytes:
     return samples.tobytes()
 
 
-class PlayoutBuffer(Generic[T]):
-    """A minimal input jitter buffer: frames by RTP timestamp, one out per tick (see module).
-    A frame is anything (the room keeps a packet's codec and payload, decoded at playout)."""
-
-    __slots__ = (
-        "_anchor",
-        "_arrivals",
-        "_max_queue",
-        "_playout",
-        "_primed",
-        "_queue",
-        "_written",
-        "empty",
-        "late",
-        "overflow",
-        "underruns",
-    )
-
-    def __init__(self, playout_frames: int = 2, max_queue: int = 5) -> None:
-        self._max_queue = max(1, max_queue)
-        self._playout = max(1, min(playout_frames, self._max_queue))
-        self._queue: list[tuple[int, int, T]] = []  # (timestamp key, arrival, frame)
-        self._arrivals = 0  # ties on the key never compare frames
-        self._anchor: int | None = None
-        self._written: int | None = None
-        self._primed = False
-        self.late = 0
-        self.overflow = 0
-        self.underruns = 0  # ticks a started stream had no frame for (late or lost packets)
-        self.empty = 0  # consecutive ticks without a frame
-
-    def push(self, ts: int, frame: T) -> None:
-        if self._anchor is None or abs(ts_delta(ts, self._anchor)) > _REANCHOR:
-            self._anchor = ts  # first packet, or a new timestamp base (new SSRC, re-INVITE)
-            self._written = None
-            self._primed = False
-        key = ts_delta(ts, self._anchor)
-        if self._written is not None and key <= self._written:
-            self.late += 1  # its slot was already played (as silence or a later frame)
-            return
-        self._arrivals += 1
-        bisect.insort(self._queue, (key, self._arrivals, frame))
-        if len(self._queue) > self._max_queue:
-            self._queue.pop(0)
-            self.overflow += 1
-
-    def pop(self) -> T | None:
-        """This tick's frame, or None (not primed yet, or an underrun).
-
-        A short underrun (a late or lost packet) keeps playing on as packets come: priming
-        again would cost a second silent frame per late packet. After `_REPRIME_TICKS` empty
-        ticks the talkspurt is over and the next one gets the playout delay again.
-        """
-        queue = self._queue
-        if not queue:
-            if self._primed:
-                self.empty += 1
-                if self.empty >= _REPRIME_TICKS:
-                    self._primed = False
-                    self.empty = 0
-            return None
-        if not self._primed and len(queue) < self._playout:
-            return None
-        self._primed = True
-        self.underruns += self.empty  # silent ticks inside a talkspurt
-        self.empty = 0
-        self._written, _arrival, frame = queue.pop(0)
-        return frame
-
-
 class RoomMember:
     """One leg in a room. Settings (`muted`, `deaf`, `gain`, `hear_only_by`) apply next tick."""
 
@@ -204,6 +132,7 @@ class RoomMember:
         self.sent = 0
         self.reclaimed = 0
         self.codec: Codec
+        self.step: int  # timestamp units per tick: 960 on an Opus leg (RFC 7587 §4.1)
         self.payload_type = 0
         self._decoders: dict[int, Codec] = {}
         self._remote: object = None
@@ -212,6 +141,8 @@ class RoomMember:
     def refresh(self) -> None:
         """Re-read the leg's negotiated codecs (a re-INVITE may have changed them)."""
         self.codec, self.payload_type = self.room._codec_for(self.leg)
+        self.step = rtp_step(self.codec, FRAME_SAMPLES)
+        self.buffer.reanchor = self.codec.clock_rate * 60
         decoders: dict[int, Codec] = {}
         if self.leg.remote is not None:
             for rtpmap in self.leg.remote.codecs:
@@ -300,7 +231,7 @@ class RoomMember:
             self.sent += 1
         self.packets += 1
         self.seq = (self.seq + 1) & 0xFFFF
-        self.timestamp = (self.timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
+        self.timestamp = (self.timestamp + self.step) & 0xFFFFFFFF
 
 
 class RoomSource:
@@ -569,6 +500,8 @@ class MixingRoom:
         return frames, packets, gone
 
     def _silence_for(self, codec: Codec) -> bytes:
+        if isinstance(codec, StatefulCodec):  # its own encoder (Opus predicts from the last)
+            return codec.encode(bytes(FRAME_BYTES))
         payload = self._silence.get(codec.name)
         if payload is None:
             payload = self._silence[codec.name] = codec.encode(bytes(FRAME_BYTES))
@@ -580,14 +513,15 @@ class MixingRoom:
         for member in gone:
             self.leave(member)  # released under us: the engine's release normally does this
         mixes = mix_step(self._voices, frames, drop_quiet=self.drop_quiet)
-        encoded: dict[tuple[int, str], bytes] = {}
+        encoded: dict[tuple[int, str | int], bytes] = {}
         for key, member in self._members.items():
             mix = mixes[key]
             codec = member.codec
             if mix is None:
                 payload = self._silence_for(codec)
             else:
-                slot = (id(mix), codec.name)  # shared mixes: one encode per codec (mixer.py)
+                # shared mixes: one encode per codec (mixer.py), per member for a stateful one
+                slot = (id(mix), id(codec) if isinstance(codec, StatefulCodec) else codec.name)
                 cached = encoded.get(slot)
                 if cached is None:
                     cached = encoded[slot] = _encode(codec, mix, packets.get(id(mix)))

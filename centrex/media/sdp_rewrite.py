@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from centrex.media.codecs import Transcoder, can_transcode, transcoder
+from centrex.media.codecs import EventRetimer, RtpClock, Transcoder, can_transcode, transcoder
 from centrex.sip.offer_answer import Codec as SdpCodec
 from centrex.sip.offer_answer import build_answer
 from centrex.sip.sdp import (
@@ -45,6 +45,7 @@ __all__ = [
     "PtRoute",
     "StreamParams",
     "answer_for_offer",
+    "event_clock",
     "plan_bridge",
     "rewrite_sdp",
     "stream_params",
@@ -213,6 +214,22 @@ def _add_transcodable(media: MediaDescription) -> None:
             media.formats.insert(position, str(pt))
             media.attributes.insert(0, ("rtpmap", f"{pt} {name}/8000"))
             names.add(name)
+            _add_narrow_events(media)
+
+
+def _add_narrow_events(media: MediaDescription) -> None:
+    """G.711 added to an offer whose only telephone-event runs another clock (an Opus-only
+    browser's telephone-event/48000): add telephone-event/8000 too (RFC 4733 §7.1.1, the event
+    clock is the audio codec's), so a G.711 phone can still answer RFC 4733 events."""
+    events = [r for pt, r in media.rtpmaps().items()
+              if r.encoding.lower() == _TE and str(pt) in media.formats]  # fmt: skip
+    if not events or any(e.clock_rate == 8000 for e in events):
+        return
+    used = {int(f) for f in media.formats if f.isdigit()} | set(media.rtpmaps())
+    pt = next(n for n in (101, *range(96, 128)) if n not in used)
+    media.formats.append(str(pt))
+    media.attributes.insert(0, ("fmtp", f"{pt} 0-16"))
+    media.attributes.insert(0, ("rtpmap", f"{pt} telephone-event/8000"))
 
 
 def _same(a: RtpMap, b: RtpMap) -> bool:
@@ -220,19 +237,36 @@ def _same(a: RtpMap, b: RtpMap) -> bool:
 
 
 def _convertible(source: RtpMap, target: RtpMap) -> bool:
-    return _same(source, target) or (
-        source.clock_rate == target.clock_rate and can_transcode(source.encoding, target.encoding)
-    )
+    """Same codec, or one the relay transcodes to: G.711 laws and G.722 on the same 8 kHz RTP
+    clock, Opus (48 kHz) with any of them (`pcm_bridge`: timestamps rescaled)."""
+    if _same(source, target):
+        return True
+    if source.encoding.upper() == target.encoding.upper():
+        return False  # same name at another rate: nothing converts between those
+    return can_transcode(source.encoding, target.encoding)
 
 
-def _convert(source: RtpMap, target: RtpMap) -> tuple[bool, bytes | Transcoder | None]:
-    """(possible, how): nothing for a plain relay, a translate table or a fresh transcoder."""
+def _convert(
+    source: RtpMap, target: RtpMap, clocks: dict[int, RtpClock]
+) -> tuple[bool, bytes | Transcoder | None]:
+    """(possible, how): nothing for a plain relay, a translate table or a fresh transcoder.
+    A transcoder across RTP clocks gets the direction's `RtpClock` for the sender's rate."""
     if _same(source, target):
         return True, None
     if not _convertible(source, target):
         return False, None
-    how = transcoder(source.encoding, target.encoding)
+    clock = None
+    if source.clock_rate != target.clock_rate:
+        clock = _clock(clocks, source.clock_rate, target.clock_rate)
+    how = transcoder(source.encoding, target.encoding, clock)
     return how is not None, how
+
+
+def _clock(clocks: dict[int, RtpClock], in_rate: int, out_rate: int) -> RtpClock:
+    clock = clocks.get(in_rate)
+    if clock is None:
+        clock = clocks[in_rate] = RtpClock(in_rate, out_rate)
+    return clock
 
 
 def answer_for_offer(
@@ -246,10 +280,13 @@ def answer_for_offer(
 ) -> SessionDescription:
     """Answer the caller's `offer` (RFC 3264 §6) given the callee's negotiated stream `peer`.
 
-    Codec choice: the callee's codec when the caller offered it (no transcoding), else the
-    caller's first offered codec that can be transcoded to it. The direction mirrors the
-    callee's (a callee that only receives makes us only receive from the caller), intersected
-    with the offer by `build_answer`. Raises `NoCommonCodecError` when nothing fits.
+    Codec choice: the callee's codec when the caller offered it (no transcoding: two browsers
+    that chose Opus relay it untouched; a browser calling a G.711 phone gets G.711), else the
+    caller's first offered codec the relay converts to it on the same RTP clock (a G.711
+    translate table, G.722), else any it converts to (Opus <-> G.711 through pcm, for a
+    browser that offers Opus only). The direction mirrors the callee's (a callee that only
+    receives makes us only receive from the caller), intersected with the offer by
+    `build_answer`. Raises `NoCommonCodecError` when nothing fits.
     """
     source = offer if isinstance(offer, SessionDescription) else parse_sdp(offer)
     mine = stream_params(source)
@@ -258,11 +295,14 @@ def answer_for_offer(
         raise NoCommonCodecError("no audio stream to answer")
     chosen = next((c for c in mine.codecs if _same(c, target)), None)
     if chosen is None:
+        chosen = next((c for c in mine.codecs if c.clock_rate == target.clock_rate
+                       and _convertible(c, target)), None)  # fmt: skip
+    if chosen is None:
         chosen = next((c for c in mine.codecs if _convertible(c, target)), None)
     if chosen is None:
         raise NoCommonCodecError(f"caller offers nothing usable with {target.encoding}")
     codec = SdpCodec(chosen.encoding, chosen.clock_rate, chosen.channels or 1)
-    return build_answer(
+    answer = build_answer(
         source,
         [codec],
         address=address,
@@ -272,6 +312,36 @@ def answer_for_offer(
         telephone_event=telephone_event and peer.telephone_event is not None,
         ptime=mine.ptime,
     )
+    if telephone_event and peer.telephone_event is not None:
+        _answer_events(source, answer, (event_clock(peer), chosen.clock_rate))
+    return answer
+
+
+def _answer_events(
+    offer: SessionDescription, answer: SessionDescription, rates: tuple[int, ...]
+) -> None:
+    """The telephone-event of our answer: `build_answer` answers the 8 kHz one only. The first
+    offered of `rates` wins: the peer's event clock (the relay then forwards events untouched,
+    two browsers), else the chosen codec's (RFC 4733 §7.1.1: telephone-event/48000 with
+    Opus), else what `build_answer` chose (8 kHz, or none)."""
+    offered, answered = _audio(offer), _audio(answer)
+    if offered is None or answered is None:
+        return
+    events = {pt: r for pt, r in offered.rtpmaps().items()
+              if r.encoding.lower() == _TE and str(pt) in offered.formats}  # fmt: skip
+    same = next((pt for rate in rates for pt, r in events.items() if r.clock_rate == rate), None)
+    if same is None or str(same) in answered.formats:
+        return
+    old = {str(pt) for pt in events}
+    answered.formats = [f for f in answered.formats if f not in old] + [str(same)]
+    kept = [(k, v) for k, v in answered.attributes
+            if not (k in ("rtpmap", "fmtp") and (v or "").split(" ", 1)[0] in old)]  # fmt: skip
+    position = next((i for i, (k, _v) in enumerate(kept) if k not in ("rtpmap", "fmtp")), len(kept))
+    kept[position:position] = [
+        ("rtpmap", str(events[same])),
+        ("fmtp", f"{same} {offered.fmtp(same) or '0-16'}"),
+    ]
+    answered.attributes = kept
 
 
 _DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
@@ -294,21 +364,46 @@ def _routes(sender: StreamParams, receiver: StreamParams) -> dict[int, PtRoute]:
     routes: dict[int, PtRoute] = {}
     if target is None:
         return routes
+    clocks: dict[int, RtpClock] = {}  # sender clock rate -> the direction's shared rescaler
     for codec in sender.codecs:
-        possible, table = _convert(codec, target)
+        possible, table = _convert(codec, target, clocks)
         if possible:
             routes[codec.payload_type] = (target.payload_type, table)
     # RFC 4733 events pass through with the receiver's negotiated payload type; when the
     # receiver did not negotiate telephone-event they are dropped (counted by the relay).
+    # Across RTP clocks (Opus <-> G.711) they are retimed on the audio's clock, and their
+    # duration rescaled when the legs' event clocks differ (`pcm_bridge.EventRetimer`).
     if sender.telephone_event is not None and receiver.telephone_event is not None:
-        routes[sender.telephone_event] = (receiver.telephone_event, None)
+        retimer = _events(sender, receiver, clocks)
+        routes[sender.telephone_event] = (receiver.telephone_event, retimer)
     # RFC 3389 comfort noise passes when both sides negotiated CN/8000; otherwise it is
     # dropped (counted) and the receiver plays its own silence.
     sender_cn = _comfort_noise(sender)
     receiver_cn = _comfort_noise(receiver)
-    if sender_cn is not None and receiver_cn is not None:
+    if sender_cn is not None and receiver_cn is not None and not clocks:
         routes[sender_cn] = (receiver_cn, None)
     return routes
+
+
+def event_clock(params: StreamParams) -> int:
+    """Clock rate of the party's negotiated telephone-event (RFC 4733 §7.1.1), 8000 if unknown."""
+    for rtpmap in params.extra:
+        if rtpmap.payload_type == params.telephone_event:
+            return rtpmap.clock_rate
+    return 8000
+
+
+def _events(
+    sender: StreamParams, receiver: StreamParams, clocks: dict[int, RtpClock]
+) -> EventRetimer | None:
+    source, target = sender.codec, receiver.codec
+    clock = None
+    if source is not None and target is not None and source.clock_rate != target.clock_rate:
+        clock = _clock(clocks, source.clock_rate, target.clock_rate)
+    event_in, event_out = event_clock(sender), event_clock(receiver)
+    if clock is None and event_in == event_out:
+        return None  # the plain relay: forwarded as it came
+    return EventRetimer(clock, event_in, event_out)
 
 
 def _comfort_noise(params: StreamParams) -> int | None:

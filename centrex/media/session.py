@@ -76,6 +76,7 @@ log = logging.getLogger(__name__)
 
 _FIXED = struct.Struct("!BBHII")
 _SEQ_TS_SSRC = struct.Struct("!HII")
+_TS = struct.Struct("!I")
 _HOLD_ADDRESSES = frozenset({"0.0.0.0", "::"})  # noqa: S104 - RFC 2543 hold marker, not a bind
 
 Address = tuple[str, int]
@@ -217,8 +218,9 @@ class _RtpProtocol(asyncio.DatagramProtocol):
             buf = bytearray(data)
             out_pt, table = how
             if table is not None:
-                if table.__class__ is not bytes:  # a stateful transcoder (G.722 <-> G.711)
+                if table.__class__ is not bytes:  # a stateful transcoder (G.722, Opus)
                     buf = table.rewrite(buf, out_pt)  # type: ignore[union-attr]
+                    ts = _TS.unpack_from(buf, 4)[0]  # rescaled across RTP clocks (Opus)
                 elif data[0] == 0x80:  # no CSRC, extension or padding: the payload starts at 12
                     buf[12:] = data[12:].translate(table)
                     buf[1] = (b1 & 0x80) | out_pt
@@ -237,7 +239,7 @@ class _RtpProtocol(asyncio.DatagramProtocol):
             out.arrival = now
             peer.rtp_transport.sendto(buf, peer.send_addr)  # type: ignore[union-attr]
             peer.packets_out += 1
-            peer.bytes_out += size
+            peer.bytes_out += len(buf)
         except RtpParseError:
             leg.garbage += 1  # header fields that contradict the datagram length
         except Exception:  # noqa: BLE001 - logged with traceback, rate-limited, in _internal_error

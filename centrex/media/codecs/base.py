@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Codec", "CodecRegistry", "StatefulCodec", "Transcoder", "UnknownCodecError"]
+__all__ = [
+    "Codec",
+    "CodecRegistry",
+    "StatefulCodec",
+    "Transcoder",
+    "UnknownCodecError",
+    "rtp_step",
+]
 
 
 class UnknownCodecError(KeyError):
@@ -84,6 +91,16 @@ class Transcoder(Protocol):
         ...
 
 
+def rtp_step(codec: Codec, samples: int) -> int:
+    """RTP timestamp units that `samples` pcm samples of `codec`'s face cover.
+
+    RFC 3550 §5.1: the timestamp counts the payload's clock, not the pcm. 160 samples at 8 kHz
+    are 160 units for G.711 and G.722 (RFC 3551 §4.5.2) and 960 for Opus (RFC 7587 §4.1: a
+    48 kHz clock whatever the audio). Every generator of RTP (players, rooms, events) steps by
+    this, never by the sample count."""
+    return samples * codec.clock_rate // codec.sample_rate
+
+
 def _stream(codec: Codec) -> Codec:
     return codec.new_stream() if isinstance(codec, StatefulCodec) else codec
 
@@ -93,19 +110,32 @@ class CodecRegistry:
 
     Lookups of a `StatefulCodec` return a fresh per-stream instance (`new_stream`); iteration
     returns the registered prototypes (names, rates and payload types for negotiation).
+
+    A codec registered with `offered=False` (Opus) is known for everything that meets it on a
+    leg (relay routes, transcoding, players, rooms, recorders, digit listeners) but Centrex
+    never *chooses* it on its own: fresh offers and the answers of app calls list only
+    `offered()`, so apps that work at 8 kHz get G.711/G.722, and Opus is negotiated only where
+    both parties of a bridged call bring it (the relay forwards it untouched).
     """
 
     def __init__(self) -> None:
         self._by_name: dict[str, Codec] = {}
         self._by_pt: dict[int, Codec] = {}
+        self._quiet: set[str] = set()
 
-    def register(self, codec: Codec) -> None:
+    def register(self, codec: Codec, *, offered: bool = True) -> None:
         """Add a codec; a second codec with the same name or payload type is a wiring bug."""
         key = codec.name.upper()
         if key in self._by_name or codec.payload_type in self._by_pt:
             raise ValueError(f"codec {codec.name}/{codec.payload_type} is already registered")
         self._by_name[key] = codec
         self._by_pt[codec.payload_type] = codec
+        if not offered:
+            self._quiet.add(key)
+
+    def offered(self) -> tuple[Codec, ...]:
+        """The codecs Centrex lists in its own offers and app answers, in preference order."""
+        return tuple(c for k, c in self._by_name.items() if k not in self._quiet)
 
     def by_name(self, name: str) -> Codec:
         """Codec for an SDP encoding name (case-insensitive, RFC 4566 §6 rtpmap)."""
@@ -127,8 +157,8 @@ class CodecRegistry:
         return None if codec is None else _stream(codec)
 
     def names(self) -> tuple[str, ...]:
-        """Encoding names in preference order, for building an SDP offer."""
-        return tuple(c.name for c in self._by_name.values())
+        """Encoding names in preference order, for building an SDP offer (`offered()`)."""
+        return tuple(c.name for c in self.offered())
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.upper() in self._by_name

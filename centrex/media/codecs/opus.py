@@ -3,13 +3,15 @@
 RFC 7587 §4.1: the RTP clock is always 48 kHz and SDP always says `opus/48000/2` whatever the
 audio really is; the payload type is dynamic (Centrex prefers 111, what browsers use). Like
 `g722.py`, the codec shows Centrex's 8 kHz face: `encode` takes one 20 ms frame of 160 samples
-at 8 kHz, upsamples it to 48 kHz (libswresample) and encodes one Opus packet (mono, 32 kbit/s);
-`decode` returns 160 samples at 8 kHz. State (libopus, resamplers) is per stream:
-`new_stream()`.
+at 8 kHz and encodes one Opus packet (mono, 32 kbit/s) straight from 8 kHz input (libopus
+accepts 8 kHz natively, so no upsampler: the audio is narrowband anyway); `decode` returns 160
+samples at 8 kHz (ffmpeg's libopus decoder always yields 48 kHz: libswresample brings it down).
+State (libopus, resampler) is per stream: `new_stream()`.
 
-Not registered in `default_registry()` yet: an Opus leg's timestamps advance 960 per 20 ms,
-the G.711 legs' 160, and the relay's timestamp rewrite does not rescale clocks; until the relay
-transcodes across clock rates, a browser leg negotiates G.711 end to end (issue 14 item 4).
+Timestamps are the caller's business and follow the RTP clock, not the pcm: one 20 ms frame
+advances an Opus stream's timestamp by 960 (`base.rtp_step`). `default_registry()` registers Opus
+*not offered*: Centrex never proposes it itself, it meets it on browser legs (relayed between
+two browsers, transcoded to G.711 by `pcm_bridge.PcmBridge` when the other leg lacks it).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import av
 from av.audio.resampler import AudioResampler
 
-from centrex.media.codecs.avglue import Fifo, frame, pcm, resample
+from centrex.media.codecs.avglue import Fifo, frame, pcm
 
 __all__ = ["OPUS", "OpusCodec"]
 
@@ -40,9 +42,7 @@ class OpusCodec:
     bit_rate: int = 32000
     _encoder: Any = field(default=None, repr=False)
     _decoder: Any = field(default=None, repr=False)
-    _up: Any = field(default=None, repr=False)
     _down: Any = field(default=None, repr=False)
-    _wide_in: Fifo = field(default_factory=lambda: Fifo(1920), repr=False)
     _narrow_out: Fifo = field(default_factory=lambda: Fifo(320), repr=False)
 
     def new_stream(self) -> OpusCodec:
@@ -50,12 +50,11 @@ class OpusCodec:
 
     def _open_encoder(self) -> Any:
         encoder = av.CodecContext.create("libopus", "w")
-        encoder.sample_rate = _RTP_RATE
+        encoder.sample_rate = _NARROW  # libopus takes 8 kHz input; the RTP clock stays 48 kHz
         encoder.layout = "mono"
         encoder.format = "s16"
         encoder.bit_rate = self.bit_rate
         encoder.open()
-        self._up = AudioResampler(format="s16", layout="mono", rate=_RTP_RATE)
         self._encoder = encoder
         return encoder
 
@@ -70,15 +69,17 @@ class OpusCodec:
         return decoder
 
     def encode(self, data: bytes) -> bytes:
-        """pcm16 at 8 kHz (20 ms: 160 samples) -> one Opus packet."""
+        """pcm16 at 8 kHz (20 ms: 160 samples) -> one Opus packet.
+
+        libopus codes 20 ms frames (PyAV cuts the input to the encoder's frame size): other
+        lengths give an empty payload now and then, or two packets joined, which RFC 7587 §4.2
+        does not allow; Centrex's players and rooms always hand over 20 ms."""
         encoder = self._encoder or self._open_encoder()
         if len(data) & 1:
             data = data[:-1]
         if not data:
             return b""
-        self._wide_in.push(resample(self._up, bytes(data), _NARROW))
-        wide = self._wide_in.pop(len(data) * 6)  # 48 kHz: six samples per 8 kHz sample
-        return b"".join(bytes(p) for p in encoder.encode(frame(wide, _RTP_RATE)))
+        return b"".join(bytes(p) for p in encoder.encode(frame(bytes(data), _NARROW)))
 
     def decode(self, payload: bytes) -> bytes:
         """One Opus packet -> pcm16 at 8 kHz (its duration, 160 samples per 20 ms)."""
