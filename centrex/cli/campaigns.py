@@ -4,7 +4,9 @@ A campaign is looked up by its name within `--tenant`, so another tenant's campa
 not found. `--drop-target` is a percentage of answered calls (3 = 3 %); the window and the
 calling days (`--days mon-fri`) are in the called party's local time, and `--legal-rules` (the
 default) adds the legal hours and public holidays of the callee's country; `--caller-id local`
-shows the tenant number sharing the longest prefix with the callee. The rules and error ids are
+shows the tenant number sharing the longest prefix with the callee. Agents are extensions
+(`--agent`) and agent groups (`--group`: a queue number of the tenant, whose members take the
+campaign's calls too, as they are when the dialer looks). The rules and error ids are
 `centrex.contact_center.campaigns`'. Bad input prints one line, exits non-zero (2 for calling
 days that do not parse) and writes nothing.
 """
@@ -36,7 +38,7 @@ from centrex.provisioning.tenants import scope_for
 tenant_option = click.option("--tenant", "domain", required=True, help="The tenant's domain.")
 name_option = click.option("--name", required=True, help="The campaign's name.")
 COLUMNS = ["name", "method", "status", "caller_id", "window", "calling_days", "legal_rules", "amd",
-           "max_attempts", "agents", "leads", "postal_focus"]  # fmt: skip
+           "max_attempts", "agents", "groups", "leads", "postal_focus"]  # fmt: skip
 days_help = "Weekdays of the called party: mon-fri, mon-sat, mon,wed,fri."
 AMD_HELP = "Answering-machine detection on answered calls: a machine is hung up (outcome machine)."
 legal_help = "Apply the callee country's legal hours and public holidays."
@@ -107,6 +109,8 @@ def campaign() -> None:
 )
 @click.option("--priority", type=int, default=0, show_default=True)
 @click.option("--agent", "agents", multiple=True, help="An extension that takes the calls; repeat.")
+@click.option("--group", "groups", multiple=True, metavar="QUEUE_NUMBER",
+              help="A queue whose members take the calls (resolved live); repeat.")  # fmt: skip
 @json_option
 @pass_state
 def campaign_create(
@@ -125,6 +129,7 @@ def campaign_create(
     retry: tuple[str, ...],
     priority: int,
     agents: tuple[str, ...],
+    groups: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Create a campaign (status draft)."""
@@ -139,7 +144,7 @@ def campaign_create(
             drop_target=service.DEFAULT_DROP_TARGET if share is None else share,
             caller_id=caller_id, window=window, calling_days=days, legal_rules=legal_rules,
             amd=amd, max_attempts=max_attempts, retry_delays=delays, priority=priority,
-            agents=agents,
+            agents=agents, groups=groups,
         )  # fmt: skip
         return {**await service.campaign_dict(scope, made), "tenant": scope.domain}
 
@@ -288,21 +293,32 @@ def campaign_focus(
 @tenant_option
 @name_option
 @click.option("--agent", "agents", multiple=True, help="An extension; repeat.")
-@click.option("--clear", is_flag=True, help="Remove every agent.")
+@click.option("--group", "groups", multiple=True, metavar="QUEUE_NUMBER",
+              help="A queue whose members take the calls (resolved live); repeat.")  # fmt: skip
+@click.option("--clear", is_flag=True, help="Remove every agent and agent group.")
 @json_option
 @pass_state
 def campaign_agents(
-    state: CliState, domain: str, name: str, agents: tuple[str, ...], clear: bool, as_json: bool
+    state: CliState,
+    domain: str,
+    name: str,
+    agents: tuple[str, ...],
+    groups: tuple[str, ...],
+    clear: bool,
+    as_json: bool,
 ) -> None:
-    """Set the extensions that take a campaign's calls (replaces the list)."""
-    if clear == bool(agents):
-        fail("give --agent (one or more) or --clear")
+    """Set who takes a campaign's calls: the extensions and agent groups given replace both
+    lists (a list not given becomes empty); --clear empties both."""
+    if clear == bool(agents or groups):
+        fail("give --agent and/or --group (one or more), or --clear")
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         scope = await scope_for(session, domain)
         found = await service.get_campaign(scope, name)
-        await service.update_campaign(scope, found, {"agents": list(agents)})
+        await service.update_campaign(scope, found, {"agents": list(agents),
+                                                     "groups": list(groups)})  # fmt: skip
         return {"name": found.name, "agents": await service.agent_numbers(scope, found),
+                "groups": await service.group_numbers(scope, found),
                 "tenant": scope.domain}  # fmt: skip
 
     emit(write_db(state, work), as_json)

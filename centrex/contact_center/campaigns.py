@@ -18,7 +18,10 @@ Rules, each with a stable error id (CLI, API and the demo share them):
 * max attempts 1-20 (`campaign-bad-max-attempts`); retry delays per outcome in seconds
   (`campaign-bad-retry`);
 * agents: extensions of this tenant (`campaign-agent-unknown`: another tenant's extension is
-  simply unknown); a campaign without agents cannot start (`campaign-without-agents`);
+  simply unknown); agent groups: queues of this tenant by number (`campaign-group-unknown`),
+  whose members are agents of the campaign too, resolved live (`campaign_agents.py`); a
+  campaign with neither agents nor groups cannot start (`campaign-without-agents`), one whose
+  groups are empty queues may (it dials nothing until a member joins: `explain` says so);
 * status moves by the literal `TRANSITIONS` table (`campaign-bad-transition`, 409);
 * postal-code focus: a list of postal-code prefixes, changed while running (the dialer reads it
   on every hopper fill), `[]` = no focus.
@@ -34,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from centrex.contact_center import campaign_agents as assigned
 from centrex.contact_center.caller_id import caller_id_for
 from centrex.contact_center.calling_window import (
     DEFAULT_DAYS,
@@ -48,10 +52,8 @@ from centrex.contact_center.calling_window import (
 from centrex.contact_center.phone_numbers import BadNumber, normalise, region_of
 from centrex.data.models import (
     Campaign,
-    CampaignAgent,
     CampaignStatus,
     DialMethod,
-    Extension,
     Lead,
     Number,
     Tenant,
@@ -217,38 +219,24 @@ async def check_caller_id(scope: TenantScope, policy: str) -> str:
     return e164
 
 
-async def _agent_ids(scope: TenantScope, numbers: Sequence[str]) -> list[int]:
-    ids: list[int] = []
-    for number in numbers:
-        ext = await scope.first(Extension, Extension.number == number.strip())
-        if ext is None:
-            raise _invalid(f"extension {number} is not an extension of {scope.domain}",
-                           "campaign-agent-unknown", "agents")  # fmt: skip
-        if ext.id not in ids:
-            ids.append(ext.id)
-    return ids
-
-
 async def agent_numbers(scope: TenantScope, campaign: Campaign) -> list[str]:
-    stmt = (
-        select(Extension.number)
-        .join(CampaignAgent, CampaignAgent.extension_id == Extension.id)
-        .where(CampaignAgent.tenant_id == scope.tenant_id, CampaignAgent.campaign_id == campaign.id)
-        .order_by(Extension.number)
-    )
-    return list((await scope.session.scalars(stmt)).all())
+    """The directly assigned extensions (not the group members: `resolved_agents`)."""
+    return await assigned.agent_numbers(scope, campaign.id)
 
 
-async def _set_agents(scope: TenantScope, campaign: Campaign, numbers: Sequence[str]) -> None:
-    ids = await _agent_ids(scope, numbers)
-    await scope.delete(CampaignAgent, CampaignAgent.campaign_id == campaign.id)
-    for extension_id in ids:
-        scope.add(CampaignAgent(campaign_id=campaign.id, extension_id=extension_id))
-    await scope.session.flush()
+async def group_numbers(scope: TenantScope, campaign: Campaign) -> list[str]:
+    """The assigned agent groups, by queue number."""
+    return await assigned.group_numbers(scope, campaign.id)
+
+
+async def resolved_agents(scope: TenantScope, campaign: Campaign) -> list[str]:
+    """Everyone who takes the campaign's calls now: agents plus the groups' current members."""
+    rows = await assigned.campaign_agents(scope.session, scope.tenant_id, campaign.id)
+    return [r.number for r in rows]
 
 
 async def campaign_dict(scope: TenantScope, campaign: Campaign) -> dict[str, Any]:
-    """A campaign as the CLI and the API show it (with its agents and lead count)."""
+    """A campaign as the CLI and the API show it (with its agents, groups and lead count)."""
     leads = await scope.count(Lead, Lead.campaign_id == campaign.id)
     return {
         "id": campaign.id,
@@ -267,6 +255,7 @@ async def campaign_dict(scope: TenantScope, campaign: Campaign) -> dict[str, Any
         "priority": campaign.priority,
         "postal_focus": list(campaign.postal_focus),
         "agents": await agent_numbers(scope, campaign),
+        "groups": await group_numbers(scope, campaign),
         "leads": leads,
     }
 
@@ -287,6 +276,7 @@ async def create_campaign(
     retry_delays: dict[str, int] | None = None,
     priority: int = 0,
     agents: Sequence[str] = (),
+    groups: Sequence[str] = (),
 ) -> Campaign:
     """Create a draft campaign; nothing is written when any input is refused."""
     value = check_name(name)
@@ -311,12 +301,12 @@ async def create_campaign(
         priority=_check_priority(priority),
         postal_focus=[],
     )
-    agent_ids = await _agent_ids(scope, agents)
+    agent_ids = await assigned.check_agents(scope, agents)
+    group_ids = await assigned.check_groups(scope, groups)
     scope.add(campaign)
     await scope.session.flush()
-    for extension_id in agent_ids:
-        scope.add(CampaignAgent(campaign_id=campaign.id, extension_id=extension_id))
-    await scope.session.flush()
+    await assigned.set_agents(scope, campaign.id, agent_ids)
+    await assigned.set_groups(scope, campaign.id, group_ids)
     return campaign
 
 
@@ -345,7 +335,8 @@ async def get_campaign_by_id(scope: TenantScope, campaign_id: int) -> Campaign:
     return campaign
 
 
-# field of an update -> (model attribute, check); caller ID and agents are checked in the tenant
+# field of an update -> (model attribute, check); caller ID, agents and groups are checked in
+# the tenant
 _UPDATE_CHECKS: dict[str, tuple[str, Any]] = {
     "method": ("dial_method", check_method),
     "ratio": ("ratio", check_ratio),
@@ -364,12 +355,12 @@ async def update_campaign(
     scope: TenantScope, campaign: Campaign, changes: dict[str, Any]
 ) -> Campaign:
     """Change what `changes` names (name, method, ratio, drop_target, caller_id, window,
-    calling_days, legal_rules, amd, max_attempts, retry_delays, priority, agents); None values are
-    ignored. Allowed while running: the dialer reads the settings on each hopper fill (leads
-    already pushed to a later opening keep it). All is checked before writing, the merged
-    window, days and legal rules included (`check_reachable`)."""
+    calling_days, legal_rules, amd, max_attempts, retry_delays, priority, agents, groups); None
+    values are ignored. Allowed while running: the dialer reads the settings on each hopper
+    fill (leads already pushed to a later opening keep it). All is checked before writing, the
+    merged window, days and legal rules included (`check_reachable`)."""
     given = {k: v for k, v in changes.items() if v is not None}
-    unknown = set(given) - {*_UPDATE_CHECKS, "name", "caller_id", "agents"}
+    unknown = set(given) - {*_UPDATE_CHECKS, "name", "caller_id", "agents", "groups"}
     if unknown:
         raise _invalid(f"cannot change {sorted(unknown)}", "campaign-bad-field", sorted(unknown)[0])
     values: dict[str, Any] = {}
@@ -388,12 +379,15 @@ async def update_campaign(
                               values.get("legal_rules", campaign.legal_rules))  # fmt: skip
     if "caller_id" in given:
         values["caller_id"] = await check_caller_id(scope, given["caller_id"])
-    if "agents" in given:
-        await _agent_ids(scope, given["agents"])  # refuse before writing anything
+    # refuse before writing anything
+    agent_ids = await assigned.check_agents(scope, given["agents"]) if "agents" in given else None
+    group_ids = await assigned.check_groups(scope, given["groups"]) if "groups" in given else None
     for attribute, value in values.items():
         setattr(campaign, attribute, value)
-    if "agents" in given:
-        await _set_agents(scope, campaign, given["agents"])
+    if agent_ids is not None:
+        await assigned.set_agents(scope, campaign.id, agent_ids)
+    if group_ids is not None:
+        await assigned.set_groups(scope, campaign.id, group_ids)
     await scope.session.flush()
     return campaign
 
@@ -404,9 +398,9 @@ async def change_status(scope: TenantScope, campaign: Campaign, action: str) -> 
     if target is None:
         raise Conflict(f"campaign {campaign.name!r} is {campaign.status.value}: cannot {action}",
                        error_id="campaign-bad-transition", field="status")  # fmt: skip
-    if target is CampaignStatus.RUNNING and not await agent_numbers(scope, campaign):
-        raise _invalid(f"campaign {campaign.name!r} has no agents: assign extensions first",
-                       "campaign-without-agents", "agents")  # fmt: skip
+    if target is CampaignStatus.RUNNING and not await assigned.has_assignment(scope, campaign.id):
+        raise _invalid(f"campaign {campaign.name!r} has no agents: assign extensions or agent "
+                       "groups (queues) first", "campaign-without-agents", "agents")  # fmt: skip
     campaign.status = target
     await scope.session.flush()
     return campaign

@@ -7,7 +7,8 @@ Theory of operation (issue 15 item 3):
   places nothing new and its runner goes once its calls are over. Nothing runs when no
   campaign does: the loop is one small query per second.
 * Each tick a runner builds the pacer's `Snapshot` from live state — its agents (the
-  campaign's `CampaignAgent` extensions: *logged in* when registered and not logged out in the
+  campaign's extensions and the current members of its agent groups, resolved afresh every
+  tick by `campaign_agents.campaign_agents`: *logged in* when registered and not logged out in the
   queue agent-state store, *ready* when that store says READY and the agent is neither in a
   call, nor reserved, talking or wrapping up for the dialer), its calls ringing, its answered
   calls waiting for an agent — asks `calls_to_place`, claims that many leads from the hopper
@@ -57,6 +58,7 @@ from centrex.calls.features import agent_state as agents_db
 from centrex.calls.leg import CallState
 from centrex.clock import Clock
 from centrex.contact_center.callbacks import RETRY_SECONDS
+from centrex.contact_center.campaign_agents import campaign_agents
 from centrex.contact_center.campaigns import caller_id_of_call
 from centrex.contact_center.dialer_callbacks import (
     CallbackPick,
@@ -88,9 +90,7 @@ from centrex.data.db import Database
 from centrex.data.models import (
     AgentMode,
     Campaign,
-    CampaignAgent,
     CampaignStatus,
-    Extension,
     Tenant,
 )
 from centrex.data.tenancy import TenantScope
@@ -520,34 +520,21 @@ class Dialer:
         ]
 
     async def campaign_agents(self, config: CampaignConfig) -> list[Agent]:
-        """The campaign's agents with their chosen state, in the campaign's tenant only."""
+        """The campaign's agents (its extensions and its groups' current members, resolved
+        now) with their chosen state, in the campaign's tenant only."""
         async with self.database.session() as session:
             tenant = await session.get(Tenant, config.tenant_id)
             if tenant is None:
                 return []
             scope = TenantScope(session, tenant.id, tenant.domain)
-            stmt = (
-                select(Extension.id, Extension.number)
-                .join(CampaignAgent, CampaignAgent.extension_id == Extension.id)
-                .where(
-                    CampaignAgent.campaign_id == config.id,
-                    CampaignAgent.tenant_id == tenant.id,
-                    Extension.tenant_id == tenant.id,
-                )
-                .order_by(Extension.number)
-            )
-            rows = (await session.execute(stmt)).all()
-            modes = await agents_db.modes(scope, [str(r.number) for r in rows])
+            rows = await campaign_agents(session, tenant.id, config.id)
+            modes = await agents_db.modes(scope, [r.number for r in rows])
         actions = self.actions()
         return [
-            Agent(
-                str(r.number),
-                int(r.id),
-                modes[str(r.number)],
-                actions.registered(config.tenant_id, str(r.number)),
-            )
+            Agent(r.number, r.extension_id, modes[r.number],
+                  actions.registered(config.tenant_id, r.number))
             for r in rows
-        ]
+        ]  # fmt: skip
 
     async def caller_id(self, config: CampaignConfig, number: str) -> str | None:
         async with self.database.session() as session:

@@ -15,8 +15,12 @@ answer must come from the rules the dialer really applies, not from a second opi
 
 For a whole campaign every lead is counted once, by the *first* filter that removes it, in
 the order of `FILTERS` (the order a supervisor fixes things in: a lead that is done does not
-need its window explained). Nothing is written: unlike the hopper, explaining never moves a
-lead to its next window opening nor marks it ``dnc``.
+need its window explained). Who would take the calls is campaign-wide, not a lead filter:
+`agents` lists the campaign's agents *now* (its extensions plus the current members of its
+agent groups, `campaign_agents.campaign_agents`, what the dialer resolves every tick); with
+nobody there the dialer places no call, and a hint starting "no agents" says why (no one
+assigned, or groups whose queues have no member). Nothing is written: unlike the hopper,
+explaining never moves a lead to its next window opening nor marks it ``dnc``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from centrex.contact_center import campaign_agents as assigned
 from centrex.contact_center.calling_window import (
     BadDays,
     BadWindow,
@@ -144,6 +149,28 @@ def _head(campaign: Campaign) -> dict[str, Any]:
     }
 
 
+async def _agents(scope: TenantScope, campaign: Campaign) -> dict[str, Any]:
+    """Who takes the campaign's calls now, and what is assigned (module docstring)."""
+    rows = await assigned.campaign_agents(scope.session, scope.tenant_id, campaign.id)
+    return {
+        "agents": [r.number for r in rows],
+        "assigned_agents": await assigned.agent_numbers(scope, campaign.id),
+        "groups": await assigned.group_numbers(scope, campaign.id),
+    }
+
+
+def no_agents_hint(agents: dict[str, Any]) -> str | None:
+    """Why nobody would take a call, or None when someone would."""
+    if agents["agents"]:
+        return None
+    groups = agents["groups"]
+    if groups:
+        names = ", ".join(groups)
+        return (f"no agents: the agent groups (queues {names}) have no members and no extension "
+                "is assigned: the dialer places no call until a member joins")  # fmt: skip
+    return "no agents: assign extensions or agent groups; the dialer places no call"
+
+
 async def dialable_count(scope: TenantScope, campaign: Campaign, now: datetime) -> int:
     """What the hopper would find now: its SQL, then its DNC and window checks (read only)."""
     stmt = select(Lead.number).where(*due_clauses(campaign, now))  # type: ignore[arg-type]
@@ -180,9 +207,13 @@ async def explain_campaign(scope: TenantScope, campaign: Campaign, now: datetime
         if reason is not None:
             removed[reason] += 1
     dialable = total - sum(removed.values())
+    agents = await _agents(scope, campaign)
     hints: list[str] = []
     if campaign.status is not CampaignStatus.RUNNING:
         hints.append(f"the campaign is {campaign.status.value}: the dialer takes no lead")
+    nobody = no_agents_hint(agents)
+    if nobody is not None:
+        hints.append(nobody)
     if window is None:
         hints.append(f"the calling window {campaign.calling_window!r} or the calling days "
                      f"{campaign.calling_days!r} are not valid")  # fmt: skip
@@ -193,6 +224,7 @@ async def explain_campaign(scope: TenantScope, campaign: Campaign, now: datetime
         hints.append(f"no lead is dialable now; most are removed by {worst!r}")
     return {
         **_head(campaign),
+        **agents,
         "now": now,
         "leads": total,
         "by_status": dict(sorted(by_status.items())),
@@ -252,8 +284,11 @@ async def explain_number(
         next_at = due if due > now else now
         if window is not None and not window.open(e164, next_at, zone):
             next_at = window.next(e164, next_at, zone)
+    agents = await _agents(scope, campaign)
     return {
         **_head(campaign),
+        **agents,
+        "no_agents": no_agents_hint(agents),
         "now": now,
         "number": e164,
         "caller_id": await caller_id_of_call(scope, campaign, e164),

@@ -15,8 +15,9 @@ conversations, e.g. a new campaign or the demo before it ran) the replay still r
 
 The simulated day is as long as the observed one (first start to last end), at least
 `MIN_SECONDS` and at most `MAX_SECONDS` so that an API call stays short; the agents are those
-who took calls that day, else the campaign's assigned agents (at least one). Everything but
-the database read is pure (`replay`), and the API runs it in a worker thread.
+who took calls that day, else the campaign's agents now, group members included (at least
+one). Everything but the database read is pure (`replay`), and the API runs it in a worker
+thread.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from centrex.contact_center.campaign_agents import campaign_agents
 from centrex.contact_center.pacing import make_pacer
 from centrex.contact_center.simulation import (
     AttemptKind,
@@ -37,7 +39,7 @@ from centrex.contact_center.simulation import (
     ObservedDay,
     simulate_day,
 )
-from centrex.data.models import Campaign, CampaignAgent, LeadAttempt, Tenant
+from centrex.data.models import Campaign, LeadAttempt, Tenant
 from centrex.data.tenancy import TenantScope
 from centrex.errors import ValidationFailed
 
@@ -161,7 +163,7 @@ async def load_plan(
                             a.wrap_seconds, a.extension_id) for a in found)  # fmt: skip
     agents = len({r.extension_id for r in rows if r.extension_id is not None})
     if not agents:
-        agents = await scope.count(CampaignAgent, CampaignAgent.campaign_id == campaign.id)
+        agents = len(await campaign_agents(scope.session, scope.tenant_id, campaign.id))
     return Plan(day, rows, max(agents, 1))
 
 

@@ -7,7 +7,9 @@ E.164 number of the tenant: another's is 422 `campaign-caller-id-not-owned`), `w
 `campaign-bad-days`), `legal_rules` (the callee country's legal hours and public holidays, on
 by default; a campaign that could never call the tenant's own country is 422
 `campaign-never-opens`), `max_attempts`, `retry_delays`, `priority`,
-`agents` (extension numbers of the tenant: another's is 422 `campaign-agent-unknown`).
+`agents` (extension numbers of the tenant: another's is 422 `campaign-agent-unknown`), `groups`
+(agent groups: queue numbers of the tenant, whose members take the calls too, resolved live;
+another tenant's or an unknown queue is 422 `campaign-group-unknown`).
 `POST /{id}/start|pause|stop` move the status; `PUT /{id}/focus` sets the postal-code focus
 (`[]` clears it); `GET /{id}/stats` counts from the lead history. Another tenant's campaign is
 404 everywhere. Tenant admins only.
@@ -27,6 +29,7 @@ from centrex.api.schemas import NO_CONTROL, IdPath, Strict
 from centrex.api.services import ApiServices
 from centrex.contact_center import campaigns as service
 from centrex.contact_center.calling_window import DEFAULT_DAYS, DEFAULT_WINDOW
+from centrex.contact_center.campaign_agents import MAX_GROUPS
 from centrex.contact_center.stats import campaign_stats
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
@@ -43,6 +46,7 @@ Priority = Annotated[int, Field(ge=-100, le=100)]
 Delay = Annotated[int, Field(ge=0, le=service.MAX_RETRY_DELAY)]
 Outcome = Literal["busy", "no-answer", "machine", "dropped", "failed"]
 AgentNumber = Annotated[str, StringConstraints(min_length=1, max_length=10, pattern=r"^[0-9]+$")]
+QueueNumber = Annotated[str, StringConstraints(min_length=1, max_length=10, pattern=r"^[0-9]+$")]
 PostalCode = Annotated[
     str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9 -]+$")
 ]
@@ -62,6 +66,7 @@ class CampaignIn(Strict):
     retry_delays: dict[Outcome, Delay] = Field(default_factory=dict)
     priority: Priority = 0
     agents: list[AgentNumber] = Field(default_factory=list, max_length=500)
+    groups: list[QueueNumber] = Field(default_factory=list, max_length=MAX_GROUPS)
 
 
 class CampaignPatch(Strict):
@@ -78,6 +83,7 @@ class CampaignPatch(Strict):
     retry_delays: dict[Outcome, Delay] | None = None
     priority: Priority | None = None
     agents: list[AgentNumber] | None = Field(default=None, max_length=500)
+    groups: list[QueueNumber] | None = Field(default=None, max_length=MAX_GROUPS)
 
 
 class FocusIn(Strict):
@@ -101,6 +107,7 @@ class CampaignOut(BaseModel):
     priority: int
     postal_focus: list[str]
     agents: list[str]
+    groups: list[str]
     leads: int
 
 
@@ -128,7 +135,7 @@ async def create_campaign(
         calling_days=body.calling_days, legal_rules=body.legal_rules, amd=body.amd,
         max_attempts=body.max_attempts,
         retry_delays={str(k): v for k, v in body.retry_delays.items()},
-        priority=body.priority, agents=body.agents,
+        priority=body.priority, agents=body.agents, groups=body.groups,
     )  # fmt: skip
     response.headers["Location"] = f"/api/v1/campaigns/{made.id}"
     return await service.campaign_dict(scope, made)

@@ -36,6 +36,7 @@ from centrex.data.models.conferences import Conference
 from centrex.data.models.contact_center import (
     Campaign,
     CampaignAgent,
+    CampaignAgentGroup,
     CampaignAgentTime,
     CampaignStatus,
     DialMethod,
@@ -105,6 +106,7 @@ __all__ = [
     "CallerIdRule",
     "Campaign",
     "CampaignAgent",
+    "CampaignAgentGroup",
     "CampaignAgentTime",
     "CampaignStatus",
     "Cdr",

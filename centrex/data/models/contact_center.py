@@ -5,7 +5,8 @@ The shapes the dialer builds on:
 * a `Campaign` says how to dial (method, ratio, drop target), with which caller ID (`local`:
   the tenant number sharing the longest prefix with the callee, or one fixed tenant number),
   when (a window in the *callee's* local time), how often (max attempts, retry delay per
-  outcome) and whom (agents: extensions of the tenant; an optional postal-code focus);
+  outcome) and whom (agents: extensions of the tenant, and agent groups: the tenant's ACD
+  queues, whose members count as agents; an optional postal-code focus);
 * every import is one `LeadBatch`; a `Lead` belongs to exactly one batch, so rolling a batch
   back deletes exactly its leads and, through them, their `LeadAttempt` history;
 * a `DncEntry` is tenant-wide (`campaign_id` NULL) or for one campaign;
@@ -120,6 +121,18 @@ class CampaignAgent(TenantOwned, Base):
     extension_id: Mapped[int] = mapped_column(
         ForeignKey("extensions.id", ondelete="CASCADE"), index=True
     )
+
+
+class CampaignAgentGroup(TenantOwned, Base):
+    """An ACD queue of the tenant assigned to a campaign: its members are the campaign's agents
+    too, resolved live (`contact_center/campaign_agents.py`), so a member added to the queue
+    later takes campaign calls without touching the campaign (0031)."""
+
+    __tablename__ = "campaign_agent_groups"
+    __table_args__ = (UniqueConstraint("campaign_id", "queue_id"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), index=True)
 
 
 class LeadBatch(TenantOwned, Base):
