@@ -15,6 +15,7 @@ from centrex.calls.trunks import TrunkDirectory
 from centrex.data.db import Database
 from centrex.data.models import (
     CallerIdRule,
+    CallQueue,
     Conference,
     Extension,
     FeatureCodeChoice,
@@ -45,6 +46,8 @@ async def load_tenant_plan(session: AsyncSession, tenant: Tenant) -> TenantPlan:
     dids.update({n.e164: groups[n.ring_group_id] for n in numbers if n.ring_group_id in groups})
     rooms = {c.id: c.number for c in await scope.list(Conference)}  # ...and to a room alike
     dids.update({n.e164: rooms[n.conference_id] for n in numbers if n.conference_id in rooms})
+    queues = {q.id: q.number for q in await scope.list(CallQueue)}  # ...and to a queue alike
+    dids.update({n.e164: queues[n.queue_id] for n in numbers if n.queue_id in queues})
     caller_ids = {e.number: e.outbound_caller_id for e in extensions if e.outbound_caller_id}
     rules = sorted(((r.prefix, r.number) for r in await scope.list(CallerIdRule)),
                    key=lambda rule: -len(rule[0]))  # fmt: skip

@@ -116,12 +116,27 @@ class Database:
 
     @staticmethod
     def head_revision() -> str:
-        """The newest revision this code knows (every branch head, sorted, joined with "+")."""
+        """The newest revision this code knows (every branch head, sorted, joined with "+").
+
+        A head that another head `depends_on` is left out, as alembic's version table leaves it
+        out once the dependent revision is applied (it is then implied, like an ancestor)."""
         from alembic.script import ScriptDirectory
 
-        heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+        script = ScriptDirectory.from_config(alembic_config())
+        heads = set(script.get_heads())
+        implied: set[str] = set()
+        for head in heads:
+            found = script.get_revision(head)
+            pending = list(found._resolved_dependencies) if found is not None else []
+            while pending:
+                name = pending.pop()
+                revision = script.get_revision(name)
+                if revision is None or revision.revision in implied:
+                    continue
+                implied.add(revision.revision)
+                pending.extend(revision._all_down_revisions)
         assert heads
-        return "+".join(sorted(heads))
+        return "+".join(sorted(heads - implied))
 
     async def require_migrated(self) -> None:
         """Raise `DatabaseNotMigrated` with a message that says what to do."""

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.data.models import (
+    CallQueue,
     Conference,
     Extension,
     Number,
@@ -76,6 +77,7 @@ async def assign_number(
     extension_number: str | None = None,
     ring_group_number: str | None = None,
     conference_number: str | None = None,
+    queue_number: str | None = None,
 ) -> Number:
     """Give a DID to this tenant (creating it if no range holds it) and route it to an extension
     or to one of its ring groups (the group's members ring).
@@ -84,14 +86,16 @@ async def assign_number(
     can be re-pointed to another extension.
     """
     normalised = normalise_e164(e164, country)
-    if sum(d is not None for d in (extension_number, ring_group_number, conference_number)) > 1:
+    chosen = (extension_number, ring_group_number, conference_number, queue_number)
+    if sum(d is not None for d in chosen) > 1:
         raise ValidationFailed(
-            "a number goes to one extension, ring group or conference room",
+            "a number goes to one extension, ring group, conference room or queue",
             error_id="number-two-destinations",
             field="conference" if conference_number is not None else "ring_group",
         )  # fmt: skip
     group = await ring_group_of(scope, ring_group_number) if ring_group_number else None
     room = await conference_of(scope, conference_number) if conference_number else None
+    queue = await queue_of(scope, queue_number) if queue_number else None
     destination: Extension | None = None
     if extension_number is not None:
         destination = await scope.first(Extension, Extension.number == extension_number)
@@ -120,6 +124,7 @@ async def assign_number(
     number.extension_id = destination.id if destination is not None else None
     number.ring_group_id = group.id if group is not None else None
     number.conference_id = room.id if room is not None else None
+    number.queue_id = queue.id if queue is not None else None
     await scope.session.flush()
     return number
 
@@ -131,6 +136,15 @@ async def conference_of(scope: TenantScope, number: str) -> Conference:
         raise NotFound(f"conference {number} not found in {scope.domain}",
                        error_id="conference-not-found", field="conference")  # fmt: skip
     return room
+
+
+async def queue_of(scope: TenantScope, number: str) -> CallQueue:
+    """The tenant's ACD queue with this number (another tenant's is not found)."""
+    queue = await scope.first(CallQueue, CallQueue.number == number)
+    if queue is None:
+        raise NotFound(f"queue {number} not found in {scope.domain}",
+                       error_id="queue-not-found", field="queue")  # fmt: skip
+    return queue
 
 
 async def ring_group_of(scope: TenantScope, number: str) -> RingGroup:
@@ -160,6 +174,7 @@ async def release_number(scope: TenantScope, e164: str, *, now: datetime) -> Num
     number.extension_id = None
     number.ring_group_id = None
     number.conference_id = None
+    number.queue_id = None
     number.state = NumberState.AGEING
     number.state_changed_at = now
     await scope.session.flush()

@@ -19,7 +19,7 @@ from centrex.api.auth import (
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import IdPath, OptName, RefId, Strict
-from centrex.data.models import Conference, Extension, Number, RingGroup, Tenant
+from centrex.data.models import CallQueue, Conference, Extension, Number, RingGroup, Tenant
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound, ValidationFailed
 from centrex.provisioning import numbers as service
@@ -36,12 +36,14 @@ class NumberIn(Strict):
     extension_id: RefId | None = None
     ring_group_id: RefId | None = None  # or a ring group: its members ring
     conference_id: RefId | None = None  # or a conference room: callers join it
+    queue_id: RefId | None = None  # or an ACD queue: callers wait for an agent
 
 
 class NumberPatch(Strict):
     extension_id: RefId | None = None
     ring_group_id: RefId | None = None
     conference_id: RefId | None = None
+    queue_id: RefId | None = None
 
 
 class NumberOut(BaseModel):
@@ -54,6 +56,7 @@ class NumberOut(BaseModel):
     ring_group_id: int | None = None
     ring_group: str | None = None
     conference_id: int | None = None
+    queue_id: int | None = None
     range_id: int | None
 
 
@@ -104,14 +107,24 @@ async def _room(scope: TenantScope, room_id: int | None) -> Conference | None:
     return room
 
 
-def _one_destination(
-    extension_id: int | None, ring_group_id: int | None, conference_id: int | None = None
-) -> None:
-    if sum(d is not None for d in (extension_id, ring_group_id, conference_id)) > 1:
+async def _queue(scope: TenantScope, queue_id: int | None) -> CallQueue | None:
+    if queue_id is None:
+        return None
+    queue = await scope.first(CallQueue, CallQueue.id == queue_id)
+    if queue is None:
+        raise NotFound(f"queue {queue_id} not found", error_id="queue-not-found",
+                       field="queue_id")  # fmt: skip
+    return queue
+
+
+def _one_destination(body: NumberIn | NumberPatch) -> None:
+    chosen = [name for name in ("extension_id", "ring_group_id", "conference_id", "queue_id")
+              if getattr(body, name) is not None]  # fmt: skip
+    if len(chosen) > 1:
         raise ValidationFailed(
-            "a number goes to one extension, ring group or conference room",
+            "a number goes to one extension, ring group, conference room or queue",
             error_id="number-two-destinations",
-            field="conference_id" if conference_id is not None else "ring_group_id",
+            field=chosen[-1],
         )  # fmt: skip
 
 
@@ -120,7 +133,7 @@ async def _view(scope: TenantScope, number: Number) -> dict[str, Any]:
     group = await scope.first(RingGroup, RingGroup.id == number.ring_group_id)
     view = number_view(number, extension.number if extension else None,
                        group.number if group is not None else None)  # fmt: skip
-    return {**view, "conference_id": number.conference_id}
+    return {**view, "conference_id": number.conference_id, "queue_id": number.queue_id}
 
 
 async def _get(scope: TenantScope, number_id: int) -> Number:
@@ -145,10 +158,11 @@ async def assign_number(
 ) -> dict[str, Any]:
     """Give a DID to the tenant, optionally routed to one of its extensions."""
     require_tenant_admin(caller)
-    _one_destination(body.extension_id, body.ring_group_id, body.conference_id)
+    _one_destination(body)
     extension = await _extension(scope, body.extension_id)
     group = await _group(scope, body.ring_group_id)
     room = await _room(scope, body.conference_id)
+    queue = await _queue(scope, body.queue_id)
     tenant = await session.get(Tenant, scope.tenant_id)
     number = await service.assign_number(
         scope,
@@ -158,6 +172,7 @@ async def assign_number(
         extension_number=extension.number if extension else None,
         ring_group_number=group.number if group else None,
         conference_number=room.number if room else None,
+        queue_number=queue.number if queue else None,
     )
     response.headers["Location"] = f"/api/v1/numbers/{number.id}"
     return await _view(scope, number)
@@ -173,16 +188,18 @@ async def get_number(number_id: IdPath, scope: Scope, caller: Caller) -> dict[st
 async def route_number(
     number_id: IdPath, body: NumberPatch, scope: Scope, caller: Caller
 ) -> dict[str, Any]:
-    """Point the number at another extension, ring group or room (all null: no destination)."""
+    """Point the number at another extension, ring group, room or queue (all null: none)."""
     require_tenant_admin(caller)
-    _one_destination(body.extension_id, body.ring_group_id, body.conference_id)
+    _one_destination(body)
     number = await _get(scope, number_id)
     extension = await _extension(scope, body.extension_id)
     group = await _group(scope, body.ring_group_id)
     room = await _room(scope, body.conference_id)
+    queue = await _queue(scope, body.queue_id)
     number.extension_id = extension.id if extension else None
     number.ring_group_id = group.id if group else None
     number.conference_id = room.id if room else None
+    number.queue_id = queue.id if queue else None
     await scope.session.flush()
     return await _view(scope, number)
 

@@ -140,6 +140,8 @@ class Number(IdMixin, Base):
     conference_id: Mapped[int | None] = mapped_column(
         ForeignKey("conferences.id", ondelete="SET NULL")
     )
+    # ...or one of its ACD queues (0032): callers of the DID wait in the queue
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id", ondelete="SET NULL"))
 
 
 class Trunk(IdMixin, Base):
