@@ -11,10 +11,11 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from centrex.data.models import GreetingKind, MediaFile, MediaKind, VoicemailBox
+from centrex.data.models import CallFlow, GreetingKind, MediaFile, MediaKind, VoicemailBox
 from centrex.data.tenancy import TenantScope
-from centrex.errors import NotFound, ValidationFailed
+from centrex.errors import CentrexError, Conflict, NotFound, ValidationFailed
 from centrex.media.audio_files import AudioInfo, convert_upload, wav_info
+from centrex.provisioning.flow_graph import media_references
 from centrex.provisioning.storage import MediaStore, check_quota
 
 MAX_SECONDS: Mapping[MediaKind, float] = {
@@ -159,10 +160,27 @@ async def rename_media(scope: TenantScope, media_id: int, name: str) -> MediaFil
 
 
 async def delete_media(scope: TenantScope, store: MediaStore, media_id: int) -> None:
+    """Delete a media file, unless one of the tenant's call flows plays it (409 `media-in-use`:
+    a flow with a missing prompt would fail callers at run time, not the admin now)."""
     media = await get_media(scope, media_id)
+    users = [flow.name for flow in await scope.list(CallFlow) if media.id in _played_by(flow.graph)]
+    if users:
+        raise MediaInUse(f"media {media.id} is played by call flow(s): {', '.join(users)}")
     store.remove(media.path)
     await scope.remove(media)
     await scope.session.flush()
+
+
+class MediaInUse(Conflict):
+    error_id = "media-in-use"
+
+
+def _played_by(graph: Mapping[str, object]) -> set[int]:
+    """Media ids a stored flow plays (a stored flow that no longer parses plays nothing known)."""
+    try:
+        return media_references(graph)
+    except CentrexError:
+        return set()
 
 
 async def greeting_file(

@@ -417,3 +417,31 @@ async def test_flow_bindings(api: tuple[World, MediaStore]) -> None:
         await c.delete(f"/api/v1/flows/{flow['id']}/bindings/{binding_id}", headers=admin)
     ).status_code == 204
     assert (await c.get(f"/api/v1/flows/{flow['id']}/bindings", headers=admin)).json()["total"] == 0
+
+
+async def test_a_prompt_a_flow_plays_is_not_deleted(
+    api: tuple[World, MediaStore], tmp_path: Path
+) -> None:
+    """409 `media-in-use` naming the flow, the file kept; once the flow is gone it can go."""
+    world, _ = api
+    c, admin = world.client, world.auth("admin_a")
+    wav = write_wav(tmp_path / "hello.wav", tone(1.0, 440.0)).read_bytes()
+    media = (
+        await c.post(
+            "/api/v1/media",
+            data={"kind": "prompt", "name": "Hello"},
+            files={"file": ("hello.wav", wav, "audio/wav")},
+            headers=admin,
+        )
+    ).json()
+    graph = tenant_flow()
+    graph["nodes"][1]["prompt"] = {"media": media["id"]}
+    flow = await c.post("/api/v1/flows", json={"name": "Main", "graph": graph}, headers=admin)
+    assert flow.status_code == 201, flow.text
+    refused = await c.delete(f"/api/v1/media/{media['id']}", headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error_id"] == "media-in-use"
+    assert "Main" in refused.json()["detail"]
+    assert (await c.get(f"/api/v1/media/{media['id']}/audio", headers=admin)).content[:4] == b"RIFF"
+    assert (await c.delete(f"/api/v1/flows/{flow.json()['id']}", headers=admin)).status_code == 204
+    assert (await c.delete(f"/api/v1/media/{media['id']}", headers=admin)).status_code == 204
