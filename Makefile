@@ -13,7 +13,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# The portal's browser softphone loads SIP.js from node_modules (package-lock.json pins it).
+# The portal loads its browser libraries from node_modules, pinned by package-lock.json: SIP.js for
+# the softphone, Drawflow for the call-flow builder.
 node_modules/.installed: package.json package-lock.json
 	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
 	npm ci --no-audit --no-fund --loglevel=error
@@ -32,8 +33,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy centrex
 
+# Two xdist workers: one runs the tests with real peers in order, the other everything else.
+PYTEST_WORKERS ?= 2
+
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: install test-deps lint typecheck pytest
 

@@ -82,19 +82,35 @@ class PostgresDatabases:
         asyncio.run(migrate())
         self._ready = True
 
-    def fresh(self, *, migrated: bool = True) -> str:
-        """The URL of a new database (a copy of the migrated template, or empty)."""
+    def fresh(self, *, migrated: bool = True, template: str | None = None) -> str:
+        """The URL of a new database: a copy of the migrated template (or of `template`, a
+        database of this run with no connection left), or an empty one."""
         self._ensure_template()
         name = f"centrex_t_{self.run_id}_{len(self.created)}"
-        template = f' TEMPLATE "{self.template}"' if migrated else ""
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"{template}'))
+        source = template or self.template
+        clause = f' TEMPLATE "{source}"' if migrated else ""
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"{clause}'))
         self.created.append(name)
         return pg_url(name)
 
     def drop_all(self) -> None:
-        for name in reversed(self.created):
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        """Drop every database of the run, sixteen at a time: each DROP DATABASE waits for a
+        checkpoint, and concurrent requests share one (one at a time took minutes per run)."""
+        copies, template = [n for n in self.created if n != self.template], self.template
+        asyncio.run(_drop_databases(copies))
+        if self._ready or template in self.created:
+            asyncio.run(_drop_databases([template]))
         self.created.clear()
+
+
+async def _drop_databases(names: list[str], parallel: int = 16) -> None:
+    gate = asyncio.Semaphore(parallel)
+
+    async def drop(name: str) -> None:
+        async with gate:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    await asyncio.gather(*(drop(name) for name in names))
 
 
 @pytest.fixture(scope="session")
@@ -168,3 +184,23 @@ def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
     env["CENTREX_DATABASE_URL"] = database_url
     env.pop("CENTREX_CONFIG", None)
     return env
+
+
+# Tests that drive real peers (sipp, baresip) or start whole servers on fixed RTP ranges stay on
+# one xdist worker, one after another, as they were written to run; the browser pages (Chromium)
+# likewise on one worker; everything else is spread over the workers (`make test` runs
+# `pytest -n N --dist loadgroup`).
+SERIAL_GROUPS = {"e2e": "peers", "web": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the serial groups, and put them first: the longest unit of work starts at once."""
+    tests_root = Path(__file__).parent
+    rank: dict[str, int] = {}
+    for item in items:
+        top = Path(str(item.fspath)).relative_to(tests_root).parts[0]
+        group = SERIAL_GROUPS.get(top) or ("peers" if item.get_closest_marker("e2e") else None)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+        rank[item.nodeid] = list(SERIAL_GROUPS.values()).index(group) if group else 2
+    items.sort(key=lambda item: rank[item.nodeid])  # stable: each group keeps its order

@@ -5,8 +5,12 @@ wrote nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ from centrex.provisioning import voicemail as vm
 from centrex.provisioning.storage import MediaStore
 from tests.api.conftest import FakeCalls, World, _seed
 from tests.apps.conftest import tone, write_wav
+from tests.conftest import PostgresDatabases
 from tests.helpers import api_wiring
 
 A, B = "a.example.com", "b.example.com"
@@ -80,33 +85,144 @@ class _NoDevices:
         return []
 
 
-@pytest.fixture(name="env")
-async def env_fixture(database_url: str, tmp_path: Path) -> AsyncIterator[Env]:
-    database = Database(database_url)
-    clock = ManualClock()
-    bus = EventBus()
-    registrations = RegistrationsFromEvents(bus, clock)
-    calls = FakeCalls()
-    wiring = api_wiring(tmp_path / "data")
-    store: MediaStore = wiring["media_store"]
-    app = create_app(
-        database,
-        clock=clock,
-        events_bus=bus,
-        registrations=registrations,
-        calls=calls,
-        presence=PresenceView(InProcessLiveState(), _NoDevices(), database),  # type: ignore[arg-type]
-        portal=False,
-        **wiring,
+@dataclass
+class _Seeded:
+    """Tenant A's world as seeded once per backend and run: a database to copy (a SQLite file, or
+    a PostgreSQL database used as a template), its media files, and what lives in memory."""
+
+    database: str  # SQLite file path, or PostgreSQL database name
+    data_dir: Path
+    tokens: dict[str, str]
+    world_ids: dict[str, int]
+    env_ids: dict[str, Any]
+    calls: dict[int, list[dict[str, Any]]]
+    wall: datetime
+    monotonic: float
+
+
+# The live state `_own_everything` puts in memory (replayed into every copy).
+def _live_registration(tenant_id: int) -> RegistrationChanged:
+    return RegistrationChanged(
+        tenant_id=tenant_id, aor="sip:301@a.example.com", contact="sip:301@10.9.9.9", expires=3600
     )
-    tokens, ids = await _seed(database, clock)
-    transport = httpx.ASGITransport(app=app)
+
+
+class _World:
+    """The app wired on one database, as every test of the table gets it."""
+
+    def __init__(self, database_url: str, data_dir: Path, clock: ManualClock) -> None:
+        self.database = Database(database_url)
+        self.clock = clock
+        self.bus = EventBus()
+        self.registrations = RegistrationsFromEvents(self.bus, clock)
+        self.calls = FakeCalls()
+        wiring = api_wiring(data_dir)
+        self.store: MediaStore = wiring["media_store"]
+        self.app = create_app(
+            self.database,
+            clock=clock,
+            events_bus=self.bus,
+            registrations=self.registrations,
+            calls=self.calls,
+            presence=PresenceView(InProcessLiveState(), _NoDevices(), self.database),  # type: ignore[arg-type]
+            portal=False,
+            **wiring,
+        )
+
+
+async def _seed_once(url: str, database_name: str, workdir: Path) -> _Seeded:
+    """Seed A's world through the API once (about two seconds), for every row to copy."""
+    clock = ManualClock()
+    world = _World(url, workdir / "data", clock)
+    try:
+        tokens, ids = await _seed(world.database, clock)
+        transport = httpx.ASGITransport(app=world.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            state = World(client, world.database, world.bus, world.calls, world.registrations,
+                          clock, tokens, ids)  # fmt: skip
+            built = Env(state, world.store, workdir)
+            await _own_everything(built)
+    finally:
+        await world.database.dispose()  # a PostgreSQL template must have no connection left
+    return _Seeded(
+        database=database_name,
+        data_dir=workdir / "data",
+        tokens=dict(built.world.tokens),
+        world_ids=dict(built.world.ids),
+        env_ids=dict(built.ids),
+        calls=copy.deepcopy(world.calls.calls),
+        wall=clock.utcnow(),
+        monotonic=clock.monotonic(),
+    )
+
+
+_SEEDED: dict[str, _Seeded] = {}  # per backend, for the whole pytest process
+
+
+@pytest.fixture
+def seeded_copy(
+    backend: str,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+    postgres_databases: PostgresDatabases,
+) -> tuple[str, _Seeded]:
+    """A database URL holding a copy of the seeded world (seeded on first use), and the world.
+
+    Synchronous on purpose: creating PostgreSQL databases runs its own event loop."""
+    if backend not in _SEEDED:
+        workdir = tmp_path_factory.mktemp(f"multitenant-{backend}")
+        if backend == "sqlite":
+            target = workdir / "seeded.db"
+            shutil.copyfile(sqlite_template, target)
+            url, name = f"sqlite+aiosqlite:///{target}", str(target)
+        else:
+            url = postgres_databases.fresh()
+            name = url.rsplit("/", 1)[1]
+        _SEEDED[backend] = asyncio.run(_seed_once(url, name, workdir))
+    seeded = _SEEDED[backend]
+    if backend == "sqlite":
+        target = tmp_path / "copy.db"
+        shutil.copyfile(seeded.database, target)
+        url = f"sqlite+aiosqlite:///{target}"
+    else:
+        url = postgres_databases.fresh(template=seeded.database)
+    shutil.copytree(seeded.data_dir, tmp_path / "data")
+    return url, seeded
+
+
+@pytest.fixture(name="env")
+async def env_fixture(seeded_copy: tuple[str, _Seeded], tmp_path: Path) -> AsyncIterator[Env]:
+    """A copy of the seeded world: its own database, media files and live state, so an attack
+    that wrote anything would be seen by this test only (`test_a_copy_is_the_seeded_world`
+    checks that a copy equals a world seeded from scratch)."""
+    url, seeded = seeded_copy
+    clock = ManualClock(seeded.wall, seeded.monotonic)
+    world = _World(url, tmp_path / "data", clock)
+    world.calls.calls = copy.deepcopy(seeded.calls)
+    world.registrations.apply(_live_registration(seeded.world_ids["a"]))
+    transport = httpx.ASGITransport(app=world.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        world = World(client, database, bus, calls, registrations, clock, tokens, ids)
-        built = Env(world, store, tmp_path)
+        state = World(client, world.database, world.bus, world.calls, world.registrations,
+                      clock, dict(seeded.tokens), dict(seeded.world_ids))  # fmt: skip
+        yield Env(state, world.store, tmp_path, dict(seeded.env_ids))
+    await world.database.dispose()
+
+
+@pytest.fixture(name="fresh_env")
+async def fresh_env_fixture(database_url: str, tmp_path: Path) -> AsyncIterator[Env]:
+    """A world seeded from scratch through the API (what every copy must equal)."""
+    clock = ManualClock()
+    world = _World(database_url, tmp_path / "fresh-data", clock)
+    tokens, ids = await _seed(world.database, clock)
+    transport = httpx.ASGITransport(app=world.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        state = World(client, world.database, world.bus, world.calls, world.registrations,
+                      clock, tokens, ids)  # fmt: skip
+        built = Env(state, world.store, tmp_path)
         await _own_everything(built)
         yield built
-    await database.dispose()
+    await world.database.dispose()
 
 
 async def _post(env: Env, who: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -220,11 +336,7 @@ async def _own_everything(env: Env) -> None:
     w.calls.calls[a] = [
         {"call_id": "call-zoe", "caller": "301", "callee": "+41215550999", "state": "answered"}
     ]
-    w.registrations.apply(
-        RegistrationChanged(
-            tenant_id=a, aor="sip:301@a.example.com", contact="sip:301@10.9.9.9", expires=3600
-        )
-    )
+    w.registrations.apply(_live_registration(a))
     # tenant B's own objects, which B then tries to point at A's
     b_ext = await _post(env, "admin_b", "/api/v1/extensions", json={"number": "401"})
     ids["b_extension_id"] = b_ext["id"]

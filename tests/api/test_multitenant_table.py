@@ -35,7 +35,9 @@ from tests.api.multitenant_world import (
     B,
     Env,
     env_fixture,  # noqa: F401 - the `env` fixture
+    fresh_env_fixture,  # noqa: F401 - the `fresh_env` fixture
     prompt_graph,
+    seeded_copy,  # noqa: F401 - behind `env`
     snapshot,
     wav_bytes,
 )
@@ -178,6 +180,23 @@ TABLE: list[Row] = [
         params={"number_id": "b_number_id"},
         error="conference-not-found",
         note="own number to conference room of A",
+    ),
+    Row(
+        "POST",
+        f"{V}/numbers",
+        REFERENCE,
+        body=_ref(lambda ids: {"e164": "+41215550204", "queue_id": ids["queue_id"]}),
+        error="queue-not-found",
+        note="routed to queue of A",
+    ),
+    Row(
+        "PATCH",
+        f"{V}/numbers/{{number_id}}",
+        REFERENCE,
+        body=_ref(lambda ids: {"queue_id": ids["queue_id"]}),
+        params={"number_id": "b_number_id"},
+        error="queue-not-found",
+        note="own number to queue of A",
     ),
     Row("GET", f"{V}/numbers/{{number_id}}", READ),
     Row("PATCH", f"{V}/numbers/{{number_id}}", WRITE, body=_json({"extension_id": None})),
@@ -467,6 +486,15 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/campaigns",
         REFERENCE,
+        body=_json({"name": "M", "method": "ratio", "agents": ["401"], "groups": ["501"]}),
+        status=422,
+        error="campaign-group-unknown",
+        note="queue of A as agent group",
+    ),
+    Row(
+        "POST",
+        f"{V}/campaigns",
+        REFERENCE,
         body=_json({"name": "M", "method": "ratio", "caller_id": "+41215550100"}),
         status=422,
         error="campaign-caller-id-not-owned",
@@ -483,6 +511,16 @@ TABLE: list[Row] = [
         status=422,
         error="campaign-agent-unknown",
         note="own campaign to an extension of A",
+    ),
+    Row(
+        "PATCH",
+        f"{V}/campaigns/{{campaign_id}}",
+        REFERENCE,
+        body=_json({"groups": ["501"]}),
+        params={"campaign_id": "b_campaign_id"},
+        status=422,
+        error="campaign-group-unknown",
+        note="own campaign to a queue of A",
     ),
     Row("DELETE", f"{V}/campaigns/{{campaign_id}}", WRITE),
     *(
@@ -799,6 +837,22 @@ async def test_another_tenant_cannot_reach(env: Env, row: Row) -> None:
         own = await _send(env, row, "admin_b", None)
         assert own.status_code in (200, 201, 202), own.text
         assert await snapshot(env, env.world.ids["a"]) == a_before, row.id
+
+
+async def test_a_copy_is_the_seeded_world(env: Env, fresh_env: Env) -> None:
+    """The table's copies (`env`) hold what seeding from scratch makes: the same objects under
+    the same ids, as many rows in every table, the same media files and live state. Secrets,
+    PINs and file names are random per seeding, so rows are counted, not compared."""
+    copied, fresh = await snapshot(env), await snapshot(fresh_env)
+    assert env.ids == fresh_env.ids
+    assert env.world.ids == fresh_env.world.ids
+    assert set(env.world.tokens) == set(fresh_env.world.tokens)
+    assert {t: len(rows) for t, rows in copied["tables"].items()} == {
+        t: len(rows) for t, rows in fresh["tables"].items()
+    }
+    assert sorted(size for _, size in copied["files"]) == sorted(s for _, s in fresh["files"])
+    assert copied["live"] == fresh["live"]
+    assert sum(len(rows) for rows in copied["tables"].values()) > 50  # the world is not empty
 
 
 def _app_routes() -> dict[tuple[str, str], APIRoute | None]:
