@@ -18,6 +18,7 @@ from pathlib import Path
 import uvicorn
 
 from centrex.api.app import create_app
+from centrex.api.ban_list import TrackerBans
 from centrex.apps.call_media import NOTICE_PROMPT, CallMediaServices
 from centrex.apps.conference import conference_apps, live_conferences
 from centrex.apps.launcher import AppLauncher, standard_apps
@@ -405,6 +406,7 @@ class Server:
             media_store=self.media_store,
             conferences=self.conferences,
             phone_ws_port=self.sip_wss_port,
+            bans=TrackerBans(self.auth_failures, lambda: self.clock.utcnow().timestamp()),
         )
         config = uvicorn.Config(
             app,

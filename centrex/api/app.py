@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from centrex import __version__
+from centrex.api.ban_list import BanList, NoBans
 from centrex.api.errors import install_error_handlers
 from centrex.api.middleware import ApiMiddleware
 from centrex.api.route_cache import include_routers
@@ -124,6 +125,7 @@ def create_app(
     metrics: Metrics | None = None,
     conferences: ConferenceSource | None = None,
     phone_ws_port: int | None = None,
+    bans: BanList | None = None,
 ) -> FastAPI:
     """Build the HTTP application.
 
@@ -173,6 +175,7 @@ def create_app(
         limiter=LoginLimiter(clock),
         secure_cookies=secure_cookies,
         conferences=conferences or NoConferences(),
+        bans=bans or NoBans(),
     )
     app.state.services = services
     include_routers(app, *(module.router for module in ROUTERS))

@@ -6,6 +6,7 @@ import secrets
 from collections import deque
 from dataclasses import dataclass, field
 
+from centrex.api.ban_list import BanList, NoBans
 from centrex.api.sources import (
     CallControlSource,
     ConferenceSource,
@@ -69,5 +70,6 @@ class ApiServices:
     presence: PresenceSource = field(default_factory=NoPresence)
     control: CallControlSource = field(default_factory=NoCallControl)
     conferences: ConferenceSource = field(default_factory=NoConferences)
+    bans: BanList = field(default_factory=NoBans)  # the registrar's banned SIP sources
     max_body_bytes: int = 1024 * 1024
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))

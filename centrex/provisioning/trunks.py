@@ -120,3 +120,61 @@ async def list_routes(session: AsyncSession) -> list[tuple[OutboundRoute, list[T
         )
         result.append((route, list((await session.scalars(stmt)).all())))
     return result
+
+
+async def _route_links(session: AsyncSession, route_id: int) -> list[OutboundRouteTrunk]:
+    if await session.get(OutboundRoute, route_id) is None:
+        raise NotFound(f"route {route_id} not found", error_id="route-not-found")
+    stmt = (
+        select(OutboundRouteTrunk)
+        .where(OutboundRouteTrunk.route_id == route_id)
+        .order_by(OutboundRouteTrunk.position, OutboundRouteTrunk.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+def _renumber(links: Sequence[OutboundRouteTrunk]) -> None:
+    for position, link in enumerate(links):
+        link.position = position
+
+
+async def move_route_trunk(
+    session: AsyncSession, route_id: int, trunk_id: int, offset: int
+) -> None:
+    """Move a trunk `offset` places in its route's failover order (-1: tried earlier); moving
+    past either end keeps it at that end."""
+    links = await _route_links(session, route_id)
+    index = next((i for i, link in enumerate(links) if link.trunk_id == trunk_id), None)
+    if index is None:
+        raise NotFound(f"trunk {trunk_id} is not in this route", error_id="route-trunk-not-found")
+    link = links.pop(index)
+    links.insert(max(0, min(len(links), index + offset)), link)
+    _renumber(links)
+    await session.flush()
+
+
+async def add_route_trunk(session: AsyncSession, route_id: int, trunk_name: str) -> None:
+    """Append a trunk to a route (tried after the ones it has)."""
+    links = await _route_links(session, route_id)
+    trunk = await get_trunk(session, trunk_name)
+    if any(link.trunk_id == trunk.id for link in links):
+        raise Conflict(
+            f"trunk {trunk_name!r} is already in this route", error_id="route-trunk-taken"
+        )
+    session.add(OutboundRouteTrunk(route_id=route_id, trunk_id=trunk.id, position=len(links)))
+    await session.flush()
+
+
+async def remove_route_trunk(session: AsyncSession, route_id: int, trunk_id: int) -> None:
+    """Take a trunk out of a route; a route keeps at least one trunk (delete the route instead)."""
+    links = await _route_links(session, route_id)
+    keep = [link for link in links if link.trunk_id != trunk_id]
+    if len(keep) == len(links):
+        raise NotFound(f"trunk {trunk_id} is not in this route", error_id="route-trunk-not-found")
+    if not keep:
+        raise ValidationFailed("a route needs at least one trunk", field="trunks")
+    for link in links:
+        if link.trunk_id == trunk_id:
+            await session.delete(link)
+    _renumber(keep)
+    await session.flush()

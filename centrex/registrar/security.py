@@ -64,3 +64,12 @@ class AuthFailureTracker:
     def banned(self, now: float) -> dict[str, float]:
         """Banned hosts and the seconds left (for monitoring)."""
         return {h: t - now for h, t in self._banned.items() if t > now}
+
+    def unban(self, host: str) -> bool:
+        """Lift a ban by hand (the provider's security page); its failure count restarts too.
+        False when `host` was not banned."""
+        self._recent.pop(host, None)
+        if self._banned.pop(host, None) is None:
+            return False
+        log.warning("ban of %s lifted by hand", host)
+        return True

@@ -1,7 +1,9 @@
 """Portal translations: one JSON catalog per language in `locales/`, English as the fallback.
 
-German and Italian catalogs exist (empty) so adding a language is filling in a file: any key
-missing from a catalog falls back to English, never to a blank.
+Every catalog holds every English key (tests/web/test_catalogs.py checks it); should one ever
+miss a key, it falls back to English, never to a blank. A page family may keep its own
+keys in `locales/<language>/<page>.json`; they are merged into the language's catalog (a key
+defined twice is a mistake and fails loudly rather than one silently winning).
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ Translate = Callable[..., str]
 def catalog(language: str) -> dict[str, str]:
     path = LOCALES_DIR / f"{language}.json"
     data: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for fragment in sorted((LOCALES_DIR / language).glob("*.json")):
+        extra: dict[str, str] = json.loads(fragment.read_text(encoding="utf-8"))
+        twice = sorted(set(extra) & set(data))
+        if twice:
+            raise ValueError(f"{fragment}: keys already defined elsewhere: {', '.join(twice)}")
+        data.update(extra)
     return data
 
 

@@ -28,12 +28,11 @@ from centrex.data.models import (
 from centrex.errors import CentrexError, Forbidden, NotFound, ValidationFailed
 from centrex.provisioning import cdr_reports
 from centrex.provisioning import extensions as extension_service
-from centrex.provisioning import numbers as number_service
 from centrex.provisioning import tenants as tenant_service
 from centrex.provisioning import users as user_service
 from centrex.provisioning.cdrs import cdr_row, cdrs_to_csv
 from centrex.provisioning.numbers import extension_numbers
-from centrex.provisioning.views import extension_view, number_view, user_view
+from centrex.provisioning.views import extension_view, user_view
 from centrex.web.call_page import router as call_router
 from centrex.web.i18n import translator
 from centrex.web.portal import PageContext, check_csrf, language_for, page, render
@@ -262,25 +261,6 @@ async def tenant_create_user(request: Request) -> HTMLResponse:
 
         flash, kind = await _attempt(ctx, work)
         return await _users_page(ctx, flash, kind)
-
-
-@router.get("/tenant/numbers")
-async def tenant_numbers(request: Request) -> HTMLResponse:
-    async with page(request, need_tenant=True) as ctx:
-        _require_admin(ctx)
-        by_id = {e.id: e.number for e in await extension_service.list_extensions(ctx.scope)}
-        numbers = [
-            number_view(n, by_id.get(n.extension_id or 0))
-            for n in await number_service.list_numbers(ctx.scope)
-        ]
-        return render(
-            request,
-            "numbers.html",
-            ctx.principal,
-            tenant=ctx.tenant,
-            tenant_query=ctx.tenant_query,
-            numbers=numbers,
-        )
 
 
 def _cdr_filters(request: Request) -> dict[str, Any]:

@@ -9,6 +9,7 @@ are rate-limited per client address and e-mail. Live views subscribe to /api/v1/
 from __future__ import annotations
 
 import hmac
+import importlib
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -237,15 +238,31 @@ async def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+# The page modules, each with a `router` (one line per page family: adding a page is adding it).
+PAGE_MODULES = (
+    "centrex.web.pages",
+    "centrex.web.tokens_page",
+    "centrex.web.conferences_page",
+    "centrex.web.phone_page",
+    "centrex.web.flows_page",
+    "centrex.web.provider_pages",
+    "centrex.web.numbers_page",
+    "centrex.web.extension_page",
+    "centrex.web.settings_page",
+    "centrex.web.ring_groups_page",
+    "centrex.web.queues_page",
+    "centrex.web.voicemail_page",
+    "centrex.web.media_page",
+    "centrex.web.recordings_page",
+)
+
+
 def install_portal(app: FastAPI) -> None:
     """Mount the portal pages, their static files and the login redirect."""
-    from centrex.web.conferences_page import router as conferences_router
-    from centrex.web.pages import router as pages_router
     from centrex.web.phone_page import install_phone_library
-    from centrex.web.phone_page import router as phone_router
-    from centrex.web.tokens_page import router as tokens_router
 
-    include_routers(app, router, pages_router, tokens_router, conferences_router, phone_router)
+    routers = [importlib.import_module(name).router for name in PAGE_MODULES]
+    include_routers(app, router, *routers)
     install_phone_library(app)  # the softphone's SIP.js, before the /static mount below
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
