@@ -13,15 +13,18 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.clock import SystemClock
-from centrex.data.db import Database, DatabaseNotMigrated
 from centrex.errors import CentrexError
-from centrex.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # imported where used: `centrex --help` must not pay for them
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from centrex.data.db import Database
+    from centrex.settings import Settings
 
 R = TypeVar("R")
 
@@ -38,10 +41,14 @@ class CliState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from centrex.settings import load_settings
+
             self._settings = load_settings()
         return self._settings
 
     def database(self) -> Database:
+        from centrex.data.db import Database
+
         return Database(self.settings.effective_database_url)
 
 
@@ -104,6 +111,8 @@ def fail(message: str) -> None:
 
 def run_async(coro: Coroutine[Any, Any, R]) -> R:
     """Run a coroutine, turning expected errors into one-line messages."""
+    from centrex.data.db import DatabaseNotMigrated
+
     try:
         return asyncio.run(coro)
     except CentrexError as exc:
@@ -141,3 +150,27 @@ def write_db(state: CliState, work: Callable[[AsyncSession], Awaitable[R]]) -> R
 
 def listing(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"total": len(items), "items": items}
+
+
+class LazyChoice(click.Choice[str]):
+    """A `click.Choice` whose values are computed on first use.
+
+    Many choices are the values of a model's enum; importing the models (SQLAlchemy, every table)
+    when the module is imported would make `centrex --help` and every other command's help pay
+    for it. The values, the metavar and the error messages are those of a plain `Choice`.
+    """
+
+    def __init__(self, values: Callable[[], Sequence[str]], case_sensitive: bool = True) -> None:
+        self._values = values
+        self._choices: tuple[str, ...] | None = None
+        self.case_sensitive = case_sensitive
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._choices is None:
+            self._choices = tuple(self._values())
+        return self._choices
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        self._choices = tuple(value)

@@ -6,14 +6,16 @@ of a second of each REGISTER, so this works from any shell while `centrex serve`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.cli.common import CliState, emit, json_option, listing, pass_state, read_db
-from centrex.data.models import RegistrarBinding
-from centrex.provisioning.tenants import scope_for
+
+if TYPE_CHECKING:  # imported by the command: its `--help` pays for neither
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from centrex.data.models import RegistrarBinding
 
 COLUMNS = ("aor", "contact", "source", "transport", "user_agent", "expires_at")
 
@@ -39,6 +41,9 @@ def binding_row(row: RegistrarBinding) -> dict[str, Any]:
 @pass_state
 def registrations(state: CliState, domain: str, user: str | None, as_json: bool) -> None:
     """List a tenant's registered devices (expired bindings are not shown)."""
+    from centrex.data.models import RegistrarBinding
+    from centrex.provisioning.tenants import scope_for
+
     now = state.clock.utcnow()
 
     async def work(session: AsyncSession) -> dict[str, Any]:

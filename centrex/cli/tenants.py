@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.cli.common import (
     CliState,
+    LazyChoice,
     emit,
     json_option,
     listing,
@@ -17,11 +17,12 @@ from centrex.cli.common import (
     run_async,
     write_db,
 )
-from centrex.data.db import Database
-from centrex.data.models import DigestPolicy, RecordingLayout, RecordingMode, TenantStatus
-from centrex.provisioning import digest_policy, parking, supervisors
-from centrex.provisioning import tenants as tenant_service
-from centrex.provisioning.views import partner_view, tenant_view
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# The models and services are imported inside the commands: `centrex tenant list --help` (and
+# the help of every other command) must not pay for SQLAlchemy and every table.
 
 
 @click.group()
@@ -51,6 +52,8 @@ def db_upgrade(state: CliState, as_json: bool) -> None:
 @pass_state
 def db_status(state: CliState, as_json: bool) -> None:
     """Show the schema revision of the database and of this code."""
+
+    from centrex.data.db import Database
 
     async def body() -> dict[str, str | None]:
         database = state.database()
@@ -87,6 +90,8 @@ def partner_create(
     as_json: bool,
 ) -> None:
     """Create a partner."""
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning.views import partner_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         created = await tenant_service.create_partner(
@@ -102,6 +107,8 @@ def partner_create(
 @pass_state
 def partner_list(state: CliState, as_json: bool) -> None:
     """List partners."""
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning.views import partner_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         return listing([partner_view(p) for p in await tenant_service.list_partners(session)])
@@ -142,6 +149,8 @@ def tenant_create(
     as_json: bool,
 ) -> None:
     """Create a tenant."""
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning.views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         created = await tenant_service.create_tenant(
@@ -169,6 +178,8 @@ def tenant_create(
 @pass_state
 def tenant_list(state: CliState, partner_id: int | None, as_json: bool) -> None:
     """List tenants."""
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning.views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         rows = await tenant_service.list_tenants(session, partner_id=partner_id)
@@ -183,6 +194,8 @@ def tenant_list(state: CliState, partner_id: int | None, as_json: bool) -> None:
 @pass_state
 def tenant_show(state: CliState, domain: str, as_json: bool) -> None:
     """Show one tenant."""
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning.views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         return tenant_view(await tenant_service.get_tenant(session, domain))
@@ -190,26 +203,50 @@ def tenant_show(state: CliState, domain: str, as_json: bool) -> None:
     emit(read_db(state, work), as_json)
 
 
-def _status_command(name: str, status: TenantStatus, help_text: str) -> None:
+def _status_command(name: str, status: str, help_text: str) -> None:
+    """`status` names a `TenantStatus` member (the enum is imported when the command runs)."""
+
     @tenant.command(name, help=help_text)
     @click.argument("domain")
     @click.option("--reason")
     @json_option
     @pass_state
     def command(state: CliState, domain: str, reason: str | None, as_json: bool) -> None:
+        from centrex.data.models import TenantStatus
+        from centrex.provisioning import tenants as tenant_service
+        from centrex.provisioning.views import tenant_view
+
         async def work(session: AsyncSession) -> dict[str, Any]:
             found = await tenant_service.get_tenant(session, domain)
             await tenant_service.set_status(
-                session, found, status, now=state.clock.utcnow(), reason=reason
+                session, found, TenantStatus[status], now=state.clock.utcnow(), reason=reason
             )
             return tenant_view(found)
 
         emit(write_db(state, work), as_json)
 
 
-_status_command("suspend", TenantStatus.SUSPENDED, "Suspend a tenant (emergency calls only).")
-_status_command("activate", TenantStatus.ACTIVE, "Activate a tenant.")
-_status_command("deactivate", TenantStatus.DEACTIVATED, "Deactivate a tenant.")
+_status_command("suspend", "SUSPENDED", "Suspend a tenant (emergency calls only).")
+_status_command("activate", "ACTIVE", "Activate a tenant.")
+_status_command("deactivate", "DEACTIVATED", "Deactivate a tenant.")
+
+
+def _recording_modes() -> list[str]:
+    from centrex.data.models import RecordingMode
+
+    return [m.value for m in RecordingMode]
+
+
+def _recording_layouts() -> list[str]:
+    from centrex.data.models import RecordingLayout
+
+    return [m.value for m in RecordingLayout]
+
+
+def _digest_policies() -> list[str]:
+    from centrex.data.models import DigestPolicy
+
+    return [p.value for p in DigestPolicy]
 
 
 @tenant.command("set-recording")
@@ -217,13 +254,13 @@ _status_command("deactivate", TenantStatus.DEACTIVATED, "Deactivate a tenant.")
 @click.option(
     "--record",
     "record_calls",
-    type=click.Choice([m.value for m in RecordingMode]),
+    type=LazyChoice(_recording_modes),
     help="Record the tenant's calls: never, always, or on demand (feature code *1).",
 )
 @click.option(
     "--layout",
     "record_layout",
-    type=click.Choice([m.value for m in RecordingLayout]),
+    type=LazyChoice(_recording_layouts),
     help="mixed: both parties in one WAV; per-party: one WAV per party.",
 )
 @click.option(
@@ -242,6 +279,9 @@ def tenant_set_recording(
     as_json: bool,
 ) -> None:
     """Set the tenant's call recording default (extensions may override it)."""
+    from centrex.data.models import RecordingLayout, RecordingMode
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning.views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         found = await tenant_service.get_tenant(session, domain)
@@ -262,7 +302,7 @@ def tenant_set_recording(
 @click.option(
     "--policy",
     required=True,
-    type=click.Choice([p.value for p in DigestPolicy]),
+    type=LazyChoice(_digest_policies),
     help="compatible: MD5 first, then SHA-256 (phones that read only the first challenge and "
     "know only MD5 work); prefer-sha256: SHA-256 first; require-sha256: SHA-256 only.",
 )
@@ -270,6 +310,10 @@ def tenant_set_recording(
 @pass_state
 def tenant_set_digest(state: CliState, domain: str, policy: str, as_json: bool) -> None:
     """Set the digest algorithms the tenant's phones are offered (extensions may override it)."""
+    from centrex.data.models import DigestPolicy
+    from centrex.provisioning import digest_policy
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning.views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         found = await tenant_service.get_tenant(session, domain)
@@ -299,6 +343,9 @@ def tenant_set_park(
     as_json: bool,
 ) -> None:
     """Set the tenant's call park number, slots and ring-back time-out."""
+    from centrex.provisioning import parking
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning.views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         found = await tenant_service.get_tenant(session, domain)
@@ -317,6 +364,9 @@ def tenant_set_park(
 def tenant_set_monitor_beep(state: CliState, domain: str, beep: str, as_json: bool) -> None:
     """Whether the parties of a call a supervisor listens to hear a beep when it joins (off:
     they hear nothing)."""
+    from centrex.provisioning import supervisors
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning.views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         found = await tenant_service.get_tenant(session, domain)

@@ -4,19 +4,18 @@ partner staff). Token secrets are printed once and stored only as SHA-256."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.cli.common import CliState, emit, json_option, listing, pass_state, read_db, write_db
-from centrex.data.models import Role, User
-from centrex.data.reach import Reach
 from centrex.errors import NotFound, ValidationFailed
-from centrex.provisioning import logins
-from centrex.provisioning import tenants as tenant_service
-from centrex.provisioning import tokens as token_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# The models and services are imported in the commands that use them: `centrex token --help`
+# pays for none of them, and only `admin` pays for the login service's Argon2 set-up.
 
 ROLES = ["platform-admin", "partner", "tenant-admin", "user"]
 
@@ -58,6 +57,11 @@ def token_create(
     as_json: bool,
 ) -> None:
     """Create a token; its value is shown only now."""
+    from sqlalchemy import select
+
+    from centrex.data.models import Role, User
+    from centrex.provisioning import tenants as tenant_service
+    from centrex.provisioning import tokens as token_service
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         tenant_id = user_id = None
@@ -96,6 +100,8 @@ def token_create(
 @pass_state
 def token_list(state: CliState, as_json: bool) -> None:
     """Every token (never their values)."""
+    from centrex.data.reach import Reach
+    from centrex.provisioning import tokens as token_service
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         return listing(
@@ -118,6 +124,8 @@ def token_list(state: CliState, as_json: bool) -> None:
 @pass_state
 def token_revoke(state: CliState, token_id: int, as_json: bool) -> None:
     """Revoke a token: it stops working at once."""
+    from centrex.data.reach import Reach
+    from centrex.provisioning import tokens as token_service
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         revoked = await token_service.revoke_token(
@@ -151,6 +159,8 @@ def admin_create(
     as_json: bool,
 ) -> None:
     """Create a platform admin login (or partner staff with --partner)."""
+    from centrex.data.models import Role
+    from centrex.provisioning import logins
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         account = await logins.create_staff(
@@ -183,6 +193,7 @@ def _staff_view(account: Any) -> dict[str, Any]:
 @pass_state
 def admin_list(state: CliState, as_json: bool) -> None:
     """Platform admin and partner staff logins."""
+    from centrex.provisioning import logins
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         return listing([_staff_view(a) for a in await logins.list_staff(session)])

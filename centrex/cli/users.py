@@ -10,18 +10,27 @@ prints one line, exits non-zero and writes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from centrex.cli.common import CliState, emit, json_option, listing, pass_state, read_db, write_db
-from centrex.data.models import Extension, User, UserRole
-from centrex.data.tenancy import TenantScope
+from centrex.cli.common import (
+    CliState,
+    LazyChoice,
+    emit,
+    json_option,
+    listing,
+    pass_state,
+    read_db,
+    write_db,
+)
 from centrex.errors import Conflict, NotFound, ValidationFailed
-from centrex.provisioning import users as service
-from centrex.provisioning.logins import check_password
-from centrex.provisioning.tenants import scope_for
+
+if TYPE_CHECKING:  # the models and services are imported by the commands, not by `--help`
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from centrex.data.models import Extension, User
+    from centrex.data.tenancy import TenantScope
 
 tenant_option = click.option("--tenant", "domain", required=True, help="The tenant's domain.")
 COLUMNS = ["id", "name", "email", "role", "extensions", "tenant"]
@@ -41,6 +50,8 @@ def _row(user: User, extensions: list[str], domain: str) -> dict[str, Any]:
 
 
 async def _free_extension(scope: TenantScope, number: str) -> Extension:
+    from centrex.data.models import Extension, User
+
     extension = await scope.first(Extension, Extension.number == number)
     if extension is None:
         raise NotFound(
@@ -58,6 +69,12 @@ async def _free_extension(scope: TenantScope, number: str) -> Extension:
     return extension
 
 
+def _roles() -> list[str]:
+    from centrex.data.models import UserRole
+
+    return [r.value for r in UserRole]
+
+
 @click.group("user")
 def user() -> None:
     """Users of a tenant: portal logins with a role, optionally owning an extension."""
@@ -68,7 +85,7 @@ def user() -> None:
 @click.option("--name", required=True, help="The person's name.")
 @click.option("--email", required=True, help="Login e-mail, unique within the tenant.")
 @click.option("--password", required=True, help="Portal password (8 characters or more).")
-@click.option("--role", type=click.Choice([r.value for r in UserRole]), default="user",
+@click.option("--role", type=LazyChoice(_roles), default="user",
               show_default=True)  # fmt: skip
 @click.option("--extension", "number", help="An extension of the tenant the user owns.")
 @json_option
@@ -84,6 +101,9 @@ def user_create(
     as_json: bool,
 ) -> None:
     """Create a user who can log in to the portal."""
+    from centrex.provisioning import users as service
+    from centrex.provisioning.logins import check_password
+    from centrex.provisioning.tenants import scope_for
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         scope = await scope_for(session, domain)
@@ -108,6 +128,9 @@ def user_create(
 @pass_state
 def user_list(state: CliState, domain: str, as_json: bool) -> None:
     """List a tenant's users (with the extensions they own), in creation order."""
+    from centrex.data.models import Extension
+    from centrex.provisioning import users as service
+    from centrex.provisioning.tenants import scope_for
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         scope = await scope_for(session, domain)

@@ -83,7 +83,7 @@ def test_a_did_pointed_at_a_room_of_its_own_tenant_only(centrex: Centrex) -> Non
     assert "conference 800 not found in b.example.com" in centrex.fails(
         "number", "add", "+41215550178", "--tenant", B, "--conference", "800"
     )
-    assert "one extension, ring group or conference room" in centrex.fails(
+    assert "one extension, ring group, conference room or queue" in centrex.fails(
         "number", "add", "+41215550179", "--tenant", A, "--conference", "800",
         "--extension", "101",
     )  # fmt: skip
