@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,10 +20,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from centrex.data.migration_heads import code_heads
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -103,40 +106,26 @@ class Database:
 
         With one migration branch per domain the database is at several heads at once; they are
         reported sorted and joined with "+", the same way `head_revision` reports the code's.
+        Read straight from Alembic's version table, without importing Alembic (see
+        `migration_heads`: every CLI command asks).
         """
 
-        from alembic.runtime.migration import MigrationContext
-
         def read(sync_conn: Connection) -> str | None:
-            heads = MigrationContext.configure(sync_conn).get_current_heads()
-            return "+".join(sorted(heads)) or None
+            if not inspect(sync_conn).has_table(VERSION_TABLE):
+                return None
+            rows = sync_conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            return "+".join(sorted(rows)) or None
 
         async with self.engine.connect() as conn:
             return await conn.run_sync(read)
 
     @staticmethod
     def head_revision() -> str:
-        """The newest revision this code knows (every branch head, sorted, joined with "+").
-
-        A head that another head `depends_on` is left out, as alembic's version table leaves it
-        out once the dependent revision is applied (it is then implied, like an ancestor)."""
-        from alembic.script import ScriptDirectory
-
-        script = ScriptDirectory.from_config(alembic_config())
-        heads = set(script.get_heads())
-        implied: set[str] = set()
-        for head in heads:
-            found = script.get_revision(head)
-            pending = list(found._resolved_dependencies) if found is not None else []
-            while pending:
-                name = pending.pop()
-                revision = script.get_revision(name)
-                if revision is None or revision.revision in implied:
-                    continue
-                implied.add(revision.revision)
-                pending.extend(revision._all_down_revisions)
+        """The newest revision this code knows (every branch head, sorted, joined with "+"; a
+        head another head depends on is left out, as Alembic's version table leaves it out)."""
+        heads = code_heads()
         assert heads
-        return "+".join(sorted(heads - implied))
+        return "+".join(heads)
 
     async def require_migrated(self) -> None:
         """Raise `DatabaseNotMigrated` with a message that says what to do."""
