@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 
 from centrex.api.live import registrations_of
 from centrex.data.models import (
+    DigestPolicy,
     Extension,
     RecordingLayout,
     RecordingMode,
@@ -28,8 +29,8 @@ from centrex.data.models import (
     VoicemailBox,
 )
 from centrex.errors import CentrexError, Forbidden, NotFound, ValidationFailed
+from centrex.provisioning import digest_policy, forwarding, pickup, screening, srtp_policy
 from centrex.provisioning import extensions as extension_service
-from centrex.provisioning import forwarding, screening, srtp_policy
 from centrex.provisioning.numbers import extension_numbers
 from centrex.provisioning.views import extension_view
 from centrex.web.i18n import translator
@@ -157,6 +158,14 @@ async def _set_srtp(ctx: PageContext, extension: Extension, form: dict[str, str]
     await srtp_policy.set_srtp(ctx.scope, extension.number, form.get("srtp", "")[:40])
 
 
+async def _set_sign_in(ctx: PageContext, extension: Extension, form: dict[str, str]) -> None:
+    """Pickup group ("" or "none": in no group) and digest policy ("" follows the tenant's)."""
+    await pickup.set_pickup_group(ctx.scope, extension.number, form.get("pickup_group", "")[:60])
+    policy = form.get("digest_policy", "")
+    chosen = digest_policy.parse_policy(policy[:40]) if policy else None
+    await digest_policy.set_extension_policy(ctx.scope, extension, chosen)
+
+
 Section = Callable[[PageContext, Extension, dict[str, str]], Awaitable[None]]
 SECTIONS: dict[str, Section] = {
     "forwarding": _set_forwarding,
@@ -165,6 +174,7 @@ SECTIONS: dict[str, Section] = {
     "recording": _set_recording,
     "outbound": _set_outbound,
     "srtp": _set_srtp,
+    "pickup-digest": _set_sign_in,
 }
 
 
@@ -197,6 +207,7 @@ async def extension_page(
         record_modes=RECORD_MODES,
         record_layouts=RECORD_LAYOUTS,
         srtp_modes=srtp_policy.MODES,
+        digest_policies=[p.value for p in DigestPolicy],
         flash=flash,
         flash_kind=kind,
     )

@@ -1,7 +1,9 @@
 """Portal page for a tenant's telephony settings (`/tenant/telephony`): call park (number,
 slots, ring-back time-out), feature codes (the tenant's own star codes over the platform's
 defaults), short numbers (tenant-wide speed dials) and caller-ID rules (which of its numbers
-the tenant presents for calls to a prefix).
+the tenant presents for calls to a prefix), and the tenant's defaults for call recording (mode,
+layout, announcement: `tenants.set_recording`, as `centrex tenant set-recording`) and for digest
+authentication (`digest_policy.set_tenant_policy`, as `centrex tenant set-digest`).
 
 Each form calls the service behind the matching API route, so page and API accept and refuse
 the same things: `provisioning.parking.set_park` (PATCH /api/v1/tenants/{id}),
@@ -21,8 +23,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from centrex.calls.feature_codes import CATALOG
+from centrex.data.models import DigestPolicy, RecordingLayout, RecordingMode
 from centrex.errors import ValidationFailed
-from centrex.provisioning import caller_id_rules, feature_codes, parking
+from centrex.provisioning import caller_id_rules, digest_policy, feature_codes, parking
+from centrex.provisioning import tenants as tenant_service
 from centrex.web.portal import PageContext, check_csrf, page, render
 from centrex.web.ring_groups_page import attempt, int_field, require_admin, translate_for
 
@@ -47,6 +51,8 @@ ERROR_KEYS = {
     "caller-id-not-owned": "telephony.error_rule_not_owned",
     "caller-id-rule-exists": "telephony.error_rule_exists",
     "invalid-e164": "telephony.error_rule_number",
+    "bad-recording-setting": "telephony.error_defaults",
+    "invalid-digest-policy": "telephony.error_defaults",
 }
 
 CODE_FIELD = "code:"  # the feature-code form's inputs are named code:FEATURE
@@ -85,6 +91,9 @@ async def _page(
         codes=[{**item, "label_key": feature_key(item["feature"])} for item in codes],
         shorts=await feature_codes.list_short_numbers(ctx.scope),
         rules=await caller_id_rules.list_rules(ctx.scope),
+        record_modes=[m.value for m in RecordingMode],
+        record_layouts=[layout.value for layout in RecordingLayout],
+        digest_policies=[p.value for p in DigestPolicy],
         short_values=typed if section == "short" else {},
         rule_values=typed if section == "rule" else {},
         flash=flash,
@@ -129,6 +138,44 @@ async def set_park(request: Request) -> HTMLResponse:
         if kind == "error":
             await ctx.session.refresh(tenant)
         return await _page(ctx, flash, kind, form, "park")
+
+
+def _choice(
+    form: Mapping[str, str], name: str, allowed: type[RecordingMode] | type[RecordingLayout]
+) -> str:
+    """The form's value of `name` when it is one of the enum's, else a refusal naming it."""
+    value = form.get(name, "")
+    if value not in {m.value for m in allowed}:
+        raise ValidationFailed(f"unknown {name.replace('_', ' ')} {value[:40]!r}",
+                               error_id="bad-recording-setting", field=name)  # fmt: skip
+    return value
+
+
+@router.post(PATH + "/defaults")
+async def set_defaults(request: Request) -> HTMLResponse:
+    """Recording mode, layout and announcement, and the digest policy, in one form."""
+    async with page(request, need_tenant=True) as ctx:
+        require_admin(ctx)
+        form = await check_csrf(request, ctx.principal)
+        tenant = ctx.tenant
+        assert tenant is not None
+
+        async def work() -> str:
+            await tenant_service.set_recording(
+                ctx.session,
+                tenant,
+                record_calls=RecordingMode(_choice(form, "record_calls", RecordingMode)),
+                record_layout=RecordingLayout(_choice(form, "record_layout", RecordingLayout)),
+                announce=form.get("record_announce") == "on",
+            )
+            policy = digest_policy.parse_policy(form.get("digest_policy", "")[:40])
+            await digest_policy.set_tenant_policy(ctx.session, tenant, policy)
+            return translate_for(ctx)("telephony.defaults_saved")
+
+        flash, kind = await attempt(ctx, work, ERROR_KEYS)
+        if kind == "error":
+            await ctx.session.refresh(tenant)
+        return await _page(ctx, flash, kind, form, "defaults")
 
 
 @router.post(PATH + "/feature-codes")
