@@ -307,6 +307,8 @@ def test_list_page_creates_and_deletes_and_phone_width(
     page.fill("#create-flow input[name=name]", "Night")
     page.click("#create-flow button[type=submit]")
     expect(page).to_have_url(re.compile(r"/tenant/flows/\d+/edit$"))
+    # measured once the editor has drawn the new flow's start step (the layout is settled)
+    expect(page.locator("#fe-canvas .drawflow-node")).to_have_count(1)
     canvas = page.locator("#fe-canvas").bounding_box()
     panel = page.locator("#fe-panel").bounding_box()
     assert canvas is not None
