@@ -400,6 +400,9 @@ async def _own_everything(env: Env) -> None:
                        json={"prefix": "33", "number": "+41215550100"})  # fmt: skip
     ids["caller_id_rule_id"] = rule["id"]
     await _contact_center(env)
+    from tests.api.multitenant_extra import seed_extras  # its modules import this one
+
+    await seed_extras(env)
 
 
 async def _contact_center(env: Env) -> None:

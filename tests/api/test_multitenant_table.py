@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,24 @@ from centrex.api import auth
 from centrex.api.app import ROUTERS, create_app
 from centrex.data.db import Database
 from tests.api.conftest import World
+from tests.api.multitenant_extra import extra_rows
+from tests.api.multitenant_row import (
+    CREATE,
+    LIST,
+    PARTNER,
+    REACH,
+    READ,
+    REFERENCE,
+    TENANT,
+    WRITE,
+    XLSX,
+    Row,
+    V,
+    csv_upload,
+    json_body,
+    ref,
+    wav_upload,
+)
 from tests.api.multitenant_world import (
     MARKERS,
     A,
@@ -39,83 +55,20 @@ from tests.api.multitenant_world import (
     prompt_graph,
     seeded_copy,  # noqa: F401 - behind `env`
     snapshot,
-    wav_bytes,
 )
 from tests.helpers import api_wiring
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-Body = Callable[[Env], dict[str, Any]]
-
-
-# ---------------------------------------------------------------------------------- the table
-
-TENANT = "tenant"  # behind `Centrex-Tenant` (TenantScope): attacked from B and by naming A
-REACH = "reach"  # tenants and tokens (Reach): attacked by B's admin and partner Two
-PARTNER = "partner"  # partners (Reach): attacked by partner Two
-
-LIST, READ, WRITE, CREATE, REFERENCE = "list", "read", "write", "create", "reference"
-
-
-@dataclass(frozen=True)
-class Row:
-    """One attack: `verb` decides what the right answer is.
-
-    list: 200 without any of A's objects; read/write: A's object in the path, 404; reference:
-    an object of the attacker's own pointing at A's, refused with `status`; create: nothing to
-    point at (only naming A is tried, and the attacker's own create must stay out of A)."""
-
-    method: str
-    path: str
-    verb: str
-    kind: str = TENANT
-    body: Body | None = None
-    params: dict[str, str] = field(default_factory=dict)  # path parameter -> key in Env.ids
-    query: dict[str, str] = field(default_factory=dict)
-    status: int = 404
-    error: str = "not-found"  # error_id suffix, or an issue type in a 2xx/422 answer
-    attackers: tuple[tuple[str, str | None], ...] | None = None
-    own: str | None = None  # for lists: the Env.ids key whose id must not be listed
-    note: str = ""
-
-    @property
-    def id(self) -> str:
-        return f"{self.method} {self.path}{' ' + self.note if self.note else ''}"
-
-
-def _json(body: dict[str, Any]) -> Body:
-    return lambda env: {"json": body}
-
-
-def _wav_upload(extra: dict[str, str] | None = None) -> Body:
-    def build(env: Env) -> dict[str, Any]:
-        upload = {"file": ("mallory.wav", wav_bytes(env.tmp, "mallory.wav"), "audio/wav")}
-        return {"files": upload, "data": extra or {}}
-
-    return build
-
-
-def _ref(make: Callable[[dict[str, Any]], dict[str, Any]]) -> Body:
-    return lambda env: {"json": make(env.ids)}
-
-
-def _csv_upload(content: str) -> Body:
-    """A multipart CSV aimed at A's campaign (lead and DNC imports)."""
-
-    def build(env: Env) -> dict[str, Any]:
-        upload = {"file": ("mallory.csv", content.encode(), "text/csv")}
-        return {"files": upload, "data": {"campaign_id": str(env.ids["campaign_id"])}}
-
-    return build
-
-
-V = "/api/v1"
 TABLE: list[Row] = [
     # users
     Row("GET", f"{V}/users", LIST, own="user_id"),
-    Row("POST", f"{V}/users", CREATE, body=_json({"name": "Mallory", "email": "m@b.example.com"})),
+    Row(
+        "POST",
+        f"{V}/users",
+        CREATE,
+        body=json_body({"name": "Mallory", "email": "m@b.example.com"}),
+    ),
     Row("GET", f"{V}/users/{{user_id}}", READ),
-    Row("PATCH", f"{V}/users/{{user_id}}", WRITE, body=_json({"name": "Mallory"})),
+    Row("PATCH", f"{V}/users/{{user_id}}", WRITE, body=json_body({"name": "Mallory"})),
     Row("DELETE", f"{V}/users/{{user_id}}", WRITE),
     # the softphone's phone credential: always the caller's own user and extension (none of
     # the attackers is a user of B with an extension), so it is not found and nothing is issued
@@ -126,16 +79,16 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/extensions",
         REFERENCE,
-        body=_ref(lambda ids: {"number": "402", "user_id": ids["user_id"]}),
+        body=ref(lambda ids: {"number": "402", "user_id": ids["user_id"]}),
         note="user of A",
     ),
     Row("GET", f"{V}/extensions/{{extension_id}}", READ),
-    Row("PATCH", f"{V}/extensions/{{extension_id}}", WRITE, body=_json({"name": "Mallory"})),
+    Row("PATCH", f"{V}/extensions/{{extension_id}}", WRITE, body=json_body({"name": "Mallory"})),
     Row(
         "PATCH",
         f"{V}/extensions/{{extension_id}}",
         REFERENCE,
-        body=_ref(lambda ids: {"user_id": ids["user_id"]}),
+        body=ref(lambda ids: {"user_id": ids["user_id"]}),
         params={"extension_id": "b_extension_id"},
         note="own extension to user of A",
     ),
@@ -144,23 +97,29 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/extensions/{{extension_id}}/sip-password",
         WRITE,
-        body=_json({"password": "mallory-password-1"}),
+        body=json_body({"password": "mallory-password-1"}),
     ),
-    Row("POST", f"{V}/extensions/{{extension_id}}/sip-password", WRITE, body=_json({}), note="gen"),
+    Row(
+        "POST",
+        f"{V}/extensions/{{extension_id}}/sip-password",
+        WRITE,
+        body=json_body({}),
+        note="gen",
+    ),
     # numbers
     Row("GET", f"{V}/numbers", LIST, own="number_id"),
     Row(
         "POST",
         f"{V}/numbers",
         REFERENCE,
-        body=_ref(lambda ids: {"e164": "+41215550201", "extension_id": ids["extension_id"]}),
+        body=ref(lambda ids: {"e164": "+41215550201", "extension_id": ids["extension_id"]}),
         note="routed to extension of A",
     ),
     Row(
         "POST",
         f"{V}/numbers",
         REFERENCE,
-        body=_ref(lambda ids: {"e164": "+41215550202", "ring_group_id": ids["ring_group_id"]}),
+        body=ref(lambda ids: {"e164": "+41215550202", "ring_group_id": ids["ring_group_id"]}),
         error="ring-group-not-found",
         note="routed to ring group of A",
     ),
@@ -168,7 +127,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/numbers",
         REFERENCE,
-        body=_ref(lambda ids: {"e164": "+41215550203", "conference_id": ids["conference_id"]}),
+        body=ref(lambda ids: {"e164": "+41215550203", "conference_id": ids["conference_id"]}),
         error="conference-not-found",
         note="routed to conference room of A",
     ),
@@ -176,7 +135,7 @@ TABLE: list[Row] = [
         "PATCH",
         f"{V}/numbers/{{number_id}}",
         REFERENCE,
-        body=_ref(lambda ids: {"conference_id": ids["conference_id"]}),
+        body=ref(lambda ids: {"conference_id": ids["conference_id"]}),
         params={"number_id": "b_number_id"},
         error="conference-not-found",
         note="own number to conference room of A",
@@ -185,7 +144,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/numbers",
         REFERENCE,
-        body=_ref(lambda ids: {"e164": "+41215550204", "queue_id": ids["queue_id"]}),
+        body=ref(lambda ids: {"e164": "+41215550204", "queue_id": ids["queue_id"]}),
         error="queue-not-found",
         note="routed to queue of A",
     ),
@@ -193,18 +152,18 @@ TABLE: list[Row] = [
         "PATCH",
         f"{V}/numbers/{{number_id}}",
         REFERENCE,
-        body=_ref(lambda ids: {"queue_id": ids["queue_id"]}),
+        body=ref(lambda ids: {"queue_id": ids["queue_id"]}),
         params={"number_id": "b_number_id"},
         error="queue-not-found",
         note="own number to queue of A",
     ),
     Row("GET", f"{V}/numbers/{{number_id}}", READ),
-    Row("PATCH", f"{V}/numbers/{{number_id}}", WRITE, body=_json({"extension_id": None})),
+    Row("PATCH", f"{V}/numbers/{{number_id}}", WRITE, body=json_body({"extension_id": None})),
     Row(
         "PATCH",
         f"{V}/numbers/{{number_id}}",
         REFERENCE,
-        body=_ref(lambda ids: {"extension_id": ids["extension_id"]}),
+        body=ref(lambda ids: {"extension_id": ids["extension_id"]}),
         params={"number_id": "b_number_id"},
         note="own number to extension of A",
     ),
@@ -215,7 +174,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/ring-groups",
         REFERENCE,
-        body=_json({"number": "601", "members": [{"target": "301"}]}),
+        body=json_body({"number": "601", "members": [{"target": "301"}]}),
         status=422,
         error="ring-group-member-unknown",
         note="extension of A as a member",
@@ -225,14 +184,14 @@ TABLE: list[Row] = [
         "PATCH",
         f"{V}/ring-groups/{{group_id}}",
         WRITE,
-        body=_json({"name": "Mallory"}),
+        body=json_body({"name": "Mallory"}),
         params={"group_id": "ring_group_id"},
     ),
     Row(
         "PATCH",
         f"{V}/ring-groups/{{group_id}}",
         REFERENCE,
-        body=_json({"members": [{"target": "301"}]}),
+        body=json_body({"members": [{"target": "301"}]}),
         params={"group_id": "b_ring_group_id"},
         status=422,
         error="ring-group-member-unknown",
@@ -242,9 +201,9 @@ TABLE: list[Row] = [
     # conference rooms and their live participants (the room is looked up in the caller's
     # tenant before any participant: A's room is 404 whatever participant id is named)
     Row("GET", f"{V}/conferences", LIST, own="conference_id"),
-    Row("POST", f"{V}/conferences", CREATE, body=_json({"number": "881"})),
+    Row("POST", f"{V}/conferences", CREATE, body=json_body({"number": "881"})),
     Row("GET", f"{V}/conferences/{{conference_id}}", READ),
-    Row("PATCH", f"{V}/conferences/{{conference_id}}", WRITE, body=_json({"pin": "5555"})),
+    Row("PATCH", f"{V}/conferences/{{conference_id}}", WRITE, body=json_body({"pin": "5555"})),
     Row("DELETE", f"{V}/conferences/{{conference_id}}", WRITE),
     Row("GET", f"{V}/conferences/{{conference_id}}/participants", READ),
     *(
@@ -263,10 +222,10 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/queues",
         CREATE,
-        body=_json({"number": "882", "members": [{"extension": "401"}]}),
+        body=json_body({"number": "882", "members": [{"extension": "401"}]}),
     ),
     Row("GET", f"{V}/queues/{{queue_id}}", READ),
-    Row("PATCH", f"{V}/queues/{{queue_id}}", WRITE, body=_json({"name": "taken"})),
+    Row("PATCH", f"{V}/queues/{{queue_id}}", WRITE, body=json_body({"name": "taken"})),
     Row("DELETE", f"{V}/queues/{{queue_id}}", WRITE),
     Row("GET", f"{V}/queues/{{queue_id}}/stats", READ),
     Row("GET", f"{V}/queues/{{queue_id}}/wallboard", READ),
@@ -277,7 +236,7 @@ TABLE: list[Row] = [
         "PUT",
         f"{V}/agents/{{extension}}/state",
         WRITE,
-        body=_json({"state": "paused", "reason": "1"}),
+        body=json_body({"state": "paused", "reason": "1"}),
         params={"extension": "a_agent"},
     ),
     # call screening lists (another tenant's extension is unknown: 422)
@@ -290,7 +249,7 @@ TABLE: list[Row] = [
                 "POST",
                 f"{V}/{name}",
                 REFERENCE,
-                body=_json({"pattern": "+33*", "direction": "inbound", "extension": "301"}),
+                body=json_body({"pattern": "+33*", "direction": "inbound", "extension": "301"}),
                 status=422,
                 error="screening-extension-unknown",
                 note="for an extension of A",
@@ -302,9 +261,14 @@ TABLE: list[Row] = [
     # feature codes (a tenant's own choice; B changing its own codes never touches A's) and
     # short numbers
     Row("GET", f"{V}/feature-codes", LIST),
-    Row("PATCH", f"{V}/feature-codes", CREATE, body=_json({"dnd-off": "*4343"})),
+    Row("PATCH", f"{V}/feature-codes", CREATE, body=json_body({"dnd-off": "*4343"})),
     Row("GET", f"{V}/short-numbers", LIST, own="short_number_id"),
-    Row("POST", f"{V}/short-numbers", CREATE, body=_json({"number": "21", "target": "0446681800"})),
+    Row(
+        "POST",
+        f"{V}/short-numbers",
+        CREATE,
+        body=json_body({"number": "21", "target": "0446681800"}),
+    ),
     Row("DELETE", f"{V}/short-numbers/{{number}}", WRITE, params={"number": "short_number"}),
     # call flows (a graph naming another tenant's media is a 422 flow-invalid issue list)
     Row("GET", f"{V}/flows", LIST, own="flow_id"),
@@ -312,7 +276,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/flows",
         REFERENCE,
-        body=_ref(lambda ids: {"name": "Mallory", "graph": prompt_graph(ids["media_id"])}),
+        body=ref(lambda ids: {"name": "Mallory", "graph": prompt_graph(ids["media_id"])}),
         status=422,
         error="flow-unknown-media",
         note="media of A",
@@ -321,7 +285,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/flows/validate",
         REFERENCE,
-        body=_ref(lambda ids: {"graph": prompt_graph(ids["media_id"], "301")}),
+        body=ref(lambda ids: {"graph": prompt_graph(ids["media_id"], "301")}),
         status=200,
         error="flow-unknown-media",
         note="media and extension of A",
@@ -330,30 +294,30 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/flows/simulate",
         CREATE,
-        body=_json({"graph": {"start": "h", "nodes": [{"id": "h", "type": "hangup"}]}}),
+        body=json_body({"graph": {"start": "h", "nodes": [{"id": "h", "type": "hangup"}]}}),
         status=200,
     ),
     Row("GET", f"{V}/flows/{{flow_id}}", READ),
-    Row("PATCH", f"{V}/flows/{{flow_id}}", WRITE, body=_json({"name": "Mallory"})),
+    Row("PATCH", f"{V}/flows/{{flow_id}}", WRITE, body=json_body({"name": "Mallory"})),
     Row(
         "PATCH",
         f"{V}/flows/{{flow_id}}",
         REFERENCE,
-        body=_ref(lambda ids: {"graph": prompt_graph(ids["media_id"])}),
+        body=ref(lambda ids: {"graph": prompt_graph(ids["media_id"])}),
         params={"flow_id": "b_flow_id"},
         status=422,
         error="flow-unknown-media",
         note="own flow to media of A",
     ),
     Row("DELETE", f"{V}/flows/{{flow_id}}", WRITE),
-    Row("POST", f"{V}/flows/{{flow_id}}/simulate", READ, body=_json({"digits": []})),
+    Row("POST", f"{V}/flows/{{flow_id}}/simulate", READ, body=json_body({"digits": []})),
     Row("GET", f"{V}/flows/{{flow_id}}/bindings", READ),
-    Row("POST", f"{V}/flows/{{flow_id}}/bindings", WRITE, body=_json({"extension": "401"})),
+    Row("POST", f"{V}/flows/{{flow_id}}/bindings", WRITE, body=json_body({"extension": "401"})),
     Row(
         "POST",
         f"{V}/flows/{{flow_id}}/bindings",
         REFERENCE,
-        body=_json({"number": "+41215550100"}),
+        body=json_body({"number": "+41215550100"}),
         params={"flow_id": "b_flow_id"},
         note="own flow to number of A",
     ),
@@ -361,7 +325,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/flows/{{flow_id}}/bindings",
         REFERENCE,
-        body=_json({"extension": "301"}),
+        body=json_body({"extension": "301"}),
         params={"flow_id": "b_flow_id"},
         note="own flow to extension of A",
     ),
@@ -379,22 +343,22 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/voicemail/boxes",
         REFERENCE,
-        body=_json({"extension": "301", "pin": "9999"}),
+        body=json_body({"extension": "301", "pin": "9999"}),
         note="extension of A",
     ),
     Row("GET", f"{V}/voicemail/boxes/{{mailbox_id}}", READ),
-    Row("PATCH", f"{V}/voicemail/boxes/{{mailbox_id}}", WRITE, body=_json({"pin": "9999"})),
+    Row("PATCH", f"{V}/voicemail/boxes/{{mailbox_id}}", WRITE, body=json_body({"pin": "9999"})),
     Row("DELETE", f"{V}/voicemail/boxes/{{mailbox_id}}", WRITE),
     Row("GET", f"{V}/voicemail/boxes/{{mailbox_id}}/messages", READ),
     Row("GET", f"{V}/voicemail/messages/{{message_id}}", READ),
-    Row("PATCH", f"{V}/voicemail/messages/{{message_id}}", WRITE, body=_json({"heard": True})),
+    Row("PATCH", f"{V}/voicemail/messages/{{message_id}}", WRITE, body=json_body({"heard": True})),
     Row("DELETE", f"{V}/voicemail/messages/{{message_id}}", WRITE),
     Row("GET", f"{V}/voicemail/messages/{{message_id}}/audio", READ),
     Row(
         "PUT",
         f"{V}/voicemail/boxes/{{mailbox_id}}/greetings/{{greeting}}",
         WRITE,
-        body=_wav_upload(),
+        body=wav_upload(),
     ),
     # recordings
     Row("GET", f"{V}/recordings", LIST, own="recording_id"),
@@ -419,9 +383,9 @@ TABLE: list[Row] = [
     Row("DELETE", f"{V}/recordings/{{recording_id}}", WRITE),
     # media
     Row("GET", f"{V}/media", LIST, own="media_id"),
-    Row("POST", f"{V}/media", CREATE, body=_wav_upload({"kind": "moh", "name": "Mallory"})),
+    Row("POST", f"{V}/media", CREATE, body=wav_upload({"kind": "moh", "name": "Mallory"})),
     Row("GET", f"{V}/media/{{media_id}}", READ),
-    Row("PATCH", f"{V}/media/{{media_id}}", WRITE, body=_json({"name": "Mallory"})),
+    Row("PATCH", f"{V}/media/{{media_id}}", WRITE, body=json_body({"name": "Mallory"})),
     Row("DELETE", f"{V}/media/{{media_id}}", WRITE),
     Row("GET", f"{V}/media/{{media_id}}/audio", READ),
     # CDRs
@@ -441,20 +405,24 @@ TABLE: list[Row] = [
     # call control (the live calls double answers like the call layer: another tenant's call
     # is not found)
     Row(
-        "POST", f"{V}/calls", CREATE, body=_json({"from_extension": "401", "to": "402"}), status=202
+        "POST",
+        f"{V}/calls",
+        CREATE,
+        body=json_body({"from_extension": "401", "to": "402"}),
+        status=202,
     ),
-    Row("POST", f"{V}/calls/{{call_id}}/transfer", WRITE, body=_json({"to": "302"})),
+    Row("POST", f"{V}/calls/{{call_id}}/transfer", WRITE, body=json_body({"to": "302"})),
     Row("POST", f"{V}/calls/{{call_id}}/transfer/complete", WRITE),
     Row("POST", f"{V}/calls/{{call_id}}/transfer/cancel", WRITE),
     Row("POST", f"{V}/calls/{{call_id}}/park", WRITE),
     Row("POST", f"{V}/calls/{{call_id}}/hold", WRITE),
     Row("POST", f"{V}/calls/{{call_id}}/resume", WRITE),
-    Row("POST", f"{V}/calls/{{call_id}}/pickup", WRITE, body=_json({"extension": "401"})),
+    Row("POST", f"{V}/calls/{{call_id}}/pickup", WRITE, body=json_body({"extension": "401"})),
     Row(
         "POST",
         f"{V}/calls/{{call_id}}/monitor",
         WRITE,
-        body=_json({"extension": "401", "mode": "listen"}),
+        body=json_body({"extension": "401", "mode": "listen"}),
     ),
     # caller ID per route
     Row("GET", f"{V}/caller-id-rules", LIST, own="caller_id_rule_id"),
@@ -464,7 +432,7 @@ TABLE: list[Row] = [
         REFERENCE,
         status=422,
         error="caller-id-not-owned",
-        body=_json({"prefix": "33", "number": "+41215550100"}),
+        body=json_body({"prefix": "33", "number": "+41215550100"}),
         note="number of A",
     ),
     Row(
@@ -477,7 +445,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/campaigns",
         REFERENCE,
-        body=_json({"name": "M", "method": "ratio", "agents": ["301"]}),
+        body=json_body({"name": "M", "method": "ratio", "agents": ["301"]}),
         status=422,
         error="campaign-agent-unknown",
         note="extension of A as agent",
@@ -486,7 +454,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/campaigns",
         REFERENCE,
-        body=_json({"name": "M", "method": "ratio", "agents": ["401"], "groups": ["501"]}),
+        body=json_body({"name": "M", "method": "ratio", "agents": ["401"], "groups": ["501"]}),
         status=422,
         error="campaign-group-unknown",
         note="queue of A as agent group",
@@ -495,18 +463,18 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/campaigns",
         REFERENCE,
-        body=_json({"name": "M", "method": "ratio", "caller_id": "+41215550100"}),
+        body=json_body({"name": "M", "method": "ratio", "caller_id": "+41215550100"}),
         status=422,
         error="campaign-caller-id-not-owned",
         note="number of A as caller ID",
     ),
     Row("GET", f"{V}/campaigns/{{campaign_id}}", READ),
-    Row("PATCH", f"{V}/campaigns/{{campaign_id}}", WRITE, body=_json({"name": "Mallory"})),
+    Row("PATCH", f"{V}/campaigns/{{campaign_id}}", WRITE, body=json_body({"name": "Mallory"})),
     Row(
         "PATCH",
         f"{V}/campaigns/{{campaign_id}}",
         REFERENCE,
-        body=_json({"agents": ["301"]}),
+        body=json_body({"agents": ["301"]}),
         params={"campaign_id": "b_campaign_id"},
         status=422,
         error="campaign-agent-unknown",
@@ -516,7 +484,7 @@ TABLE: list[Row] = [
         "PATCH",
         f"{V}/campaigns/{{campaign_id}}",
         REFERENCE,
-        body=_json({"groups": ["501"]}),
+        body=json_body({"groups": ["501"]}),
         params={"campaign_id": "b_campaign_id"},
         status=422,
         error="campaign-group-unknown",
@@ -527,7 +495,12 @@ TABLE: list[Row] = [
         Row("POST", f"{V}/campaigns/{{campaign_id}}/{action}", WRITE)
         for action in ("start", "pause", "stop")
     ),
-    Row("PUT", f"{V}/campaigns/{{campaign_id}}/focus", WRITE, body=_json({"postal_codes": ["75"]})),
+    Row(
+        "PUT",
+        f"{V}/campaigns/{{campaign_id}}/focus",
+        WRITE,
+        body=json_body({"postal_codes": ["75"]}),
+    ),
     Row("GET", f"{V}/campaigns/{{campaign_id}}/stats", READ),
     # explain and simulate only read, but A's campaign is still 404 to B (and A's own works)
     Row("GET", f"{V}/campaigns/{{campaign_id}}/explain", READ),
@@ -538,14 +511,14 @@ TABLE: list[Row] = [
         query={"number": "+41445550100"},
         note="a lead of A",
     ),
-    Row("POST", f"{V}/campaigns/{{campaign_id}}/simulate", READ, body=_json({})),
+    Row("POST", f"{V}/campaigns/{{campaign_id}}/simulate", READ, body=json_body({})),
     Row("GET", f"{V}/leads", LIST, own="lead_id"),
     Row("GET", f"{V}/leads", READ, query={"campaign_id": "{campaign_id}"}, note="of campaign of A"),
     Row(
         "POST",
         f"{V}/leads/import",
         REFERENCE,
-        body=_csv_upload("number\n+41445550177\n"),
+        body=csv_upload("number\n+41445550177\n"),
         error="campaign-not-found",
         note="into campaign of A",
     ),
@@ -563,12 +536,12 @@ TABLE: list[Row] = [
     Row("GET", f"{V}/leads/{{lead_id}}", READ),
     Row("GET", f"{V}/dnc", LIST, own="dnc_id"),
     Row("GET", f"{V}/dnc", READ, query={"campaign_id": "{campaign_id}"}, note="of campaign of A"),
-    Row("POST", f"{V}/dnc", CREATE, body=_json({"number": "+41445550178"})),
+    Row("POST", f"{V}/dnc", CREATE, body=json_body({"number": "+41445550178"})),
     Row(
         "POST",
         f"{V}/dnc",
         REFERENCE,
-        body=_ref(lambda ids: {"number": "+41445550177", "campaign_id": ids["campaign_id"]}),
+        body=ref(lambda ids: {"number": "+41445550177", "campaign_id": ids["campaign_id"]}),
         error="campaign-not-found",
         note="into campaign of A",
     ),
@@ -576,7 +549,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/dnc/import",
         REFERENCE,
-        body=_csv_upload("+41445550177\n"),
+        body=csv_upload("+41445550177\n"),
         error="campaign-not-found",
         note="into campaign of A",
     ),
@@ -588,7 +561,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/callbacks",
         REFERENCE,
-        body=_ref(
+        body=ref(
             lambda ids: {
                 "campaign_id": ids["campaign_id"],
                 "lead_id": ids["lead_id"],
@@ -602,7 +575,7 @@ TABLE: list[Row] = [
         "POST",
         f"{V}/callbacks",
         REFERENCE,
-        body=_ref(
+        body=ref(
             lambda ids: {
                 "campaign_id": ids["b_campaign_id"],
                 "lead_id": ids["lead_id"],
@@ -616,14 +589,18 @@ TABLE: list[Row] = [
     # call dispositions: B never sees A's own codes nor removes them; A's lead is not B's to
     # disposition, nor an agent of A's when another agent took its last call
     Row("GET", f"{V}/dispositions", LIST),
-    Row("POST", f"{V}/dispositions", CREATE, body=_json({"code": "mallory", "label": "Mallory"})),
+    Row(
+        "POST", f"{V}/dispositions", CREATE, body=json_body({"code": "mallory", "label": "Mallory"})
+    ),
     Row("DELETE", f"{V}/dispositions/{{code}}", WRITE, params={"code": "disposition_code"}),
-    Row("POST", f"{V}/leads/{{lead_id}}/disposition", WRITE, body=_json({"disposition": "sale"})),
+    Row(
+        "POST", f"{V}/leads/{{lead_id}}/disposition", WRITE, body=json_body({"disposition": "sale"})
+    ),
     Row(
         "POST",
         f"{V}/leads/{{lead_id}}/disposition",
         WRITE,
-        body=_json({"disposition": "sale"}),
+        body=json_body({"disposition": "sale"}),
         attackers=(("agent_a", None),),
         note="agent of A, another agent's last call",
     ),
@@ -634,7 +611,7 @@ TABLE: list[Row] = [
         f"{V}/tokens",
         REFERENCE,
         kind=REACH,
-        body=_json({"role": "tenant-admin", "tenant": A}),
+        body=json_body({"role": "tenant-admin", "tenant": A}),
         note="tenant-admin of A",
     ),
     Row(
@@ -642,7 +619,7 @@ TABLE: list[Row] = [
         f"{V}/tokens",
         REFERENCE,
         kind=REACH,
-        body=_json({"role": "user", "tenant": A, "user_email": "zoe@a.example.com"}),
+        body=json_body({"role": "user", "tenant": A, "user_email": "zoe@a.example.com"}),
         note="user of A",
     ),
     Row(
@@ -650,7 +627,7 @@ TABLE: list[Row] = [
         f"{V}/tokens",
         REFERENCE,
         kind=REACH,
-        body=_json({"role": "user", "user_email": "zoe@a.example.com"}),
+        body=json_body({"role": "user", "user_email": "zoe@a.example.com"}),
         attackers=(("admin_b", None),),
         note="user of A from B's own tenant",
     ),
@@ -659,7 +636,7 @@ TABLE: list[Row] = [
         f"{V}/tokens",
         REFERENCE,
         kind=REACH,
-        body=_ref(lambda ids: {"role": "partner", "partner_id": ids["partner_id"]}),
+        body=ref(lambda ids: {"role": "partner", "partner_id": ids["partner_id"]}),
         attackers=(("p2", None),),
         note="partner One",
     ),
@@ -672,14 +649,20 @@ TABLE: list[Row] = [
         f"{V}/tenants",
         REFERENCE,
         kind=REACH,
-        body=_ref(
+        body=ref(
             lambda ids: {"name": "X", "domain": "x.example.com", "partner_id": ids["partner_id"]}
         ),
         attackers=(("p2", None),),
         note="under partner One",
     ),
     Row("GET", f"{V}/tenants/{{tenant_id}}", READ, kind=REACH),
-    Row("PATCH", f"{V}/tenants/{{tenant_id}}", WRITE, kind=REACH, body=_json({"name": "Hijacked"})),
+    Row(
+        "PATCH",
+        f"{V}/tenants/{{tenant_id}}",
+        WRITE,
+        kind=REACH,
+        body=json_body({"name": "Hijacked"}),
+    ),
     Row("DELETE", f"{V}/tenants/{{tenant_id}}", WRITE, kind=REACH),
     Row("POST", f"{V}/tenants/{{tenant_id}}/suspend", WRITE, kind=REACH),
     Row("POST", f"{V}/tenants/{{tenant_id}}/activate", WRITE, kind=REACH),
@@ -689,14 +672,21 @@ TABLE: list[Row] = [
         f"{V}/tenants/{{tenant_id}}/contacts/{{kind}}",
         WRITE,
         kind=REACH,
-        body=_json({"name": "Eve"}),
+        body=json_body({"name": "Eve"}),
     ),
     Row("DELETE", f"{V}/tenants/{{tenant_id}}/contacts/{{kind}}", WRITE, kind=REACH),
     # partners (partner reach)
     Row("GET", f"{V}/partners", LIST, kind=PARTNER, own="partner_id"),
     Row("GET", f"{V}/partners/{{partner_id}}", READ, kind=PARTNER),
-    Row("PATCH", f"{V}/partners/{{partner_id}}", WRITE, kind=PARTNER, body=_json({"name": "Two!"})),
+    Row(
+        "PATCH",
+        f"{V}/partners/{{partner_id}}",
+        WRITE,
+        kind=PARTNER,
+        body=json_body({"name": "Two!"}),
+    ),
 ]
+TABLE += extra_rows()  # each feature's own file in tests/api/multitenant_extra/
 
 # Routes that are not tenant-owned: public, or for the platform admin alone (checked below).
 PUBLIC = {("GET", f"{V}/health"), ("GET", f"{V}/me")}
