@@ -19,7 +19,7 @@ from centrex.data.models import Extension, SipCredential, Tenant
 from centrex.data.tenancy import TenantScope
 from centrex.provisioning import provider
 from centrex.provisioning import tenants as tenant_service
-from centrex.provisioning.views import tenant_view
+from centrex.provisioning.platform_views import tenant_view
 
 
 def aor_user(aor: str) -> str:

@@ -148,6 +148,31 @@ def write_db(state: CliState, work: Callable[[AsyncSession], Awaitable[R]]) -> R
     return run_async(_with_session(state, work, write=True))
 
 
+def quick_listing(
+    state: CliState,
+    table: str,
+    columns: Sequence[str],
+    view: Callable[[Any], dict[str, Any]],
+    where: dict[str, object] | None = None,
+    timestamps: Sequence[str] = (),
+) -> dict[str, Any] | None:
+    """A platform table listed without the ORM (`centrex.data.quick_read`), or None when the
+    database is not one the quick path reads (the caller then takes the ORM path). `view` is
+    the same view function the ORM path uses; it reads the row as attributes."""
+    from types import SimpleNamespace
+
+    from centrex.data.quick_read import SchemaOutdated, select_rows, supports
+
+    url = state.settings.effective_database_url
+    if not supports(url):
+        return None
+    try:
+        rows = select_rows(url, table, columns, where=where, timestamps=timestamps)
+    except SchemaOutdated as exc:
+        fail(str(exc))
+    return listing([view(SimpleNamespace(**row)) for row in rows])
+
+
 def listing(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"total": len(items), "items": items}
 

@@ -13,6 +13,7 @@ from centrex.cli.common import (
     json_option,
     listing,
     pass_state,
+    quick_listing,
     read_db,
     run_async,
     write_db,
@@ -91,7 +92,7 @@ def partner_create(
 ) -> None:
     """Create a partner."""
     from centrex.provisioning import tenants as tenant_service
-    from centrex.provisioning.views import partner_view
+    from centrex.provisioning.platform_views import partner_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         created = await tenant_service.create_partner(
@@ -107,13 +108,17 @@ def partner_create(
 @pass_state
 def partner_list(state: CliState, as_json: bool) -> None:
     """List partners."""
-    from centrex.provisioning import tenants as tenant_service
-    from centrex.provisioning.views import partner_view
+    from centrex.provisioning.platform_views import PARTNER_COLUMNS, partner_view
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
-        return listing([partner_view(p) for p in await tenant_service.list_partners(session)])
+    quick = quick_listing(state, "partners", PARTNER_COLUMNS, partner_view)
+    if quick is None:
+        from centrex.provisioning import tenants as tenant_service
 
-    emit(read_db(state, work), as_json, ["id", "name", "email"])
+        async def work(session: AsyncSession) -> dict[str, Any]:
+            return listing([partner_view(p) for p in await tenant_service.list_partners(session)])
+
+        quick = read_db(state, work)
+    emit(quick, as_json, ["id", "name", "email"])
 
 
 @click.group()
@@ -150,7 +155,7 @@ def tenant_create(
 ) -> None:
     """Create a tenant."""
     from centrex.provisioning import tenants as tenant_service
-    from centrex.provisioning.views import tenant_view
+    from centrex.provisioning.platform_views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         created = await tenant_service.create_tenant(
@@ -178,14 +183,19 @@ def tenant_create(
 @pass_state
 def tenant_list(state: CliState, partner_id: int | None, as_json: bool) -> None:
     """List tenants."""
-    from centrex.provisioning import tenants as tenant_service
-    from centrex.provisioning.views import tenant_view
+    from centrex.provisioning.platform_views import TENANT_COLUMNS, TENANT_TIMESTAMPS, tenant_view
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
-        rows = await tenant_service.list_tenants(session, partner_id=partner_id)
-        return listing([tenant_view(t) for t in rows])
+    where = {} if partner_id is None else {"partner_id": partner_id}
+    quick = quick_listing(state, "tenants", TENANT_COLUMNS, tenant_view, where, TENANT_TIMESTAMPS)
+    if quick is None:
+        from centrex.provisioning import tenants as tenant_service
 
-    emit(read_db(state, work), as_json, ["id", "domain", "name", "status", "max_calls"])
+        async def work(session: AsyncSession) -> dict[str, Any]:
+            rows = await tenant_service.list_tenants(session, partner_id=partner_id)
+            return listing([tenant_view(t) for t in rows])
+
+        quick = read_db(state, work)
+    emit(quick, as_json, ["id", "domain", "name", "status", "max_calls"])
 
 
 @tenant.command("show")
@@ -195,7 +205,7 @@ def tenant_list(state: CliState, partner_id: int | None, as_json: bool) -> None:
 def tenant_show(state: CliState, domain: str, as_json: bool) -> None:
     """Show one tenant."""
     from centrex.provisioning import tenants as tenant_service
-    from centrex.provisioning.views import tenant_view
+    from centrex.provisioning.platform_views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         return tenant_view(await tenant_service.get_tenant(session, domain))
@@ -214,7 +224,7 @@ def _status_command(name: str, status: str, help_text: str) -> None:
     def command(state: CliState, domain: str, reason: str | None, as_json: bool) -> None:
         from centrex.data.models import TenantStatus
         from centrex.provisioning import tenants as tenant_service
-        from centrex.provisioning.views import tenant_view
+        from centrex.provisioning.platform_views import tenant_view
 
         async def work(session: AsyncSession) -> dict[str, Any]:
             found = await tenant_service.get_tenant(session, domain)
@@ -281,7 +291,7 @@ def tenant_set_recording(
     """Set the tenant's call recording default (extensions may override it)."""
     from centrex.data.models import RecordingLayout, RecordingMode
     from centrex.provisioning import tenants as tenant_service
-    from centrex.provisioning.views import tenant_view
+    from centrex.provisioning.platform_views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         found = await tenant_service.get_tenant(session, domain)
@@ -313,7 +323,7 @@ def tenant_set_digest(state: CliState, domain: str, policy: str, as_json: bool) 
     from centrex.data.models import DigestPolicy
     from centrex.provisioning import digest_policy
     from centrex.provisioning import tenants as tenant_service
-    from centrex.provisioning.views import tenant_view
+    from centrex.provisioning.platform_views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         found = await tenant_service.get_tenant(session, domain)
@@ -345,7 +355,7 @@ def tenant_set_park(
     """Set the tenant's call park number, slots and ring-back time-out."""
     from centrex.provisioning import parking
     from centrex.provisioning import tenants as tenant_service
-    from centrex.provisioning.views import tenant_view
+    from centrex.provisioning.platform_views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         found = await tenant_service.get_tenant(session, domain)
@@ -366,7 +376,7 @@ def tenant_set_monitor_beep(state: CliState, domain: str, beep: str, as_json: bo
     they hear nothing)."""
     from centrex.provisioning import supervisors
     from centrex.provisioning import tenants as tenant_service
-    from centrex.provisioning.views import tenant_view
+    from centrex.provisioning.platform_views import tenant_view
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         found = await tenant_service.get_tenant(session, domain)

@@ -62,19 +62,23 @@ def read_revision(path: Path) -> RevisionFile:
 
 
 def heads_of(revisions: list[RevisionFile]) -> set[str]:
-    """Revisions nobody builds on, minus those another head depends on."""
+    """Revisions nobody builds on, minus those another head reaches through its ancestry
+    (down revisions and `depends_on`, at any depth: a branch that depends on another branch's
+    revision makes that revision no head of its own, as Alembic's version table shows)."""
     by_name = {r.revision: r for r in revisions}
     parents = {p for r in revisions for p in r.down}
     heads = set(by_name) - parents
     implied: set[str] = set()
     for head in heads:
-        pending = list(by_name[head].depends_on)
+        pending = list(by_name[head].down + by_name[head].depends_on)
+        seen: set[str] = set()
         while pending:
             name = pending.pop()
-            if name in implied or name not in by_name:
+            if name in seen or name not in by_name:
                 continue
-            implied.add(name)
+            seen.add(name)
             pending.extend(by_name[name].down + by_name[name].depends_on)
+        implied |= seen
     return heads - implied
 
 

@@ -16,19 +16,11 @@ from centrex.calls.features.park_lot import DEFAULT_NUMBER, DEFAULT_SLOTS, check
 from centrex.data.models import Conference, Extension, RingGroup, Tenant
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Conflict, ValidationFailed
+from centrex.provisioning.platform_views import DEFAULT_PARK_TIMEOUT
 
 MIN_TIMEOUT = 10
 MAX_TIMEOUT = 3600
-DEFAULT_TIMEOUT = 60
-
-
-def park_view(tenant: Tenant) -> dict[str, object]:
-    """The settings in force (the defaults where the tenant set nothing)."""
-    return {
-        "park_number": tenant.park_number or DEFAULT_NUMBER,
-        "park_slots": tenant.park_slots or DEFAULT_SLOTS,
-        "park_timeout": tenant.park_timeout or DEFAULT_TIMEOUT,
-    }
+DEFAULT_TIMEOUT = DEFAULT_PARK_TIMEOUT
 
 
 async def set_park(

@@ -5,7 +5,6 @@ Secrets never appear here: no HA1, no trunk password (only whether one is set).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from centrex.calls.features.forward_config import forwarding_view
@@ -14,55 +13,14 @@ from centrex.data.models import (
     Number,
     NumberRange,
     OutboundRoute,
-    Partner,
     SipCredential,
-    Tenant,
     Trunk,
     User,
 )
-from centrex.provisioning.parking import park_view
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def partner_view(partner: Partner) -> dict[str, Any]:
-    return {
-        "id": partner.id,
-        "name": partner.name,
-        "contact_name": partner.contact_name,
-        "email": partner.email,
-        "phone": partner.phone,
-    }
-
-
-def tenant_view(tenant: Tenant) -> dict[str, Any]:
-    return {
-        "id": tenant.id,
-        "name": tenant.name,
-        "domain": tenant.domain,
-        "customer_number": tenant.customer_number,
-        "partner_id": tenant.partner_id,
-        "language": tenant.language.value,
-        "country": tenant.country,
-        "extension_digits": tenant.extension_digits,
-        "max_calls": tenant.max_calls,
-        "storage_quota_mb": tenant.storage_quota_mb,
-        "status": tenant.status.value,
-        "status_changed_at": _iso(tenant.status_changed_at),
-        "trial_ends_at": _iso(tenant.trial_ends_at),
-        "credit": str(Decimal(tenant.credit).quantize(Decimal("0.0001"))),
-        "currency": tenant.currency.value,
-        "main_number": tenant.main_number,
-        "record_calls": tenant.record_calls.value,
-        "record_layout": tenant.record_layout.value,
-        "record_announce": tenant.record_announce,
-        "digest_policy": tenant.digest_policy.value,
-        "monitor_beep": bool(tenant.monitor_beep),
-        **park_view(tenant),
-        "created_at": _iso(tenant.created_at),
-    }
 
 
 def extension_view(

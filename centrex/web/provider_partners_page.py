@@ -21,7 +21,7 @@ from centrex.data.reach import Reach
 from centrex.errors import Forbidden, ValidationFailed
 from centrex.provisioning import provider, storage
 from centrex.provisioning import tenants as tenant_service
-from centrex.provisioning.views import partner_view
+from centrex.provisioning.platform_views import partner_view
 from centrex.web.portal import PageContext, check_csrf, page, render
 from centrex.web.provider_forms import (
     attempt,

@@ -25,7 +25,13 @@ from fastapi.responses import HTMLResponse
 from centrex.calls.feature_codes import CATALOG
 from centrex.data.models import DigestPolicy, RecordingLayout, RecordingMode
 from centrex.errors import ValidationFailed
-from centrex.provisioning import caller_id_rules, digest_policy, feature_codes, parking
+from centrex.provisioning import (
+    caller_id_rules,
+    digest_policy,
+    feature_codes,
+    parking,
+    platform_views,
+)
 from centrex.provisioning import tenants as tenant_service
 from centrex.web.portal import PageContext, check_csrf, page, render
 from centrex.web.ring_groups_page import attempt, int_field, require_admin, translate_for
@@ -73,7 +79,7 @@ async def _page(
     """The whole page; a refused form shows again what was typed into it (`section`)."""
     assert ctx.tenant is not None
     typed = dict(form or {}) if kind == "error" else {}
-    park = {k: str(v) for k, v in parking.park_view(ctx.tenant).items()}
+    park = {k: str(v) for k, v in platform_views.park_view(ctx.tenant).items()}
     if section == "park" and typed:
         park.update({k: typed.get(k, "")[:50] for k in park})
     codes = await feature_codes.list_codes(ctx.scope)

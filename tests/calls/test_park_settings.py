@@ -15,7 +15,7 @@ from centrex.calls.leg import TimerKind
 from centrex.data.db import Database
 from centrex.data.models import Tenant
 from centrex.errors import Conflict, NotFound, ValidationFailed
-from centrex.provisioning import numbers, parking
+from centrex.provisioning import numbers, parking, platform_views
 from centrex.provisioning import tenants as tenant_service
 from tests.calls.harness import DID, OTHER, TENANT, make_harness
 from tests.calls.test_park import sipfrag_text, world
@@ -46,7 +46,7 @@ async def test_set_park_stores_checks_and_resets(sqlite_url: str) -> None:
         async with database.transaction() as session:
             acme = await tenant_service.get_tenant(session, TENANT)
             await parking.set_park(session, acme, number="800", slots="801-805", seconds=30)
-            assert parking.park_view(acme) == {
+            assert platform_views.park_view(acme) == {
                 "park_number": "800", "park_slots": "801-805", "park_timeout": 30,
             }  # fmt: skip
             with pytest.raises(Conflict):  # 101 is an extension of acme
@@ -57,7 +57,7 @@ async def test_set_park_stores_checks_and_resets(sqlite_url: str) -> None:
             beta = await tenant_service.get_tenant(session, OTHER)
             await parking.set_park(session, beta, slots="101-101")  # acme's 101 is not beta's
             await parking.set_park(session, acme, reset=True)
-            assert parking.park_view(acme)["park_number"] == "700"
+            assert platform_views.park_view(acme)["park_number"] == "700"
             assert acme.park_timeout is None
     finally:
         await database.dispose()

@@ -15,19 +15,24 @@ from centrex.data.migration_heads import RevisionFile, code_heads, heads_of, rea
 
 
 def _alembic_heads() -> set[str]:
-    """Alembic's heads, less those another head depends on (what its version table records)."""
+    """Alembic's heads, less those another head reaches through its down revisions and
+    dependencies at any depth (what its version table records)."""
     script = ScriptDirectory.from_config(alembic_config())
     heads = set(script.get_heads())
     implied: set[str] = set()
     for head in heads:
         found = script.get_revision(head)
-        pending = list(found._resolved_dependencies) if found is not None else []
+        pending = (
+            [] if found is None else [*found._all_down_revisions, *found._resolved_dependencies]
+        )
+        seen: set[str] = set()
         while pending:
             revision = script.get_revision(pending.pop())
-            if revision is None or revision.revision in implied:
+            if revision is None or revision.revision in seen:
                 continue
-            implied.add(revision.revision)
-            pending.extend(revision._all_down_revisions)
+            seen.add(revision.revision)
+            pending.extend([*revision._all_down_revisions, *revision._resolved_dependencies])
+        implied |= seen
     return heads - implied
 
 
@@ -67,6 +72,20 @@ def test_a_dependency_is_implied_and_a_merge_ends_branches() -> None:
         RevisionFile("m", ("c1",), ()),
     ]
     assert heads_of(graph) == {"a2", "m"}
+
+
+def test_a_dependency_of_an_ancestor_is_implied_too() -> None:
+    """b1 is needed by a2, which a3 builds on: once a3 is a head, b1 is still no head (the case
+    of 0032_number_queue, which depends on other branches, getting children of its own)."""
+    graph = [
+        RevisionFile("base", (), ()),
+        RevisionFile("a1", ("base",), ()),
+        RevisionFile("b1", ("base",), ()),
+        RevisionFile("a2", ("a1",), ("b1",)),
+        RevisionFile("a3", ("a2",), ()),
+        RevisionFile("a4", ("a2",), ()),
+    ]
+    assert heads_of(graph) == {"a3", "a4"}
 
 
 def test_a_file_without_a_revision_is_refused(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from centrex.provisioning import provider
 from centrex.provisioning import tenants as tenant_service
-from centrex.provisioning.views import tenant_view
+from centrex.provisioning.platform_views import tenant_view
 from tests.web.provider_portal import (
     ACME_ADMIN,
     PARTNER,

@@ -13,7 +13,7 @@ from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import Email, IdPath, LongPhone, Name, OptName, Strict
 from centrex.provisioning import provider
 from centrex.provisioning import tenants as service
-from centrex.provisioning.views import partner_view
+from centrex.provisioning.platform_views import partner_view
 
 router = APIRouter(prefix="/api/v1/partners", tags=["partners"], responses=PROBLEM_RESPONSES)
 
