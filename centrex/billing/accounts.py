@@ -29,7 +29,14 @@ from centrex.billing.dunning import DunningPolicy, DunningStatus, dunning_status
 from centrex.billing.invoices import VAT_RATES, Invoice, InvoiceRequest, ServiceCredit
 from centrex.billing.invoices import compute_invoice as compute_pure_invoice
 from centrex.billing.money import ISO_4217, ZERO
-from centrex.billing.plans import Bundle, Plan, france_unlimited_plan
+from centrex.billing.plans import (
+    FR_FIXED,
+    FR_MOBILE,
+    Bundle,
+    Plan,
+    UsageRate,
+    france_unlimited_plan,
+)
 from centrex.billing.rating import Cdr
 from centrex.billing.service import (
     deck_from_record,
@@ -64,6 +71,9 @@ BUNDLE_PRESETS = frozenset({"france_unlimited"})
 def plan_from_record(record: BillingPlan) -> Plan:
     """The pure `Plan` of a plan row (bundle presets are defined in `plans.py`)."""
     if record.bundle is None:
+        # the per-minute prices given price France's groups; everything else the retail deck
+        prices = ((FR_FIXED, record.fixed_per_minute), (FR_MOBILE, record.mobile_per_minute))
+        given = [(group, Decimal(price)) for group, price in prices if price]
         return Plan(
             name=record.name,
             currency=record.currency,
@@ -72,6 +82,8 @@ def plan_from_record(record: BillingPlan) -> Plan:
             included_agents=record.included_agents,
             included_admins=record.included_admins,
             extra_seat_fee=Decimal(record.extra_seat_fee),
+            groups=tuple(g for g, _ in given),
+            usage_rates=tuple(UsageRate(g.name, price) for g, price in given),
             penalty_percent=Decimal(record.penalty_percent),
         )
     if record.bundle not in BUNDLE_PRESETS:
@@ -86,8 +98,11 @@ def plan_from_record(record: BillingPlan) -> Plan:
     bundles = tuple(
         Bundle(b.name, b.groups, record.fair_use_distinct_numbers) for b in preset.bundles
     )
+    # a price of 0 is "no plan price": the group is priced by the retail deck (issue 20)
+    priced = tuple(r for r in preset.usage_rates if r.price_per_minute != ZERO)
     return replace(
         preset,
+        usage_rates=priced,
         currency=record.currency,
         initial_fee=Decimal(record.initial_fee),
         included_agents=record.included_agents,

@@ -186,9 +186,10 @@ class Plan:
         if unknown := set(rates) - names:
             raise ValueError(f"plan {self.name!r}: usage rates for unknown groups {unknown}")
         for bundle in self.bundles:
-            # a bundle group needs a normal price: fair-use overflow and penalties are rated at it
-            if missing := bundle.groups - set(rates):
-                raise ValueError(f"bundle {bundle.name!r}: groups without usage rate {missing}")
+            # a bundle group without a plan price is priced by the plan's retail deck (fair-use
+            # overflow and penalties are rated at that normal price); it must be a plan group
+            if unknown_bundled := bundle.groups - names:
+                raise ValueError(f"bundle {bundle.name!r}: unknown groups {unknown_bundled}")
         object.__setattr__(self, "_rates", rates)
 
     def extra_seats(self, agents: int, admins: int) -> int:
@@ -207,7 +208,8 @@ class Plan:
         return None
 
     def usage_rate(self, group: str) -> UsageRate | None:
-        """Per-minute price of a group, None if the group has no plan price."""
+        """Per-minute price of a group, None if the group has no plan price (the retail deck
+        prices it)."""
         return self._rates.get(group)
 
     def bundle_for(self, group: str) -> Bundle | None:
@@ -252,3 +254,24 @@ def france_unlimited_plan(
         ),
         bundles=(Bundle("Unlimited", frozenset({FR_FIXED.name, FR_MOBILE.name, INTL_FIXED.name})),),
     )
+
+
+def plan_warnings(plan: Plan, *, has_retail_deck: bool) -> list[str]:
+    """What an operator must hear when creating `plan`: the chargeable calls it cannot price.
+
+    A group without a plan price is priced by the retail deck; without a deck its calls (the
+    bundle's overflow and penalties included) are left unrated, and so is every destination
+    outside the plan's groups. Said at creation, so no one finds out from a free invoice."""
+    if has_retail_deck:
+        return []
+    unpriced = [g.label for g in plan.groups if plan.usage_rate(g.name) is None]
+    warnings = []
+    if unpriced:
+        warnings.append(
+            f"no per-minute price and no retail deck for {', '.join(unpriced)}: "
+            "those calls (beyond any bundle) will be left unrated"
+        )
+    warnings.append(
+        "no retail deck: calls to destinations outside the plan's groups will be left unrated"
+    )
+    return warnings

@@ -12,8 +12,9 @@ Rules (contract of the billing issue):
 * A tenant flagged for forbidden use (PBX/gateway, call center/telemarketing) pays 400 % of the
   per-minute price of all its usage in the period and the bundle is ignored. Flagging is a human
   decision taken on the evidence of `signals.py`; here it is an input.
-* A number in no plan group (special numbers, exotic destinations) is priced by the retail deck
-  when one is given; otherwise the call is reported unrated rather than silently free.
+* A number in no plan group (special numbers, exotic destinations), or in a group the plan gives
+  no price of its own, is priced by the retail deck when one is given (the group and its bundle
+  still apply); otherwise the call is reported unrated rather than silently free.
 * Inbound and unanswered calls cost nothing and do not count towards fair use.
 
 The result is deterministic in its input (calls are sorted by start time, then call id), so
@@ -113,8 +114,8 @@ def _price(
     if deck_rate is None:
         return None
     return (
-        None,
-        deck_rate.destination,
+        group.name if group is not None else None,
+        group.label if group is not None else deck_rate.destination,
         billed_seconds(cdr.billable_seconds, deck_rate.increment),
         charge(deck_rate, cdr.billable_seconds),
     )

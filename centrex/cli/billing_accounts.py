@@ -18,6 +18,7 @@ from centrex.billing import accounts, enforcement, issuing
 from centrex.billing.clauses import Excuse
 from centrex.billing.dunning import DunningPolicy
 from centrex.billing.invoices import Invoice
+from centrex.billing.plans import plan_warnings
 from centrex.billing.service import midnight
 from centrex.cli.billing_files import InvoiceFiles, file_options, render_invoice_files
 from centrex.cli.common import (
@@ -151,9 +152,15 @@ def plan_create(state: CliState, /, as_json: bool, **options: Any) -> None:
             retail_deck=options["retail_deck"],
             cost_deck=options["cost_deck"],
         )
-        return plan_view(plan)
+        found = plan_warnings(accounts.plan_from_record(plan),
+                              has_retail_deck=plan.retail_deck_id is not None)  # fmt: skip
+        return {**plan_view(plan), "warnings": found}
 
-    emit(write_db(state, work), as_json)
+    created = write_db(state, work)
+    if not as_json:
+        for warning in created["warnings"]:
+            click.echo(f"warning: {warning}", err=True)
+    emit(created, as_json)
 
 
 @click.command("plan-list")

@@ -457,3 +457,49 @@ def test_dunning_and_payment(run: Runner) -> None:
     )
     assert twice.exit_code == 1
     assert "already paid" in twice.stderr
+
+
+def test_plan_create_defaults_price_france_by_the_retail_deck(
+    run: Runner, cli_data_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 20's defect: a bundle plan created with the default per-minute prices (0) and a
+    retail deck rated French calls beyond the bundle at 0; now the deck prices them. A plan
+    without a bundle used to ignore the prices given to it; now they price France's groups. A
+    plan without a deck says at creation which calls it cannot rate."""
+    deck = tmp_path / "eur.csv"
+    deck.write_text(
+        "prefix,destination,price_per_minute,connection_fee,increment,currency\n"
+        "33,France,0.0400,0,60/60,EUR\n336,France mobile,0.1200,0,60/60,EUR\n",
+        encoding="utf-8",
+    )
+    _ok(run("rates", "import", str(deck), "--deck", "retail-eur", "--json"))
+    for domain in ("bundle.example", "flat.example"):
+        _ok(run("tenant", "create", "--name", domain, "--domain", domain, "--extension-digits",
+                "3", "--max-calls", "10", "--currency", "EUR", "--json"))  # fmt: skip
+    bundle = _ok(run("billing", "plan-create", "--name", "Bundle", "--currency", "EUR",
+                     "--monthly-fee", "10", "--bundle", "france_unlimited", "--retail-deck",
+                     "retail-eur", "--json"))  # fmt: skip
+    flat = _ok(run("billing", "plan-create", "--name", "Flat", "--currency", "EUR",
+                   "--monthly-fee", "10", "--mobile-per-minute", "0.05", "--retail-deck",
+                   "retail-eur", "--json"))  # fmt: skip
+    assert bundle["warnings"] == flat["warnings"] == []
+
+    def invoice(domain: str, plan: str, numbers: list[str]) -> list[tuple[str, str]]:
+        _ok(run("billing", "subscribe", "--tenant", domain, "--plan", plan, "--starts-on",
+                "2026-01-01", "--json"))  # fmt: skip
+        _insert_cdrs(cli_data_dir, domain, numbers)
+        made = _ok(run("billing", "invoice", "--tenant", domain, "--since", "2026-03-01",
+                       "--until", "2026-04-01", "--issued-on", "2026-04-01", "--json"))  # fmt: skip
+        return [(line["kind"], line["amount"]) for line in made["lines"]]
+
+    mobiles = [f"+336{10000000 + i}" for i in range(151)]  # the 151st is beyond fair use
+    assert ("fair_use", "0.12") in invoice("bundle.example", "Bundle", mobiles)  # was 0.00
+    flat_lines = invoice("flat.example", "Flat", ["+33612345678", "+33123456789"])
+    assert flat_lines == [("subscription", "10.00"), ("usage", "0.05"), ("usage", "0.04")]
+
+    bare = run("billing", "plan-create", "--name", "Bare", "--currency", "EUR",
+               "--monthly-fee", "10", "--bundle", "france_unlimited")  # fmt: skip
+    assert bare.exit_code == 0, bare.output
+    assert "warning: no per-minute price and no retail deck for France fixed, France mobile" in (
+        bare.stderr
+    )

@@ -101,8 +101,8 @@ def test_monthly_fee_with_extra_seats() -> None:
 
 
 def test_plan_validation() -> None:
-    with pytest.raises(ValueError, match="without usage rate"):
-        Plan("p", "EUR", D(10), groups=(FR_FIXED,), bundles=(Bundle("b", frozenset({"fr_fixed"})),))
+    with pytest.raises(ValueError, match="unknown groups"):
+        Plan("p", "EUR", D(10), groups=(FR_FIXED,), bundles=(Bundle("b", frozenset({"nope"})),))
     with pytest.raises(ValueError, match="unknown groups"):
         Plan("p", "EUR", D(10), usage_rates=(UsageRate("nope", D(1)),))
     with pytest.raises(ValueError, match="either prefixes or regions"):
@@ -253,3 +253,34 @@ def test_usage_properties(raw: list[tuple[str, int, int, int, bool]], flagged: b
             if call.in_bundle:
                 per_user.setdefault((call.user, month[call.call_id]), set()).add(call.called)
         assert all(len(numbers) <= 5 for numbers in per_user.values())
+
+
+def test_a_group_without_a_plan_price_is_priced_by_the_retail_deck() -> None:
+    """Issue 20's defect: the plan's groups and bundle still apply (fair use counts, the label is
+    the group's), but the normal price of a group the plan does not price comes from the deck."""
+    unpriced = replace(PLAN, usage_rates=(UsageRate("intl_fixed", D("0.01")),))
+    deck = parse_deck_csv(HEADER + "33,France,0.04,0,60/60,EUR\n336,France mobile,0.12,0,60/60,EUR\n",
+                          "retail")  # fmt: skip
+    plan = replace(unpriced, bundles=())
+    usage = rate_usage(
+        plan, [_call(1, "+33612345678", 61), _call(2, "+33123456789", 30)], deck=deck
+    )
+    assert usage.unrated_calls == 0
+    assert [(g.group, g.label, g.calls, g.amount) for g in usage.groups] == [
+        ("fr_mobile", "France mobile", 1, D("0.2400")),
+        ("fr_fixed", "France fixed", 1, D("0.0400")),
+    ]
+    assert rate_usage(plan, [_call(1, "+33612345678", 61)]).unrated_calls == 1  # no deck
+    bundled = rate_usage(unpriced, [_call(1, "+33612345678", 61)], deck=deck)
+    assert bundled.bundle_calls == 1
+    assert bundled.total == 0
+
+
+def test_plan_warnings_name_what_would_be_left_unrated() -> None:
+    from centrex.billing.plans import plan_warnings
+
+    assert plan_warnings(PLAN, has_retail_deck=True) == []
+    unpriced = replace(PLAN, usage_rates=(UsageRate("intl_fixed", D("0.01")),))
+    first, second = plan_warnings(unpriced, has_retail_deck=False)
+    assert "France fixed, France mobile" in first
+    assert "outside the plan's groups" in second
