@@ -154,7 +154,13 @@ async def deck_for_number(session: AsyncSession, name: str, number_e164: str) ->
     """Only the rates of deck `name` whose prefix starts `number_e164` (at most 15 prefixes):
     enough for the pure longest-prefix lookup, without loading a 50 000-row deck for one
     quote."""
-    record = await deck_record(session, name)
+    return await deck_for_record(session, await deck_record(session, name), number_e164)
+
+
+async def deck_for_record(
+    session: AsyncSession, record: RateDeckRecord, number_e164: str
+) -> RateDeck:
+    """`deck_for_number` for a deck record already at hand (the live rater's case)."""
     digits = number_e164.removeprefix("+")
     candidates = [digits[:end] for end in range(1, len(digits) + 1)]
     rows = await session.scalars(

@@ -26,6 +26,8 @@ CSV_FIELDS = [
     "disposition",
     "hangup_cause",
     "hangup_side",
+    "price",
+    "rated_at",
 ]
 
 
@@ -89,6 +91,8 @@ def cdr_row(cdr: Cdr) -> dict[str, Any]:
         "hangup_side": cdr.hangup_side.value if cdr.hangup_side else None,
         "trunk_id": cdr.trunk_id,
         "price": str(cdr.price) if cdr.price is not None else None,
+        # set once the live rater (or a re-rating) priced the call; price stays None if no deck did
+        "rated_at": cdr.rated_at.isoformat() if cdr.rated_at else None,
     }
 
 

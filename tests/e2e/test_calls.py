@@ -19,11 +19,14 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from centrex.billing import accounts
+from centrex.billing import service as billing_service
 from centrex.clock import SystemClock
 from centrex.data.db import Database
 from centrex.data.secrets_box import SecretBox
@@ -41,6 +44,10 @@ pytestmark = pytest.mark.e2e
 ACME, SMALL = "acme.calls.test", "small.calls.test"
 PRIMARY_HOST, BACKUP_HOST = "127.0.0.51", "127.0.0.52"
 DID = "+41215550100"
+RETAIL_DECK = (
+    "prefix,destination,price_per_minute,connection_fee,increment,currency\n"
+    "41,Switzerland,0.0500,0,60/60,CHF\n4144,Zurich,0.0400,0.05,1/1,CHF\n"
+)
 
 BUSY_CARRIER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="carrier answering 503">
@@ -118,6 +125,14 @@ class CallPbx:
                         await number_service.assign_number(
                             scope, DID, now=now, extension_number="102"
                         )
+                        # a plan with a retail deck: the running server rates its calls at hang-up
+                        await billing_service.import_deck(session, "calls-retail", RETAIL_DECK,
+                                                          now=now)  # fmt: skip
+                        plan = await accounts.create_plan(
+                            session, name="calls-plan", currency="CHF", base_monthly_fee=Decimal(0),
+                            retail_deck="calls-retail",
+                        )  # fmt: skip
+                        await accounts.subscribe(scope, plan.id, now.date())
         finally:
             await database.dispose()
 
@@ -159,6 +174,16 @@ class CallPbx:
     def cdrs(self, domain: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.cli("cdr", "list", "--tenant", domain)["items"]
         return items
+
+    def wait_rated(self, domain: str, cdr_id: int, timeout: float = 20.0) -> dict[str, Any]:
+        """The CDR once the server's live rater has rated it (fails after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = next(c for c in self.cdrs(domain) if c["id"] == cdr_id)
+            if found["rated_at"] is not None or time.monotonic() > deadline:
+                assert found["rated_at"] is not None, f"not rated: {found}"
+                return found
+            time.sleep(0.3)
 
     def wait_cdr(self, domain: str, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
         """The tenant's CDRs once `count` of them are closed (newest first)."""
@@ -376,6 +401,12 @@ def test_outbound_fails_over_from_primary_to_backup_trunk(pbx: CallPbx, tmp_path
     )
     trunks = {t["id"]: t["name"] for t in pbx.cli("trunk", "list")["items"]}
     assert trunks[cdr["trunk_id"]] == "backup"
+    # rated at hang-up by the running server, at the price `rates quote` gives the same call
+    rated = pbx.wait_rated(ACME, cdr["id"])
+    quote = pbx.cli("rates", "quote", "--deck", "calls-retail", "--number", "+41446681800",
+                    "--seconds", str(cdr["billsec"]))  # fmt: skip
+    assert Decimal(rated["price"]) == Decimal(quote["price"])
+    assert Decimal(rated["price"]) > 0
 
 
 def test_inbound_did_from_carrier_reaches_extension(pbx: CallPbx, tmp_path: Path) -> None:

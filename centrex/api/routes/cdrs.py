@@ -38,6 +38,7 @@ class CdrOut(BaseModel):
     hangup_side: str | None
     trunk_id: int | None
     price: str | None
+    rated_at: str | None
 
 
 class CdrLegOut(BaseModel):

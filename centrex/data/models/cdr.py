@@ -54,6 +54,8 @@ class Cdr(TenantOwned, Base):
     rate_prefix: Mapped[str | None] = mapped_column(String(20))
     price: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
     cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    # NULL while the call waits to be rated (the live rater's queue, `billing/live_rating.py`)
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
 
 class CdrLeg(TenantOwned, Base):
