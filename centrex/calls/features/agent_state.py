@@ -29,6 +29,7 @@ from centrex.data.models import (
     PauseReason,
     QueueMember,
 )
+from centrex.data.models.agent_log import write_agent_state
 from centrex.data.tenancy import TenantScope
 from centrex.errors import NotFound, ValidationFailed
 
@@ -158,5 +159,7 @@ async def set_agent_state(
         await scope.delete(
             QueueMember, QueueMember.extension == extension, QueueMember.static.is_(False)
         )
+    # the history the statistics read (issue 16): every change, the codes' and the API's
+    await write_agent_state(scope, (await _extension(scope, extension)).id, mode.value, label, now)
     await scope.session.flush()
     return await agent_view(scope, extension)
