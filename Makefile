@@ -11,6 +11,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# caldav pulls in niquests, whose urllib3-future replaces urllib3 itself at every interpreter
+	# start (a .pth hook): requests, botocore and schemathesis then break. caldav falls back to
+	# requests when niquests is absent, so we keep the real urllib3.
+	$(BIN)/pip uninstall --quiet --yes niquests urllib3-future
+	$(BIN)/pip install --quiet --force-reinstall --no-deps "urllib3>=2"
 	touch $@
 
 # The portal loads its browser libraries from node_modules, pinned by package-lock.json: SIP.js for

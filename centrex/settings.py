@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     route_cache_seconds: float = 2.0
 
     smtp_url: str = ""
+    # how often `serve` synchronises the campaigns' CalDAV calendars (0: only after changes)
+    caldav_sync_seconds: float = 60.0
     log_level: str = "INFO"
 
     auth_failures_to_ban: int = 5
