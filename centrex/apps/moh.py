@@ -5,8 +5,8 @@ progression (I–vi–IV–V in C major, each chord an arpeggio of sines with a 
 quiet sustained root) is pleasant enough, loops without a click (it starts and ends in silence)
 and is written once to `<data dir>/moh/default.wav` on first use.
 
-Lookup for the call layer: `moh_file(scope, store, data_dir)` → the tenant's most recent MOH
-upload, else the default file.
+Lookup for the call layer: `moh_file(scope, store, data_dir, media_id)` → the given file (a
+queue's own music), else the tenant's most recent MOH upload, else the default file.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ CHORDS: tuple[tuple[float, float, float], ...] = (
     (196.00, 246.94, 293.66),
 )
 NOTE_S = 0.5
+CHOSEN_KINDS = (MediaKind.MOH, MediaKind.PROMPT)  # what a queue may name as its music
 LEVEL_DBM0 = -22.0
 
 
@@ -66,12 +67,14 @@ def default_moh(data_dir: Path) -> Path:
 async def moh_file(
     scope: TenantScope, store: MediaStore, data_dir: Path, media_id: int | None = None
 ) -> Path:
-    """The MOH to play for this tenant: a given upload, the latest upload, or the default."""
+    """The MOH to play for this tenant: a given upload (a queue's own music: kind moh or
+    prompt, of this tenant), else the latest MOH upload, else the default."""
+    chosen = None
     if media_id is not None:
         chosen = await scope.first(
-            MediaFile, MediaFile.id == media_id, MediaFile.kind == MediaKind.MOH
+            MediaFile, MediaFile.id == media_id, MediaFile.kind.in_(CHOSEN_KINDS)
         )
-    else:
+    if chosen is None:
         rows = await scope.list(
             MediaFile, MediaFile.kind == MediaKind.MOH, order_by=MediaFile.id.desc(), limit=1
         )

@@ -11,7 +11,14 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from centrex.data.models import CallFlow, GreetingKind, MediaFile, MediaKind, VoicemailBox
+from centrex.data.models import (
+    CallFlow,
+    CallQueue,
+    GreetingKind,
+    MediaFile,
+    MediaKind,
+    VoicemailBox,
+)
 from centrex.data.tenancy import TenantScope
 from centrex.errors import CentrexError, Conflict, NotFound, ValidationFailed
 from centrex.media.audio_files import AudioInfo, convert_upload, wav_info
@@ -160,10 +167,15 @@ async def rename_media(scope: TenantScope, media_id: int, name: str) -> MediaFil
 
 
 async def delete_media(scope: TenantScope, store: MediaStore, media_id: int) -> None:
-    """Delete a media file, unless one of the tenant's call flows plays it (409 `media-in-use`:
-    a flow with a missing prompt would fail callers at run time, not the admin now)."""
+    """Delete a media file, unless one of the tenant's call flows plays it or a queue plays it
+    as its music (409 `media-in-use`: a flow with a missing prompt would fail callers at run
+    time, not the admin now; a queue would silently fall back to the default music)."""
     media = await get_media(scope, media_id)
     users = [flow.name for flow in await scope.list(CallFlow) if media.id in _played_by(flow.graph)]
+    queues = await scope.list(CallQueue, CallQueue.moh_id == media.id)
+    if queues:
+        names = ", ".join(q.number for q in queues)
+        raise MediaInUse(f"media {media.id} is the music on hold of queue(s): {names}")
     if users:
         raise MediaInUse(f"media {media.id} is played by call flow(s): {', '.join(users)}")
     store.remove(media.path)

@@ -15,7 +15,9 @@ Rules, each with a stable error id (the call feature is `calls/features/queue.py
   `voicemail:N` (N's mailbox must exist) (`queue-fallback-unknown`);
 * callback (off): "press 1 to be called back" (`apps/queue/callback.py`), the caller rung up to
   1-10 `callback_attempts` (3) `callback_retry_seconds` (5-3600, 30) apart
-  (`queue-bad-attempts`, `queue-bad-seconds`).
+  (`queue-bad-attempts`, `queue-bad-seconds`);
+* moh (none): the queue's own music on hold, a media file of this tenant of kind moh or prompt
+  (`queue-moh-unknown`); none plays the tenant's default music.
 
 Agents: `agent_state` / `set_agent_state` (the API's `/api/v1/agents/{extension}/state`) go
 through the call layer's `calls/features/agent_state.py`, the same rows `*50`-`*53` change.
@@ -36,6 +38,8 @@ from centrex.data.models import (
     CallQueue,
     Conference,
     Extension,
+    MediaFile,
+    MediaKind,
     QueueCall,
     QueueMember,
     QueueStrategy,
@@ -86,6 +90,7 @@ class QueueView:
             "callback": q.callback,
             "callback_attempts": q.callback_attempts,
             "callback_retry_seconds": q.callback_retry_seconds,
+            "moh": q.moh_id,
         }
 
 
@@ -193,6 +198,27 @@ async def check_fallback(scope: TenantScope, fallback: str | None) -> str | None
                    "nor voicemail:N", "queue-fallback-unknown", "fallback")  # fmt: skip
 
 
+MOH_KINDS = (MediaKind.MOH, MediaKind.PROMPT)  # a greeting belongs to a mailbox
+
+
+async def check_moh(scope: TenantScope, media_id: int | None) -> int | None:
+    """The queue's own music: a media file of *this* tenant of kind moh or prompt; another
+    tenant's file is unknown here, like a member extension (`queue-moh-unknown`)."""
+    if media_id is None:
+        return None
+    media = await scope.first(MediaFile, MediaFile.id == media_id, MediaFile.kind.in_(MOH_KINDS))
+    if media is None:
+        raise _invalid(f"no music on hold or prompt file {media_id} in {scope.domain}",
+                       "queue-moh-unknown", "moh")  # fmt: skip
+    return media.id
+
+
+def _apply_moh(queue: CallQueue, music: int | None, clear: bool) -> None:
+    """Set the queue's own music (checked), clear it, or (neither given) keep it."""
+    if clear or music is not None:
+        queue.moh_id = music
+
+
 async def _members(scope: TenantScope, queue: CallQueue) -> tuple[QueueMember, ...]:
     rows = await scope.list(QueueMember, QueueMember.queue_id == queue.id,
                             order_by=QueueMember.position)  # fmt: skip
@@ -234,6 +260,7 @@ async def create_queue(
     callback: bool = False,
     callback_attempts: int = CALLBACK_ATTEMPTS[2],
     callback_retry_seconds: int = LIMITS["callback_retry_seconds"][2],
+    moh: int | None = None,
 ) -> QueueView:
     """Create a queue; nothing is written when any input is refused."""
     value = await _check_number(scope, number, None)
@@ -249,9 +276,10 @@ async def create_queue(
     level = check_level(min_level)
     found = await check_members(scope, members)
     dest = await check_fallback(scope, fallback)
+    music = await check_moh(scope, moh)
     queue = scope.add(CallQueue(number=value, name=name.strip(), strategy=chosen, fallback=dest,
                                 announce_position=announce_position, min_level=level,
-                                callback=callback, callback_attempts=attempts,
+                                callback=callback, callback_attempts=attempts, moh_id=music,
                                 **seconds))  # fmt: skip
     await scope.session.flush()
     await _write_members(scope, queue, found)
@@ -292,6 +320,8 @@ async def update_queue(
     min_level: int | None = None,
     callback: bool | None = None,
     callback_attempts: int | None = None,
+    moh: int | None = None,
+    clear_moh: bool = False,
     **seconds: int | None,
 ) -> QueueView:
     """Change what is given (static members are replaced when given); all checked first."""
@@ -303,6 +333,7 @@ async def update_queue(
     attempts = check_attempts(callback_attempts) if callback_attempts is not None else None
     found = await check_members(scope, members) if members is not None else None
     dest = await check_fallback(scope, fallback) if fallback is not None else None
+    music = await check_moh(scope, moh)  # None stays None
     if new_number is not None:
         queue.number = new_number
     if name is not None:
@@ -323,6 +354,7 @@ async def update_queue(
         queue.fallback = None
     elif dest is not None:
         queue.fallback = dest
+    _apply_moh(queue, music, clear_moh)
     if found is not None:
         await _write_members(scope, queue, found)
     await scope.session.flush()

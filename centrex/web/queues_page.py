@@ -6,10 +6,10 @@ overflow target the caller goes to after it, position announcements, the callbac
 Agents who joined by themselves (`*50`, the API's agent state) are dynamic members: shown, and
 kept when the static members are replaced, as the service does.
 
-Music on hold is the tenant's, not the queue's: `apps/moh.py` plays the latest MOH upload,
-else the built-in melody, so the page names that file rather than offering a per-queue choice
-the call layer would ignore. Pause reasons are the tenant's too (`*52<code>`): the page lists
-them and links to `/api/v1/agents/pause-reasons`.
+Music on hold: a queue may name its own file (a MOH upload or a prompt of the tenant, the
+service's `moh`); without one `apps/moh.py` plays the tenant's latest MOH upload, else the
+built-in melody, and the page names that file. Pause reasons are the tenant's too
+(`*52<code>`): the page lists them and links to `/api/v1/agents/pause-reasons`.
 
 Refused forms change nothing and say why (see `ring_groups_page.py`, whose helpers these forms
 share); another tenant's queue is 404.
@@ -53,6 +53,7 @@ ERROR_KEYS = {
     "queue-member-unknown": "queues.error_member_unknown",
     "queue-duplicate-member": "queues.error_duplicate",
     "queue-fallback-unknown": "queues.error_fallback_unknown",
+    "queue-moh-unknown": "queues.error_moh_unknown",
 }
 
 SECONDS = ("ring_seconds", "wrap_up_seconds", "max_wait_seconds", "service_level_seconds",
@@ -100,7 +101,10 @@ async def _context(ctx: PageContext) -> dict[str, Any]:
     moh = await ctx.scope.list(MediaFile, MediaFile.kind == MediaKind.MOH,
                                order_by=MediaFile.id.desc(), limit=1)  # fmt: skip
     has_queue = bool(await service.list_queues(ctx.scope))
+    playable = await ctx.scope.list(MediaFile, MediaFile.kind.in_(service.MOH_KINDS),
+                                    order_by=MediaFile.name)  # fmt: skip
     return {
+        "moh_choices": [{"id": m.id, "name": m.name, "kind": m.kind.value} for m in playable],
         "extensions": [{"number": e.number, "name": e.display_name} for e in extensions],
         "moh": moh[0].name if moh else None,
         # the defaults are written on first use, as creating a queue does: only once one exists
@@ -193,6 +197,7 @@ async def create_queue(request: Request) -> HTMLResponse:
                 strategy=form.get("strategy", "longest-idle")[:200],
                 members=lines(form.get("members", "")),
                 fallback=fallback or None,
+                moh=int_field(form, "moh", "queue-moh-unknown", 0) or None,
                 **_settings(form, _defaults()),
             )
             return translate_for(ctx)("queues.created", number=created.queue.number)
@@ -217,6 +222,7 @@ async def update_queue(request: Request, queue_id: int) -> HTMLResponse:
 
         async def work() -> str:
             fallback = form.get("fallback", "").strip()[:100]
+            moh = int_field(form, "moh", "queue-moh-unknown", 0)
             changed = await service.update_queue(
                 ctx.scope,
                 view,
@@ -226,6 +232,8 @@ async def update_queue(request: Request, queue_id: int) -> HTMLResponse:
                 members=lines(form.get("members", "")),
                 fallback=fallback or None,
                 clear_fallback=not fallback,
+                moh=moh or None,
+                clear_moh=not moh,
                 **_settings(form, view.as_dict()),
             )
             return translate_for(ctx)("queues.saved", number=changed.queue.number)

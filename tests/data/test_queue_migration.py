@@ -33,4 +33,11 @@ async def test_queue_tables_match_the_models(db: Database) -> None:
 
     async with db.engine.connect() as connection:
         diffs = await connection.run_sync(compare)
-    assert [d for d in diffs if _touches(d)] == []
+    left = [d for d in diffs if _touches(d)]
+    if db.engine.dialect.name == "sqlite":
+        # 0038's queues.moh_id key was added in place: SQLite's reflection reports neither its
+        # name nor its ON DELETE, so autogenerate sees "another" key (the key itself is checked
+        # in test_queue_moh_migration.py through PRAGMA foreign_key_list)
+        left = [d for d in left if not (d[0] in ("remove_fk", "add_fk")
+                                        and [c.name for c in d[1].columns] == ["moh_id"])]  # fmt: skip
+    assert left == []

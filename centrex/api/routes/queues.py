@@ -4,7 +4,9 @@ Fields: `number`, `name`, `strategy` (ring-all, longest-idle, round-robin, fewes
 skills), `members` as `[{"extension": "102", "level": 5}, …]`, `wrap_up_seconds`,
 `max_wait_seconds`, `ring_seconds`, `fallback`, `announce_position`, `service_level_seconds`,
 `min_level`, `callback` ("press 1 to be called back", off), `callback_attempts` (1-10, 3) and
-`callback_retry_seconds` (5-3600, 30). A member is an extension of the caller's tenant
+`callback_retry_seconds` (5-3600, 30), `moh` (the id of a media file of the tenant, kind moh
+or prompt, that waiting callers hear; null: the tenant's default music; another tenant's file
+is unknown: 422 `queue-moh-unknown`). A member is an extension of the caller's tenant
 (another tenant's is unknown: 422 `queue-member-unknown`), another tenant's queue is 404.
 PATCH replaces the static members when given; `"fallback": null` clears the fallback. The
 statistics are the CLI's `queue stats` JSON.
@@ -46,6 +48,7 @@ Retry = Annotated[
     int, Field(ge=_L["callback_retry_seconds"][0], le=_L["callback_retry_seconds"][1])
 ]
 Attempts = Annotated[int, Field(ge=service.CALLBACK_ATTEMPTS[0], le=service.CALLBACK_ATTEMPTS[1])]
+MediaId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class MemberIn(Strict):
@@ -71,6 +74,7 @@ class QueueIn(Strict):
     callback: bool = False
     callback_attempts: Attempts = service.CALLBACK_ATTEMPTS[2]
     callback_retry_seconds: Retry = _L["callback_retry_seconds"][2]
+    moh: MediaId | None = None
 
 
 class QueuePatch(Strict):
@@ -88,6 +92,7 @@ class QueuePatch(Strict):
     callback: bool | None = None
     callback_attempts: Attempts | None = None
     callback_retry_seconds: Retry | None = None
+    moh: MediaId | None = None
 
 
 class MemberOut(BaseModel):
@@ -112,6 +117,7 @@ class QueueOut(BaseModel):
     callback: bool
     callback_attempts: int
     callback_retry_seconds: int
+    moh: int | None
 
 
 def _members(members: list[MemberIn]) -> list[str]:
@@ -138,7 +144,7 @@ async def create_queue(
         service_level_seconds=body.service_level_seconds, fallback=body.fallback,
         announce_position=body.announce_position, min_level=body.min_level,
         callback=body.callback, callback_attempts=body.callback_attempts,
-        callback_retry_seconds=body.callback_retry_seconds,
+        callback_retry_seconds=body.callback_retry_seconds, moh=body.moh,
     )  # fmt: skip
     response.headers["Location"] = f"/api/v1/queues/{view.queue.id}"
     return view.as_dict()
@@ -166,6 +172,7 @@ async def update_queue(
         ring_seconds=body.ring_seconds, service_level_seconds=body.service_level_seconds,
         callback=body.callback, callback_attempts=body.callback_attempts,
         callback_retry_seconds=body.callback_retry_seconds,
+        moh=body.moh, clear_moh="moh" in given and body.moh is None,
     )  # fmt: skip
     return view.as_dict()
 

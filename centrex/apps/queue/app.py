@@ -4,8 +4,9 @@ How a wait runs (the rules are the state machine's, `machine.py`; who is free is
 layer's board, `calls/features/queue.py`):
 
 1. Answer, write the caller's `queue_calls` row (outcome `waiting`), join the queue's line and
-   start the music on hold (the tenant's latest MOH upload, else the generated default) as one
-   endless player, so the music never restarts while the caller waits or an offer rings.
+   start the music on hold (the queue's own file, else the tenant's latest MOH upload, else the
+   generated default) as one endless player, so the music never restarts while the caller
+   waits or an offer rings.
 2. Every `POLL_SECONDS` (and at once on entry): fire the machine's due timer (maximum wait:
    overflow; announcement, 3 s after entry then every 30 s: the music pauses for "you are
    caller number N, your estimated waiting time is about M minutes", then starts again),
@@ -55,7 +56,7 @@ from centrex.apps.queue.machine import (
 from centrex.apps.voicemail import VoicemailApp, VoicemailServices
 from centrex.calls.app_host import CallControl, TransferKind, TransferOutcome
 from centrex.calls.features.queue import QueueConfig, QueueFeature
-from centrex.data.models import QueueCall, QueueOutcome
+from centrex.data.models import CallQueue, QueueCall, QueueOutcome
 from centrex.media.audio import frames, read_wav
 from centrex.provisioning.prompt_catalog import number_key
 
@@ -114,11 +115,18 @@ class QueueApp:
             call_id = getattr(context, "call_id", "") or token
             await run.wait.resume(channel, control, call_id, run)
 
-    async def music(self, tenant_id: int) -> list[bytes]:
-        """The tenant's music on hold as frames, shared (never mutated) by all its callers; a
-        new upload (another file, size or mtime) is read afresh."""
+    async def music(self, tenant_id: int, queue_number: str | None = None) -> list[bytes]:
+        """The queue's music on hold (its own `moh_id` file, else the tenant's) as frames,
+        shared (never mutated) by all its callers; a new upload (another file, size or mtime)
+        is read afresh."""
         async with self.services.scope(tenant_id) as (scope, _tenant):
-            path = await moh_file(scope, self.services.store, self.data_dir)
+            queue = (
+                await scope.first(CallQueue, CallQueue.number == queue_number)
+                if queue_number is not None
+                else None
+            )
+            own = queue.moh_id if queue is not None else None
+            path = await moh_file(scope, self.services.store, self.data_dir, own)
         stat = path.stat()
         key = (str(path), stat.st_size, stat.st_mtime_ns)
         cached = self._music.get(key)
@@ -191,7 +199,7 @@ class Wait:
     # ---- the wait ---------------------------------------------------------------------------
     async def run(self) -> None:
         tenant_id = self.context.tenant_id
-        self.music_frames = await self.app.music(tenant_id)
+        self.music_frames = await self.app.music(tenant_id, self.config.number)
         await self._open_row()
         self.board.enter(tenant_id, self.config.number, self.token)
         self.start_music()

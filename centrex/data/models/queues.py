@@ -3,6 +3,7 @@
 * `queues`: a number of the tenant's plan (`500`) whose callers wait with music on hold until
   an agent answers; strategy, wrap-up, maximum wait, fallback, service level, and the skill
   level an agent needs (`min_level`, the skills strategy offers the highest level first).
+  `moh_id` (issue 21) is the queue's own music on hold.
 * `queue_members`: an extension of the tenant in a queue with its level (1-10); `static`
   members are configured, dynamic ones joined with `*50<queue>` or the API and leave at logout.
 * `agent_states`: one row per extension that changed its agent state (no row: ready); the pause
@@ -83,6 +84,9 @@ class CallQueue(TenantOwned, Base):
     callback: Mapped[bool] = mapped_column(Boolean, default=False)
     callback_attempts: Mapped[int] = mapped_column(Integer, default=3)
     callback_retry_seconds: Mapped[int] = mapped_column(Integer, default=30)
+    # the queue's own music on hold (a media file of the tenant, kind moh or prompt); none: the
+    # tenant's latest MOH upload, else the generated default (`apps/moh.py`)
+    moh_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id", ondelete="SET NULL"))
 
 
 class QueueMember(TenantOwned, Base):
