@@ -12,7 +12,9 @@ by default; a campaign that could never call the tenant's own country is 422
 another tenant's or an unknown queue is 422 `campaign-group-unknown`).
 `POST /{id}/start|pause|stop` move the status; `PUT /{id}/focus` sets the postal-code focus
 (`[]` clears it); `GET /{id}/stats` counts from the lead history. Another tenant's campaign is
-404 everywhere. Tenant admins only.
+404 everywhere. Tenant admins; supervisors (`api/supervision.py`) list and read campaigns,
+start, pause and stop them (as on the portal's campaigns page), refocus them and PATCH only
+`agents`/`groups` (assignment).
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import NO_CONTROL, IdPath, Strict
 from centrex.api.services import ApiServices
+from centrex.api.stats_export import Since, StatsFormat, Until, stats_answer
+from centrex.api.supervision import require_campaign_change, require_supervisor
 from centrex.contact_center import campaigns as service
 from centrex.contact_center.calling_window import DEFAULT_DAYS, DEFAULT_WINDOW
 from centrex.contact_center.campaign_agents import MAX_GROUPS
-from centrex.contact_center.stats import campaign_stats
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
 
@@ -118,7 +121,7 @@ def _svc(request: Request) -> ApiServices:
 
 @router.get("", response_model=Page[CampaignOut])
 async def list_campaigns(scope: Scope, caller: Caller, query: Listing) -> dict[str, Any]:
-    require_tenant_admin(caller)
+    require_supervisor(caller)
     items = [await service.campaign_dict(scope, c) for c in await service.list_campaigns(scope)]
     return paginate(items, query, orders=("id", "name", "status", "priority"), default="name",
                     searchable=("name",))  # fmt: skip
@@ -143,7 +146,7 @@ async def create_campaign(
 
 @router.get("/{campaign_id}", response_model=CampaignOut)
 async def get_campaign(campaign_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
-    require_tenant_admin(caller)
+    require_supervisor(caller)
     return await service.campaign_dict(scope, await service.get_campaign_by_id(scope, campaign_id))
 
 
@@ -152,9 +155,10 @@ async def update_campaign(
     campaign_id: IdPath, body: CampaignPatch, scope: Scope, caller: Caller
 ) -> dict[str, Any]:
     """Change what is given (also while running: the dialer reads settings on each fill)."""
-    require_tenant_admin(caller)
-    found = await service.get_campaign_by_id(scope, campaign_id)
+    require_supervisor(caller)
     changes = body.model_dump(exclude_unset=True)
+    found = await service.get_campaign_by_id(scope, campaign_id)
+    require_campaign_change(caller, set(changes))  # a supervisor: agents and groups only
     await service.update_campaign(scope, found, changes)
     return await service.campaign_dict(scope, found)
 
@@ -176,19 +180,19 @@ async def _move(scope: Scope, campaign_id: int, action: str) -> dict[str, Any]:
 @router.post("/{campaign_id}/start", response_model=CampaignOut)
 async def start_campaign(campaign_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
     """draft, paused or stopped → running (422 `campaign-without-agents` without agents)."""
-    require_tenant_admin(caller)
+    require_supervisor(caller)
     return await _move(scope, campaign_id, "start")
 
 
 @router.post("/{campaign_id}/pause", response_model=CampaignOut)
 async def pause_campaign(campaign_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
-    require_tenant_admin(caller)
+    require_supervisor(caller)
     return await _move(scope, campaign_id, "pause")
 
 
 @router.post("/{campaign_id}/stop", response_model=CampaignOut)
 async def stop_campaign(campaign_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
-    require_tenant_admin(caller)
+    require_supervisor(caller)  # as on the portal's campaigns page
     return await _move(scope, campaign_id, "stop")
 
 
@@ -197,17 +201,24 @@ async def focus_campaign(
     campaign_id: IdPath, body: FocusIn, scope: Scope, caller: Caller
 ) -> dict[str, Any]:
     """Refocus on postal codes (prefixes) on the fly; `{"postal_codes": []}` clears it."""
-    require_tenant_admin(caller)
+    require_supervisor(caller)
     found = await service.get_campaign_by_id(scope, campaign_id)
     await service.set_focus(scope, found, body.postal_codes)
     return await service.campaign_dict(scope, found)
 
 
-@router.get("/{campaign_id}/stats")
+@router.get("/{campaign_id}/stats", response_model=None)
 async def get_campaign_stats(
-    request: Request, campaign_id: IdPath, scope: Scope, caller: Caller
-) -> dict[str, Any]:
-    """placed, answered, dropped, drop_pct, per outcome and disposition; today and 30 days."""
-    require_tenant_admin(caller)
+    request: Request,
+    campaign_id: IdPath,
+    scope: Scope,
+    caller: Caller,
+    fmt: StatsFormat = "json",
+    since: Since = None,
+    until: Until = None,
+) -> dict[str, Any] | Response:
+    """placed, answered, dropped, drop_pct, per outcome and disposition; today and 30 days;
+    the agents' figures over [since, until) (`api/stats_export.py`), also as PDF or XLSX."""
+    require_supervisor(caller)
     found = await service.get_campaign_by_id(scope, campaign_id)
-    return await campaign_stats(scope, found, _svc(request).clock.utcnow())
+    return await stats_answer(scope, found, _svc(request).clock.utcnow(), fmt, since, until)

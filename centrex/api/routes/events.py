@@ -2,6 +2,7 @@
 within the caller's scope, as JSON objects (`centrex.events.Event.to_dict`). A plain user (an
 agent) sees its own lines' registrations and calls and the dialer's `campaign.call` events of
 leads offered or connected to its lines (never a dropped lead, never another agent's lead).
+A supervisor sees every event of its tenant, like a tenant admin: it watches the whole floor.
 
 Authentication: `?token=...`, an `Authorization: Bearer` header, or the portal session cookie.
 Staff may narrow to one tenant with `?tenant=DOMAIN` (or `Centrex-Tenant`). The first message is
@@ -76,8 +77,8 @@ async def _filter_for(svc: ApiServices, websocket: WebSocket) -> EventFilter:
         acting = await reach.acting_tenant(domain)
         reachable = {acting.id} if acting is not None else await reach.tenant_ids()
         tenant_ids = set(reachable) if reachable is not None else None
-        if principal.is_tenant_admin:
-            return EventFilter(tenant_ids)
+        if principal.is_tenant_admin or principal.role.value == "supervisor":
+            return EventFilter(tenant_ids)  # a supervisor watches its whole tenant's floor
         extensions = (
             await session.scalars(
                 select(Extension).where(
