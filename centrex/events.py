@@ -93,15 +93,24 @@ class QueueChanged(Event):
 class LeadOffered(Event):
     """The outbound dialer's answered call (`contact_center/dialer.py`): the lead `offered` to
     an agent's phone (the agent desktop's contact card), `connected` to it, or `dropped` (no
-    agent: the safe-harbour message). The agent's INVITE carries `X-Centrex-Lead: lead_id`."""
+    agent: the safe-harbour message). The agent's INVITE carries `X-Centrex-Lead: lead_id`.
+    A scheduled callback coming due is announced first (`callback`) and its events carry the
+    promise, for the desktop's notice: `callback_id`, its time as promised (`callback_at`,
+    "YYYY-MM-DD HH:MM Zone" in the lead's zone), `callback_by` (the extension of a personal
+    callback; "" for one promised to anyone of the campaign) and `callback_note`."""
 
-    campaign: str = ""
+    campaign: str = ""  # the lead's campaign (a callback's: maybe not the one the agent is on)
     lead_id: int = 0
     number: str = ""
     name: str = ""
     extension: str = ""  # the agent ("" when dropped)
     call_id: str = ""
-    state: str = ""  # offered, connected, dropped
+    state: str = ""  # callback, offered, connected, dropped
+    campaign_id: int = 0  # 0: not known to the producer
+    callback_id: int = 0  # 0: not a callback
+    callback_at: str = ""
+    callback_by: str = ""
+    callback_note: str = ""
     kind: str = field(init=False, default="campaign.call")
 
 

@@ -58,6 +58,8 @@ class DemoCredentials:
     sip: dict[str, str] = field(default_factory=dict)
     admin_password: str = ""
     softphone_password: str = ""
+    agent_password: str = ""  # the agent desktop's login (issue 16), owning 102
+    supervisor_password: str = ""  # the supervisor console's login (issue 16)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,8 @@ class DemoCredentials:
             "extensions": dict(self.sip),
             "admin_password": self.admin_password,
             "softphone_password": self.softphone_password,
+            "agent_password": self.agent_password,
+            "supervisor_password": self.supervisor_password,
         }
 
 
@@ -91,7 +95,14 @@ def parse(data: object) -> DemoCredentials:
         sip={str(k): _password(v, f"the password of {k}") for k, v in extensions.items()},
         admin_password=_password(data.get("admin_password"), '"admin_password"'),
         softphone_password=_password(data.get("softphone_password"), '"softphone_password"'),
+        # absent from a file written before issue 16: new passwords are made for them
+        agent_password=_optional(data.get("agent_password"), '"agent_password"'),
+        supervisor_password=_optional(data.get("supervisor_password"), '"supervisor_password"'),
     )
+
+
+def _optional(value: object, what: str) -> str:
+    return "" if value is None else _password(value, what)
 
 
 def load(path: Path) -> DemoCredentials | None:
@@ -177,6 +188,9 @@ def resolve(
         sip=sip,
         admin_password=credentials.admin_password or generate_password(PORTAL_PASSWORD_LENGTH),
         softphone_password=credentials.softphone_password
+        or generate_password(PORTAL_PASSWORD_LENGTH),
+        agent_password=credentials.agent_password or generate_password(PORTAL_PASSWORD_LENGTH),
+        supervisor_password=credentials.supervisor_password
         or generate_password(PORTAL_PASSWORD_LENGTH),
     )
     if saved is None or result != saved or not _private(path):

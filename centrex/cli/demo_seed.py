@@ -25,6 +25,8 @@ DEMO_DOMAIN = "demo.centrex.test"
 DEMO_EXTENSIONS = (("101", "Alice Demo"), ("102", "Bob Demo"), ("103", "Carol Demo"))
 DEMO_ADMIN_EMAIL = "admin@demo.centrex.test"
 DEMO_SOFTPHONE_EMAIL = "alice@demo.centrex.test"  # the portal user of 101 (browser softphone)
+DEMO_AGENT_EMAIL = "agent@demo.centrex.test"  # the agent desktop's login, owning 102 (issue 16)
+DEMO_SUPERVISOR_EMAIL = "supervisor@demo.centrex.test"  # the supervisor console's login
 DEMO_VOICEMAIL_PIN = "1234"
 DEMO_RING_GROUP = "600"  # rings 101-103 at once (issue 12: "a ring group 600 rings 101-103")
 DEMO_CONFERENCE = "800"  # a conference room without PIN: 101-103 meet there (issue 13)
@@ -143,6 +145,7 @@ async def _demo_objects(
     admin_password = credentials.admin_password if credentials is not None else ""
     admin_password = admin_password or generate_password(16)
     await _demo_login(scope, DEMO_ADMIN_EMAIL, "Demo Admin", UserRole.TENANT_ADMIN, admin_password)
+    await _demo_desk_logins(scope, lines[1], credentials)
     await session.flush()
     return lines, admin_password
 
@@ -163,6 +166,26 @@ async def _demo_login(
         user.password_hash = hash_password(password)
     await scope.session.flush()
     return user
+
+
+async def _demo_desk_logins(
+    scope: TenantScope, line: DemoLine, credentials: DemoCredentials | None
+) -> None:
+    """The agent of the sample campaign (owning `line`, 102, one of its agents: `/agent`) and a
+    supervisor (`/supervisor`), issue 16; passwords from `credentials` (new ones without)."""
+    from centrex.cli.demo_credentials import DemoCredentials
+    from centrex.data.models import Extension, UserRole
+
+    given = credentials or DemoCredentials()
+    agent_password = given.agent_password or generate_password(16)
+    boss_password = given.supervisor_password or generate_password(16)
+    agent = await _demo_login(scope, DEMO_AGENT_EMAIL, line.name, UserRole.AGENT, agent_password)
+    extension = await scope.first(Extension, Extension.number == line.number)
+    assert extension is not None
+    extension.user_id = agent.id
+    line.portal_email, line.portal_password = DEMO_AGENT_EMAIL, agent_password
+    await _demo_login(scope, DEMO_SUPERVISOR_EMAIL, "Demo Supervisor", UserRole.SUPERVISOR,
+                      boss_password)  # fmt: skip
 
 
 async def _demo_softphone_user(scope: TenantScope, line: DemoLine, password: str) -> None:

@@ -21,6 +21,7 @@ from centrex.cli.demo_credentials import (
 )
 from centrex.cli.demo_seed import (
     DEMO_ADMIN_EMAIL,
+    DEMO_AGENT_EMAIL,
     DEMO_CONFERENCE,
     DEMO_DOMAIN,
     DEMO_EXTENSIONS,
@@ -28,6 +29,7 @@ from centrex.cli.demo_seed import (
     DEMO_QUEUE_AGENTS,
     DEMO_RING_GROUP,
     DEMO_SOFTPHONE_EMAIL,
+    DEMO_SUPERVISOR_EMAIL,
     DEMO_VOICEMAIL_PIN,
     DemoLine,
     _demo_objects,
@@ -222,6 +224,7 @@ def demo(
         wss=wss,
         store=store,
         source=source,
+        supervisor_password=credentials.supervisor_password,
     )
     if as_json:
         _echo_json(out)
@@ -244,6 +247,7 @@ class _DemoOutput:
     wss: Endpoint
     store: Path
     source: PasswordSource
+    supervisor_password: str = ""  # the agent's login is 102's portal login (its line)
 
 
 def _echo_json(out: _DemoOutput) -> None:
@@ -286,6 +290,10 @@ def _echo_json(out: _DemoOutput) -> None:
                 "wss_url": _wss_url(out.wss) if out.wss.port else None,
                 "admin_email": DEMO_ADMIN_EMAIL,
                 "admin_password": out.admin_password,
+                "agent_email": DEMO_AGENT_EMAIL,
+                "agent_password": out.lines[1].portal_password,
+                "supervisor_email": DEMO_SUPERVISOR_EMAIL,
+                "supervisor_password": out.supervisor_password,
                 "credentials_file": str(out.store),
                 "passwords": out.source.value,
             }
@@ -338,6 +346,11 @@ def _echo_text(out: _DemoOutput) -> None:
         'Outbound: campaign "Demo outbound" (progressive, agents'
         f" {agents}, 4 sample leads): centrex lead search --tenant {DEMO_DOMAIN} --campaign"
         ' "Demo outbound"; centrex campaign list --tenant ' + DEMO_DOMAIN
+    )
+    click.echo(
+        f"Agent desktop: log in as {DEMO_AGENT_EMAIL} / {out.lines[1].portal_password}"
+        f' ({out.lines[1].number}, an agent of "Demo outbound": {out.portal}agent);'
+        f" supervisor: {DEMO_SUPERVISOR_EMAIL} / {out.supervisor_password}"
     )
     click.echo(
         "Phone features: transfer with your phone's transfer key; park by transferring to"

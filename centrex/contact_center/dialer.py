@@ -57,6 +57,7 @@ from centrex.calls.call import Call
 from centrex.calls.features import agent_state as agents_db
 from centrex.calls.leg import CallState
 from centrex.clock import Clock
+from centrex.contact_center.agent_sessions import unavailable_for
 from centrex.contact_center.callbacks import RETRY_SECONDS
 from centrex.contact_center.campaign_agents import campaign_agents
 from centrex.contact_center.campaigns import caller_id_of_call
@@ -311,11 +312,14 @@ class CampaignRunner:
                 and not self.dialer.in_call(self.config.tenant_id, wanted)]  # fmt: skip
 
     def publish(self, live: LiveLead, extension: str, state: str, campaign: str = "") -> None:
+        fields: dict[str, Any] = {"campaign": campaign or self.config.name,
+                                  "campaign_id": live.lead.campaign_id}  # fmt: skip
+        if live.callback is not None:  # the promise on each event (the desktop's notice)
+            fields.update(live.callback.notice())
         self.dialer.publish(LeadOffered(
-            tenant_id=self.config.tenant_id, campaign=campaign or self.config.name,
-            lead_id=live.lead.id,
+            tenant_id=self.config.tenant_id, lead_id=live.lead.id,
             number=live.lead.number, name=live.lead.name, extension=extension,
-            call_id=live.call.call_id if live.call is not None else "", state=state,
+            call_id=live.call.call_id if live.call is not None else "", state=state, **fields,
         ))  # fmt: skip
 
     async def record(
@@ -529,9 +533,12 @@ class Dialer:
             scope = TenantScope(session, tenant.id, tenant.domain)
             rows = await campaign_agents(session, tenant.id, config.id)
             modes = await agents_db.modes(scope, [r.number for r in rows])
+            # a desktop session in wrap-up or paused (or logged in elsewhere) takes no call
+            held = await unavailable_for(scope, config.id, [r.extension_id for r in rows])
         actions = self.actions()
         return [
-            Agent(r.number, r.extension_id, modes[r.number],
+            Agent(r.number, r.extension_id,
+                  AgentMode.PAUSED if r.extension_id in held else modes[r.number],
                   actions.registered(config.tenant_id, r.number))
             for r in rows
         ]  # fmt: skip

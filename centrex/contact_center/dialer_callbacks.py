@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 
@@ -52,6 +53,17 @@ class CallbackPick:
     extension: str  # the agent it is reserved for
     name: str  # the lead's name
     postal_code: str
+    promised_at: str = ""  # "YYYY-MM-DD HH:MM Zone": the time promised, in the lead's zone
+    personal: bool = False  # promised to `extension` itself (else to anyone of the campaign)
+    note: str = ""
+
+    def notice(self) -> dict[str, Any]:
+        """The `LeadOffered` fields of the agent's callback notice (issue 16: "callback
+        promised by … for …: note"), on every event of the callback's call."""
+        return {"campaign": self.campaign, "campaign_id": self.callback.campaign_id,
+                "callback_id": self.callback.id, "callback_at": self.promised_at,
+                "callback_by": self.extension if self.personal else "",
+                "callback_note": self.note}  # fmt: skip
 
 
 def assign(
@@ -119,9 +131,13 @@ async def pick_callbacks(
             agent = chosen[0][1]
             free = {k: v for k, v in free.items() if v != agent}
             lead = await scope.first(Lead, Lead.id == callback.lead_id)
-            picks.append(CallbackPick(callback, campaign.name, agent,
-                                      lead.name if lead else "",
-                                      lead.postal_code if lead else ""))  # fmt: skip
+            row = await scope.first(ScheduledCallback, ScheduledCallback.id == callback.id)
+            picks.append(CallbackPick(
+                callback, campaign.name, agent, lead.name if lead else "",
+                lead.postal_code if lead else "",
+                f"{row.local_time.replace('T', ' ')} {row.zone}" if row else "",
+                callback.extension_id is not None, row.note if row else "",
+            ))  # fmt: skip
     return picks
 
 

@@ -7,7 +7,10 @@
 
 Tenant admins see and manage every callback; a plain user only personal callbacks of its own
 extensions — it may promise one only for its own extension (else 403), and another's callback
-is 404. Another tenant's campaign, lead or callback is 404; another tenant's extension 422
+is 404. An agent (the desktop, issue 16) promises callbacks in the campaigns it is an agent of
+(`lead_card.reaches_campaign`: directly or through a group): personal (its own extension; another
+one's is 403) or for anyone of the campaign; another campaign is 404 `campaign-not-found`.
+Another tenant's campaign, lead or callback is 404; another tenant's extension 422
 `callback-agent-unknown`. Rules and errors: `centrex.contact_center.callbacks`.
 """
 
@@ -19,13 +22,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from centrex.api.auth import Caller, Now, Scope, own_extension_ids, own_extension_numbers
+from centrex.api.auth import (
+    Caller,
+    Now,
+    Principal,
+    Scope,
+    own_extension_ids,
+    own_extension_numbers,
+)
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Listing, Page, paginate
 from centrex.api.schemas import MAX_INT, NO_CONTROL, IdPath, Strict
 from centrex.contact_center import callbacks as service
+from centrex.contact_center import lead_card
 from centrex.contact_center.campaigns import get_campaign_by_id
-from centrex.errors import Forbidden, ValidationFailed
+from centrex.data.models import Campaign, Role
+from centrex.data.tenancy import TenantScope
+from centrex.errors import Forbidden, NotFound, ValidationFailed
 
 router = APIRouter(prefix="/api/v1/callbacks", tags=["callbacks"], responses=PROBLEM_RESPONSES)
 
@@ -85,19 +98,31 @@ async def list_callbacks(
 async def create_callback(
     body: CallbackIn, scope: Scope, caller: Caller, now: Now, response: Response
 ) -> dict[str, Any]:
-    """Promise a callback; a plain user only for one of its own extensions."""
-    mine = await own_extension_numbers(scope, caller)
-    if mine is not None and (body.extension is None or body.extension not in mine):
-        raise Forbidden("a user may only promise a callback to one of its own extensions")
+    """Promise a callback; a plain user only for one of its own extensions, an agent also
+    for anyone of its campaigns."""
     if (body.lead_id is None) == (body.number is None):
         raise ValidationFailed("give the lead by lead_id or by number",
                                error_id="callback-no-lead", field="lead_id")  # fmt: skip
-    campaign = await get_campaign_by_id(scope, body.campaign_id)
+    campaign = await _campaign_for(scope, caller, body)
     lead: str | int = body.lead_id if body.lead_id is not None else str(body.number)
     made = await service.schedule_callback(scope, campaign, lead=lead, at=body.at, now=now,
                                            extension=body.extension, note=body.note)  # fmt: skip
     response.headers["Location"] = f"/api/v1/callbacks/{made['id']}"
     return made
+
+
+async def _campaign_for(scope: TenantScope, caller: Principal, body: CallbackIn) -> Campaign:
+    """The campaign of a promise, once the caller may make it (module docstring)."""
+    mine = await own_extension_numbers(scope, caller)
+    anyone = caller.role is Role.AGENT and body.extension is None
+    if mine is not None and not anyone and (body.extension is None or body.extension not in mine):
+        raise Forbidden("a user may only promise a callback to one of its own extensions")
+    campaign = await get_campaign_by_id(scope, body.campaign_id)
+    if caller.role is Role.AGENT:
+        ids = await own_extension_ids(scope, caller) or set()
+        if not await lead_card.reaches_campaign(scope, campaign.id, ids):
+            raise NotFound(f"campaign {campaign.id} not found", error_id="campaign-not-found")
+    return campaign
 
 
 @router.delete("/{callback_id}", status_code=204)

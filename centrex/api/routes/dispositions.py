@@ -24,8 +24,8 @@ from centrex.api.auth import Caller, Now, Principal, Scope, own_extension_ids
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Page
 from centrex.api.schemas import NO_CONTROL, IdPath, Strict, text
+from centrex.contact_center import agent_sessions, lead_card, leads
 from centrex.contact_center import dispositions as service
-from centrex.contact_center import leads
 from centrex.data.models import Role
 from centrex.errors import Forbidden
 
@@ -102,11 +102,13 @@ async def set_lead_disposition(
     mine = None if caller.role is Role.SUPERVISOR else await own_extension_ids(scope, caller)
     lead = await service.set_disposition(scope, lead_id, body.disposition, note=body.note,
                                          by_extension=mine, now=now)  # fmt: skip
+    await agent_sessions.disposed(scope, lead.id, mine)  # the desktop owes nothing now
     names = await leads.campaign_names(scope)
     data = leads.lead_dict(lead, names.get(lead.campaign_id))
     history = await leads.lead_history(scope, lead)
     return {**_iso(data, "next_attempt_at"),
-            "history": [_iso(h, "started_at", "ended_at") for h in history]}  # fmt: skip
+            "history": [_iso(h, "started_at", "ended_at") for h in history],
+            **await lead_card.card_extras(scope, lead)}  # fmt: skip
 
 
 def _iso(data: dict[str, Any], *keys: str) -> dict[str, Any]:

@@ -9,7 +9,10 @@
   `GET /leads/batches/{id}`, `POST /leads/batches/{id}/rollback` (exactly the batch's leads
   and their history); `GET /leads/{id}` with its attempt history.
 
-A campaign, batch or lead of another tenant is 404 (`campaign-not-found`, ...). Tenant admins.
+A campaign, batch or lead of another tenant is 404 (`campaign-not-found`, ...). Tenant admins;
+the agent desktop's card (`GET /leads/{id}` with `recordings`, `dispositions`, `notes`,
+`answers`) and the inbound caller look-up (`GET /leads?number=`) are also a supervisor's and an
+agent's, for the leads of the campaigns it is an agent of (`contact_center.lead_card`).
 """
 
 from __future__ import annotations
@@ -19,16 +22,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 
-from centrex.api.auth import Caller, Scope, require_tenant_admin
+from centrex.api.auth import Caller, Principal, Scope, own_extension_ids, require_tenant_admin
 from centrex.api.errors import PROBLEM_RESPONSES
 from centrex.api.pagination import Listing, Page
 from centrex.api.schemas import MAX_INT, NO_CONTROL, IdPath
 from centrex.api.services import ApiServices
+from centrex.contact_center import lead_card
 from centrex.contact_center import leads as service
 from centrex.contact_center.campaigns import get_campaign_by_id
 from centrex.contact_center.lead_export import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from centrex.contact_center.lead_files import parse_mapping
 from centrex.contact_center.lead_import import import_leads
+from centrex.data.models import Role
 from centrex.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1/leads", tags=["leads"], responses=PROBLEM_RESPONSES)
@@ -105,8 +110,12 @@ async def search_leads(
     status: Text = None,
     disposition: Text = None,
     text: Annotated[str | None, Query(alias="query", max_length=200, pattern=NO_CONTROL)] = None,
+    number: Annotated[str | None, Query(max_length=40, pattern=NO_CONTROL)] = None,
 ) -> dict[str, Any]:
-    """Leads matching every filter given (`query`/`search`: name, number, custom fields)."""
+    """Leads matching every filter given (`query`/`search`: name, number, custom fields);
+    `number` alone (an inbound caller's card) is open to agents, for their campaigns' leads."""
+    if number is not None:
+        return await _by_number(scope, caller, number)
     require_tenant_admin(caller)
     campaign = await get_campaign_by_id(scope, campaign_id) if campaign_id else None
     found = await service.search_leads(
@@ -195,10 +204,27 @@ async def rollback_batch(batch_id: IdPath, scope: Scope, caller: Caller) -> dict
 
 @router.get("/{lead_id}")
 async def get_lead(lead_id: IdPath, scope: Scope, caller: Caller) -> dict[str, Any]:
-    """One lead and its attempts (`history`)."""
-    require_tenant_admin(caller)
+    """One lead, its attempts (`history`) and the desktop card's `recordings`, `dispositions`,
+    `notes`, `answers`; an agent reads the leads of its campaigns (`lead_card`)."""
     lead = await service.get_lead(scope, lead_id)
+    await lead_card.check_reach(scope, lead, await _reader(scope, caller))
     names = await service.campaign_names(scope)
     data = _iso(service.lead_dict(lead, names.get(lead.campaign_id)), "next_attempt_at")
     history = [_iso(h, "started_at", "ended_at") for h in await service.lead_history(scope, lead)]
-    return {**data, "history": history}
+    return {**data, "history": history, **await lead_card.card_extras(scope, lead)}
+
+
+async def _reader(scope: Scope, caller: Principal) -> set[int] | None:
+    """None for a manager (every lead); an agent's extension ids; anyone else is refused."""
+    if caller.is_tenant_admin or caller.role is Role.SUPERVISOR:
+        return None
+    if caller.role is not Role.AGENT:
+        require_tenant_admin(caller)
+    return await own_extension_ids(scope, caller) or set()
+
+
+async def _by_number(scope: Scope, caller: Principal, number: str) -> dict[str, Any]:
+    found = await lead_card.leads_by_number(scope, number, await _reader(scope, caller))
+    names = await service.campaign_names(scope)
+    items = [_iso(service.lead_dict(x, names.get(x.campaign_id)), "next_attempt_at") for x in found]
+    return {"total": len(items), "items": items}

@@ -356,6 +356,14 @@ class Phone {
     });
   }
 
+  // A header of the incoming INVITE ringing or answered here (undefined for an outgoing call):
+  // the agent desktop answers the dialer's call, which carries X-Centrex-Lead, without a click.
+  inviteHeader(name) {
+    const session = this.session;
+    if (!session || !this.SIP || !(session instanceof this.SIP.Invitation)) return undefined;
+    return session.request.getHeader(name);
+  }
+
   async stats() {
     const result = { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0,
       packetsLost: 0, audioLevel: 0, totalAudioEnergy: 0, codec: "", canInsertDTMF: false };
@@ -572,6 +580,7 @@ function publicApi(phone) {
     dtmf: (digits) => phone.dtmf(digits),
     transfer: (target) => phone.transfer(target),
     stats: () => phone.stats(),
+    header: (name) => phone.inviteHeader(name),
     remoteStream: () => phone.remote.srcObject,
   });
 }
