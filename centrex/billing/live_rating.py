@@ -36,6 +36,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centrex.billing.decks import RateDeck
+from centrex.billing.prepaid_ledger import settle
 from centrex.billing.rating import rate_cdr
 from centrex.billing.service import deck_for_record, to_pure_cdr
 from centrex.clock import Clock
@@ -43,7 +44,7 @@ from centrex.data.db import Database
 from centrex.data.models.billing import BillingPlan, RateDeckRecord, TenantContract
 from centrex.data.models.cdr import Cdr as CdrRow
 
-__all__ = ["BATCH", "LiveRater", "LiveRatingReport", "rate_pending"]
+__all__ = ["BATCH", "LiveRater", "LiveRatingReport", "decks_of", "rate_pending"]
 
 log = logging.getLogger("centrex.billing.live")
 
@@ -59,7 +60,7 @@ class LiveRatingReport:
     unpriced: int
 
 
-async def _decks_of(
+async def decks_of(
     session: AsyncSession, tenant_id: int, day: date
 ) -> tuple[RateDeckRecord | None, RateDeckRecord | None]:
     """(retail, cost) deck records of the tenant's contract in force on `day`."""
@@ -83,11 +84,18 @@ async def _decks_of(
     return retail, cost
 
 
+_Decks = tuple[RateDeckRecord | None, RateDeckRecord | None]
+
+
 async def _price(
-    session: AsyncSession, row: CdrRow
+    session: AsyncSession, row: CdrRow, decks: dict[tuple[int, date], _Decks]
 ) -> tuple[str | None, Decimal | None, Decimal | None]:
-    """(prefix, price, cost) of one CDR; price None when nothing prices it."""
-    retail, cost = await _decks_of(session, row.tenant_id, row.started_at.date())
+    """(prefix, price, cost) of one CDR; price None when nothing prices it. `decks` caches the
+    contract lookup per tenant and day for the pass (one query per tenant, not per call)."""
+    key = (row.tenant_id, row.started_at.date())
+    if key not in decks:
+        decks[key] = await decks_of(session, *key)
+    retail, cost = decks[key]
     if retail is None:
         return None, None, None
     price_deck: RateDeck = await deck_for_record(session, retail, row.callee)
@@ -117,14 +125,17 @@ async def rate_pending(
                 .limit(limit)
             )
         ).all()
+        decks: dict[tuple[int, date], _Decks] = {}
         for row in waiting:
-            prefix, price, cost = await _price(session, row)
+            prefix, price, cost = await _price(session, row, decks)
             await session.execute(
                 update(CdrRow)
                 .where(and_(CdrRow.id == row.id, CdrRow.rated_at.is_(None)))
                 .values(rate_prefix=prefix, price=price, cost=cost, rated_at=now)
                 .execution_options(synchronize_session=False)
             )
+            # a prepaid call: debit its price (at most its reservation), release the rest
+            await settle(session, row.tenant_id, row.call_id, price, now=now)
             if price is None:
                 unpriced += 1
             else:

@@ -209,8 +209,10 @@ class CallActions:
     ) -> None:
         await self.apps.run_app(call, app, extension=extension, reason=reason)
 
-    async def reject(self, call: Call, status: int, reason: str) -> None:
-        await self.ending.reject(call, status, reason)
+    async def reject(
+        self, call: Call, status: int, reason: str, extra: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        await self.ending.reject(call, status, reason, extra=extra)
 
     # ---- feature deadlines ------------------------------------------------------------------
     def arm_timer(self, call: Call, name: str, seconds: float) -> float:

@@ -108,6 +108,8 @@ class Call:
     ring_owner: RingOwner | None = None  # who decides what an answer or a failure means
     hangup_side: str | None = None
     transfer: AppTransfer | None = None  # an app handing its answered caller on (transfer.py)
+    # the longest this call may last once answered (a prepaid call's credit; None: no cap)
+    max_seconds: float | None = None
 
     @property
     def transferring(self) -> bool:

@@ -147,8 +147,9 @@ class DirectCall:
     def arm_call_timers(self, call: Call) -> None:
         """The deadlines of an answered call: its maximum duration, its session interval."""
         core = self.core
-        if core.settings.max_duration is not None:
-            core.arm(call, TimerKind.MAX_DURATION, core.settings.max_duration)
+        caps = [c for c in (core.settings.max_duration, call.max_seconds) if c is not None]
+        if caps:  # the platform's cap or the call's own (prepaid credit), the shorter
+            core.arm(call, TimerKind.MAX_DURATION, min(caps))
         interval = session_interval(call.a.invite)
         if interval is not None:
             core.arm(call, TimerKind.SESSION_EXPIRES, interval)

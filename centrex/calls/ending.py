@@ -48,12 +48,16 @@ class Ending:
         self.outbound = outbound
         self.hooks = hooks
 
-    def _answer_caller(self, call: Call, status: int, reason: str | None = None) -> None:
+    def _answer_caller(
+        self, call: Call, status: int, reason: str | None = None,
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> None:  # fmt: skip
         """A final error to the caller's INVITE; its transaction may be gone (then logged). A
-        side A Centrex placed itself (`originated`) sent no INVITE: nothing to answer."""
+        side A Centrex placed itself (`originated`) sent no INVITE: nothing to answer. `extra`:
+        more headers (a prepaid refusal's Reason, RFC 3326)."""
         if call.a.originated:
             return
-        headers = [sig.warning_header(reason)] if reason else None
+        headers = [*([sig.warning_header(reason)] if reason else []), *extra] or None
         try:
             self.core.reply(
                 call.a.invite, call.a.server_key, status, tag=call.a.local_tag,
@@ -64,13 +68,14 @@ class Ending:
 
     # ---- before the answer ------------------------------------------------------------------
     async def reject(
-        self, call: Call, status: int, reason: str, disposition: Disposition | None = None
-    ) -> None:
+        self, call: Call, status: int, reason: str, disposition: Disposition | None = None,
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> None:  # fmt: skip
         """End a call that was never answered, answering the caller with `status`."""
         if self.core.move(call, CallInput.REJECT) is not CallAction.REJECT:
             return
         self.outbound.cancel_forks(call)
-        self._answer_caller(call, status, reason)
+        self._answer_caller(call, status, reason, extra)
         self.core.leg(call, call.a, LegInput.FAILURE)
         await self.release(
             call,

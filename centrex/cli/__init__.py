@@ -151,6 +151,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "centrex.cli.billing",
         "billing",
         "Contract clauses and rating: SLA credits, termination fees, rating CDRs.",
+        extras=("centrex.cli.billing_prepaid:COMMANDS",),  # prepaid, top-up, balance
     ),
     "token": LazyCommand(_TOKENS, "token", "API tokens (sent as 'Authorization: Bearer TOKEN')."),
     "admin": LazyCommand(_TOKENS, "admin", "Portal logins of platform admins and partner staff."),

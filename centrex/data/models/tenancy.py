@@ -147,6 +147,8 @@ class Tenant(IdMixin, Base):
     park_timeout: Mapped[int | None] = mapped_column(Integer)
     # A beep to the monitored parties when a supervisor joins their call (0021; off: silent).
     monitor_beep: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Prepaid (0040): calls out only while the credit pays for them (billing/prepaid.py).
+    prepaid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TenantStatusChange(TenantOwned, Base):
