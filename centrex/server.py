@@ -26,6 +26,8 @@ from centrex.apps.mail import Mailer, OutboxWorker
 from centrex.apps.prompts.library import PromptLibrary
 from centrex.apps.queue import QueueApp
 from centrex.apps.voicemail.services import VoicemailServices
+from centrex.billing.live_rating import LiveRater
+from centrex.billing.prepaid_calls import PrepaidGuard
 from centrex.calls.b2bua import B2BUA, CallDeps, CallSettings
 from centrex.calls.cdr import CdrWriter
 from centrex.calls.features.queue import QueueFeature
@@ -38,6 +40,8 @@ from centrex.calls.presence import PresenceEvents, PresenceView
 from centrex.calls.signalling import LocalAddress
 from centrex.calls.trunks import TrunkDirectory
 from centrex.clock import Clock, SystemClock
+from centrex.contact_center.agent_sessions import SessionFollower
+from centrex.contact_center.caldav_sync import CalendarSync
 from centrex.contact_center.dialer import Dialer
 from centrex.data.db import Database
 from centrex.data.secrets_box import SecretBox
@@ -327,12 +331,19 @@ class Server:
                 ),
                 PresenceEvents(cache_seconds=settings.route_cache_seconds),
                 self.queues,
+                # prepaid/trial tenants' outbound calls: authorised against the credit
+                PrepaidGuard(self.database, self.clock, cache_seconds=settings.route_cache_seconds),
             ),
         )
         self.b2bua.register(self.sip_requests)
         # outbound campaigns: places calls through this B2BUA while a campaign is running
         self.dialer = Dialer(self.database, lambda: self.b2bua.actions, self.voicemail.prompts,
                              self.clock, self.events.publish)  # fmt: skip
+        # agent desktop sessions follow the dialer's connected leads and their calls' ends
+        self.agent_sessions = SessionFollower(self.database, self.events, self.clock)
+        self.live_rating = LiveRater(self.database, self.clock)  # CDRs rated at hang-up
+        # campaigns' appointments <-> their CalDAV calendars, every caldav_sync_seconds
+        self.calendar_sync = CalendarSync(self.database, self.secret_box, self.clock)
 
     async def _start_sip(self) -> None:
         """UDP and TCP on the SIP address (fatal if busy); TLS and WS when configured (a busy
@@ -390,6 +401,9 @@ class Server:
         await self._start_sip()
         self.ticker.start()
         self.metrics.start()
+        self.agent_sessions.start()
+        self.live_rating.start()
+        self.calendar_sync.start(self.settings.caldav_sync_seconds)
         await self.dialer.start()
         self._outbox_task = asyncio.create_task(OutboxWorker(self.mailer).run(self._outbox_stop))
         self._warm_task = asyncio.create_task(self.voicemail.prompts.warm(PROMPTS_HEARD_AT_ONCE))
@@ -407,6 +421,7 @@ class Server:
             conferences=self.conferences,
             phone_ws_port=self.sip_wss_port,
             bans=TrackerBans(self.auth_failures, lambda: self.clock.utcnow().timestamp()),
+            mailer=self.mailer,
         )
         config = uvicorn.Config(
             app,
@@ -443,6 +458,9 @@ class Server:
                 await self._warm_task
             self._warm_task = None
         await self.dialer.stop()
+        await self.agent_sessions.stop()
+        await self.live_rating.stop()
+        await self.calendar_sync.stop()
         await self.b2bua.close()
         self._outbox_stop.set()
         if self._outbox_task is not None:

@@ -100,6 +100,9 @@ PURE_GLOBS = (
     "contact_center/caller_id.py",  # local presence: the tenant number nearest the callee
     "contact_center/calling_window.py",  # the callee's local time against the window
     "contact_center/country_rules.py",  # legal calling hours and public holidays per country
+    "contact_center/lead_fields.py",  # merge fields of scripts, mails and letters
+    "contact_center/script_rules.py",  # the call script validator
+    "contact_center/agent_stats.py",  # an agent's time split by state, adding up exactly
     "media/webrtc/stun.py",  # RFC 8489 messages
     "media/webrtc/ice.py",  # the ICE-lite responder
     "media/webrtc/sdp.py",  # browser SDP to a plain RTP view, the a=setup role table

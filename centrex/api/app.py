@@ -7,6 +7,8 @@ plugged in; see `centrex.api.sources` for the two Protocols they implement.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 
 from centrex import __version__
@@ -15,7 +17,10 @@ from centrex.api.errors import install_error_handlers
 from centrex.api.middleware import ApiMiddleware
 from centrex.api.route_cache import include_routers
 from centrex.api.routes import (
+    agent_sessions,
+    agent_stats,
     agents,
+    appointments,
     call_control,
     callbacks,
     caller_id_rules,
@@ -30,6 +35,7 @@ from centrex.api.routes import (
     flows,
     leads,
     live,
+    mail_templates,
     me,
     media,
     monitor,
@@ -42,12 +48,14 @@ from centrex.api.routes import (
     recordings,
     ring_groups,
     screening,
+    scripts,
     tenants,
     tokens,
     trunks,
     users,
     voicemail,
 )
+from centrex.api.routes import balance as balance_routes
 from centrex.api.routes import (
     conferences as conference_routes,
 )
@@ -72,6 +80,9 @@ from centrex.ops.health import DatabaseCheck, HealthChecks
 from centrex.ops.metrics import Metrics
 from centrex.provisioning.storage import MediaStore
 
+if TYPE_CHECKING:
+    from centrex.apps.mail import Mailer
+
 ROUTERS = (
     ops,
     me,
@@ -93,6 +104,8 @@ ROUTERS = (
     media,
     ring_groups,
     queues,
+    agent_sessions,
+    agent_stats,
     agents,
     conference_routes,
     screening,
@@ -105,7 +118,11 @@ ROUTERS = (
     dnc,
     national_dnc,
     dispositions,
+    mail_templates,
     callbacks,
+    scripts,
+    appointments,
+    balance_routes,
 )
 
 
@@ -126,6 +143,7 @@ def create_app(
     conferences: ConferenceSource | None = None,
     phone_ws_port: int | None = None,
     bans: BanList | None = None,
+    mailer: Mailer | None = None,
 ) -> FastAPI:
     """Build the HTTP application.
 
@@ -135,7 +153,8 @@ def create_app(
     would silently encrypt with another key or write to another directory). `secure_cookies`
     marks the portal's cookies Secure: set it when the portal is served over https.
     `phone_ws_port` is this process's SIP-over-WSS port, which the softphone's credential
-    (`/api/v1/me/phone-credential`) names; None: that route answers 503.
+    (`/api/v1/me/phone-credential`) names; None: that route answers 503. `mailer` is the
+    process's mail outbox, through which agents mail leads; None: those routes answer 503.
     """
     app = FastAPI(
         title="Centrex",
@@ -155,6 +174,7 @@ def create_app(
     app.state.health = health or HealthChecks()
     app.state.metrics = metrics
     app.state.phone_ws_port = phone_ws_port
+    app.state.mailer = mailer
     if database is None:
         app.include_router(ops.router)
         return app

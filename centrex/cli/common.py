@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -153,7 +153,7 @@ def quick_listing(
     table: str,
     columns: Sequence[str],
     view: Callable[[Any], dict[str, Any]],
-    where: dict[str, object] | None = None,
+    where: Mapping[str, object] | None = None,
     timestamps: Sequence[str] = (),
 ) -> dict[str, Any] | None:
     """A platform table listed without the ORM (`centrex.data.quick_read`), or None when the

@@ -231,6 +231,10 @@ async def home(request: Request) -> RedirectResponse:
             return RedirectResponse("/provider", status_code=303)
         if ctx.principal.is_tenant_admin:
             return RedirectResponse("/tenant/extensions", status_code=303)
+        if ctx.principal.role.value == "supervisor":
+            return RedirectResponse("/supervisor", status_code=303)
+        if ctx.principal.role.value == "agent":  # the agent desktop (agent_page.py)
+            return RedirectResponse("/agent", status_code=303)
         return RedirectResponse("/me", status_code=303)
 
 
@@ -250,6 +254,9 @@ PAGE_MODULES = (
     "centrex.web.telephony_page",
     "centrex.web.screening_page",
     "centrex.web.pause_reasons_page",
+    "centrex.web.scripts_page",
+    "centrex.web.mail_templates_page",
+    "centrex.web.agent_page",
     "centrex.web.user_page",
     "centrex.web.flows_page",
     "centrex.web.provider_pages",
@@ -261,6 +268,10 @@ PAGE_MODULES = (
     "centrex.web.voicemail_page",
     "centrex.web.media_page",
     "centrex.web.recordings_page",
+    "centrex.web.supervisor_page",
+    "centrex.web.leads_page",
+    "centrex.web.provider_dnc_page",
+    "centrex.web.campaign_calendar_page",
 )
 
 

@@ -3,6 +3,10 @@
 Later domains add their module here (billing, registrar bindings, auth tokens, ...).
 """
 
+from centrex.data.models.agent_log import AgentStateLog as AgentStateLog
+from centrex.data.models.agent_sessions import AgentSession
+from centrex.data.models.appointments import Appointment as Appointment
+from centrex.data.models.appointments import CampaignCalendar as CampaignCalendar
 from centrex.data.models.apps import (
     AttachmentFormat,
     CallFlow,
@@ -48,8 +52,13 @@ from centrex.data.models.contact_center import (
 )
 from centrex.data.models.dispositions import LeadDisposition
 from centrex.data.models.feature_codes import CallerIdRule, FeatureCodeChoice, ShortNumber
+from centrex.data.models.mail_templates import CampaignMailSettings as CampaignMailSettings
+from centrex.data.models.mail_templates import DocumentTemplate as DocumentTemplate
+from centrex.data.models.mail_templates import MailTemplate as MailTemplate
 from centrex.data.models.national_dnc import NationalDncList, NationalDncNumber
 from centrex.data.models.phone import PhoneCredential
+from centrex.data.models.prepaid import CreditLedgerEntry as CreditLedgerEntry
+from centrex.data.models.prepaid import CreditReservation as CreditReservation
 from centrex.data.models.queues import (
     AgentEvent,
     AgentMode,
@@ -64,6 +73,9 @@ from centrex.data.models.queues import (
 from centrex.data.models.registrar import RegistrarBinding
 from centrex.data.models.ring_groups import RingGroup, RingGroupMember, RingStrategy
 from centrex.data.models.screening import ScreeningEntry
+from centrex.data.models.scripts import CampaignScript as CampaignScript
+from centrex.data.models.scripts import LeadAnswer as LeadAnswer
+from centrex.data.models.scripts import Script as Script
 from centrex.data.models.telephony import (
     Extension,
     Number,
@@ -94,6 +106,7 @@ from centrex.data.models.tenancy import (
 __all__ = [
     "AgentEvent",
     "AgentMode",
+    "AgentSession",
     "AgentStateRecord",
     "ApiToken",
     "AttachmentFormat",
