@@ -1,14 +1,18 @@
 """Portal pages for call scripts (issue 16): `/tenant/scripts` (list, create, delete) and
 `/tenant/scripts/{id}` (edit the definition, bind it to campaigns).
 
-Why a JSON text area and no rule of its own: a script is pages, questions, branches and
-objections (`contact_center/script_rules.py`), which JSON says in full; the page's script
-(`/static/scripts_editor.js`) sends the text as it is typed to `POST /api/v1/scripts/validate`
-(with the session cookie and its CSRF token) and lists every problem the platform's validator
-finds, page and question named, so a dangling branch shows before saving. Saving posts the form
-to the same service the API uses (`centrex.contact_center.scripts`); a refused form changes
-nothing (rolled-back savepoint), says why in the viewer's language, lists the problems and
-shows the text as typed so it can be fixed. Tenant admins and supervisors; another tenant's
+Why a form over a JSON text area, and no rule of its own: a script is pages, questions, branches
+and objections (`contact_center/script_rules.py`), which JSON says in full; a tenant admin edits
+them as fields (`/static/scripts_form.js`: the start page, pages with their merge-field chips,
+questions, each answer's "go to page", the page's next, objections), and the form rewrites the
+JSON text area (folded under "Advanced", still editable) that the form posts, so the two never
+disagree. The page's script (`/static/scripts_editor.js`) sends the text as it changes to
+`POST /api/v1/scripts/validate` (with the session cookie and its CSRF token) and lists every
+problem the platform's validator finds, page and question named, and the form shows each on the
+page or question it is on, so a dangling branch shows before saving. Saving posts the form to
+the same service the API uses (`centrex.contact_center.scripts`); a refused form changes nothing
+(rolled-back savepoint), says why in the viewer's language, lists the problems and shows the
+text as typed so it can be fixed. Tenant admins and supervisors; another tenant's
 script is 404.
 """
 
@@ -22,6 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from centrex.contact_center import scripts as service
+from centrex.contact_center.lead_fields import BUILT_IN
 from centrex.contact_center.script_rules import ScriptInvalid, ScriptIssue
 from centrex.data.models import Campaign, Role
 from centrex.errors import CentrexError, Forbidden, ValidationFailed
@@ -51,7 +56,19 @@ ERROR_KEYS = {
     "script-json": "scripts.error_json",
 }
 # The strings the editor's script shows (translated here, handed over in data attributes).
-JS_STRINGS = ("scripts.live_valid", "scripts.live_json")
+JS_STRINGS = tuple(
+    f"scripts.{key}"
+    for key in (
+        "live_valid", "live_json",
+        "form_start", "form_pages", "form_page", "form_id", "form_title_field", "form_text",
+        "form_fields_hint", "form_question", "form_label", "form_type", "type_text",
+        "type_choice", "type_yesno", "form_yes", "form_no", "form_options", "form_option",
+        "form_goto", "form_goto_none", "form_next", "form_next_none", "form_missing",
+        "form_add_page", "form_add_question", "form_add_option", "form_add_objection",
+        "form_remove", "form_up", "form_down", "form_objections", "form_rebuttal",
+        "form_json_broken",
+    )
+)  # fmt: skip
 
 
 def require_editor(ctx: PageContext) -> None:
@@ -75,6 +92,16 @@ def _definition(text: str) -> dict[str, Any]:
 
 async def _campaigns(ctx: PageContext) -> list[Campaign]:
     return list(await ctx.scope.list(Campaign, order_by=Campaign.name))
+
+
+async def _field_names(ctx: PageContext, script_id: int | None) -> list[str]:
+    """The merge fields the form offers as chips: the built-in ones and those the leads of the
+    script's campaigns carry (the form adds the definition's own ``fields``)."""
+    names: set[str] = set()
+    if script_id is not None:
+        for campaign_id in await service.bound_campaigns(ctx.scope, script_id):
+            names |= await service.campaign_field_names(ctx.scope, campaign_id) or set()
+    return [*BUILT_IN, *sorted(names - set(BUILT_IN))]
 
 
 def _pretty(definition: Any) -> str:
@@ -115,7 +142,7 @@ async def _list_page(
         ctx.request, "scripts.html", ctx.principal, tenant=ctx.tenant,
         tenant_query=ctx.tenant_query, scripts=await service.list_scripts(ctx.scope),
         campaign_names=names, values=values, starter=_pretty(STARTER), issues=issues or [],
-        js=_js(ctx), flash=flash, flash_kind=kind,
+        js=_js(ctx), fields=await _field_names(ctx, None), flash=flash, flash_kind=kind,
     )  # fmt: skip
 
 
@@ -134,8 +161,8 @@ async def _edit_page(
         ctx.request, "scripts_edit.html", ctx.principal, tenant=ctx.tenant,
         tenant_query=ctx.tenant_query, script=view, text=values.get("definition")
         or _pretty(view["definition"]), name=values.get("name") or view["name"],
-        campaigns=await _campaigns(ctx), issues=issues or [], js=_js(ctx), flash=flash,
-        flash_kind=kind,
+        campaigns=await _campaigns(ctx), issues=issues or [], js=_js(ctx),
+        fields=await _field_names(ctx, script_id), flash=flash, flash_kind=kind,
     )  # fmt: skip
 
 

@@ -3,7 +3,9 @@ branch, an unknown field, JSON that is not JSON, a name used twice) says why, li
 and saves nothing; a campaign is bound and unbound; another tenant's script is out of reach
 (404, never shown); a supervisor edits, a plain user is refused; every language is translated;
 then in Chromium a tenant admin types a script with a dangling branch, sees the live message,
-fixes it and saves it, checked through the REST API.
+fixes it and saves it, checked through the REST API; and builds one with the form only (no JSON
+typed): a branch to a page then deleted shows its error on the question, fixed, saved, read back
+through the API; the form fits a phone-size screen.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import copy
 import html
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -217,6 +220,7 @@ def test_admin_fixes_a_dangling_branch_and_saves(
     expect(page.locator("h1")).to_have_text("Call scripts of acme.example.com")
     form = page.locator("#add-script")
     form.locator("input[name=name]").fill("Spring offer")
+    form.locator("#script-advanced summary").click()  # the JSON is folded under "Advanced"
     area = form.locator("textarea[name=definition]")
     # typed with a dangling branch: the live check names it before any save
     area.fill(json.dumps(dangling(), indent=2))
@@ -232,6 +236,7 @@ def test_admin_fixes_a_dangling_branch_and_saves(
     with logged_in(base, *ADMIN) as api:
         assert scripts(api) == []
         # fixed: the live check is satisfied, and the save goes through
+        page.locator("#add-script #script-advanced summary").click()
         page.locator("#add-script textarea[name=definition]").fill(json.dumps(GOOD, indent=2))
         expect(page.locator("#script-problems p.valid")).to_have_text("No problem found.")
         page.locator("#add-script button[type=submit]").click()
@@ -241,8 +246,151 @@ def test_admin_fixes_a_dangling_branch_and_saves(
         # the editor of the saved script checks live too
         page.click(f'#scripts tr[data-script-id="{saved["id"]}"] a')
         expect(page.locator("h1")).to_have_text("Script Spring offer")
+        # the form shows the saved script: its three pages, the yes/no question's branches
+        expect(page.locator("#script-form fieldset.sf-page")).to_have_count(3)
+        rows = page.locator('#script-form fieldset[data-question="interested"] .sf-option-row')
+        expect(rows.locator("select.sf-goto").nth(0)).to_have_value("offer")
+        expect(rows.locator("select.sf-goto").nth(1)).to_have_value("bye")
+        page.locator("#edit-script #script-advanced summary").click()
         page.locator("#edit-script textarea[name=definition]").fill('{"start": "x"}')
         expect(
             page.locator('#script-problems li[data-error="script-pages-missing"]')
         ).to_have_count(1)
     page.close()
+
+
+# What the form builds below, read back through the API.
+BUILT: dict[str, Any] = {
+    "start": "intro",
+    "pages": [
+        {"id": "intro", "title": "Hello", "text": "Hello {first_name}!",
+         "questions": [{"id": "interest", "label": "Interested?", "type": "choice",
+                        "options": ["yes", "later"], "branches": {"yes": "offer"}}],
+         "next": "offer"},
+        {"id": "offer", "title": "Offer", "text": "Our offer"},
+    ],
+    "objections": [{"id": "price", "label": "Too expensive", "rebuttal": "It pays for itself"}],
+}  # fmt: skip
+
+
+@SQLITE
+def test_admin_builds_a_script_with_the_form_only(
+    portal_server: PortalServer,
+    browser: Browser,  # noqa: F811
+    database_url: str,
+) -> None:
+    run(portal_server, seed(database_url))
+    base = portal_server.base_url
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    log_in(page, base)
+    page.goto(f"{base}/tenant/scripts")
+    form = page.locator("#add-script")
+    form.locator("input[name=name]").fill("Form built")
+    editor = form.locator("#script-form")
+    expect(editor.locator("fieldset.sf-page")).to_have_count(3)  # the starter script
+    expect(form.locator("textarea[name=definition]")).to_be_hidden()  # folded under "Advanced"
+    # start empty: the starter's pages and objection removed with the form's buttons
+    for left in (2, 1, 0):
+        editor.locator("fieldset.sf-page").first.locator(":scope > .sf-tools .sf-remove").click()
+        expect(editor.locator("fieldset.sf-page")).to_have_count(left)
+    editor.locator("fieldset.sf-objection .sf-remove").click()
+    for _ in range(3):
+        editor.locator("button.sf-add_page").click()
+    pages = editor.locator("fieldset.sf-page")
+    expect(pages).to_have_count(3)
+
+    def name_page(index: int, page_id: str, title: str, text: str) -> None:
+        box = pages.nth(index)
+        box.locator(".sf-page-id").fill(page_id)
+        box.locator(".sf-page-id").blur()
+        box.locator(".sf-page-title").fill(title)
+        box.locator(".sf-page-text").fill(text)
+
+    name_page(0, "intro", "Hello", "Hello ")
+    intro = editor.locator('fieldset.sf-page[data-page="intro"]')
+    intro.locator('.sf-chips button[data-field="first_name"]').click()  # inserts {first_name}
+    intro.locator(".sf-page-text").press("End")
+    intro.locator(".sf-page-text").type("!")
+    expect(intro.locator(".sf-page-text")).to_have_value("Hello {first_name}!")
+    name_page(1, "offer", "Offer", "Our offer")
+    name_page(2, "extra", "Extra", "")
+    expect(editor.locator("select.sf-start")).to_have_value("intro")  # the starter's, a page again
+    # a choice question with two answers, each with its "go to page"
+    intro.locator("button.sf-add_question").click()
+    question = intro.locator("fieldset.sf-question").first
+    question.locator(".sf-question-id").fill("interest")
+    question.locator(".sf-question-label").fill("Interested?")
+    question.locator("select.sf-type").select_option("choice")
+    question = intro.locator('fieldset.sf-question[data-question="interest"]')
+    question.locator(".sf-option").nth(0).fill("yes")
+    question.locator("button.sf-add_option").click()
+    question.locator(".sf-option").nth(1).fill("later")
+    question.locator("select.sf-goto").nth(0).select_option("offer")
+    question.locator("select.sf-goto").nth(1).select_option("extra")
+    intro.locator("select.sf-next").select_option("offer")
+    # pages reorder (the start stays the start page, whatever its place)
+    intro.locator(":scope > .sf-tools .sf-down").click()
+    order = "els => els.map(e => e.dataset.page)"
+    assert editor.locator("fieldset.sf-page").evaluate_all(order) == ["offer", "intro", "extra"]
+    intro = editor.locator('fieldset.sf-page[data-page="intro"]')
+    intro.locator(":scope > .sf-tools .sf-up").click()
+    assert editor.locator("fieldset.sf-page").evaluate_all(order) == ["intro", "offer", "extra"]
+    intro = editor.locator('fieldset.sf-page[data-page="intro"]')
+    question = intro.locator('fieldset.sf-question[data-question="interest"]')
+    # a page renamed: the links to it follow it
+    offer_id = pages.nth(1).locator(".sf-page-id")
+    offer_id.fill("pitch")
+    offer_id.blur()
+    expect(question.locator("select.sf-goto").nth(0)).to_have_value("pitch")
+    expect(intro.locator("select.sf-next")).to_have_value("pitch")
+    offer_id.fill("offer")
+    offer_id.blur()
+    expect(intro.locator("select.sf-next")).to_have_value("offer")
+    editor.locator("button.sf-add_objection").click()
+    objection = editor.locator("fieldset.sf-objection")
+    objection.locator(".sf-objection-id").fill("price")
+    objection.locator(".sf-objection-label").fill("Too expensive")
+    objection.locator(".sf-objection-rebuttal").fill("It pays for itself")
+    expect(page.locator("#script-problems p.valid")).to_have_text("No problem found.")
+    # the page the branch leads to is deleted: the dangling branch is shown on its question
+    editor.locator('fieldset.sf-page[data-page="extra"] > .sf-tools .sf-remove').click()
+    dangling_here = question.locator('.sf-problems li[data-error="script-branch-dangling"]')
+    expect(dangling_here).to_have_text(
+        "page 'intro', question 'interest': the answer 'later' branches to 'extra', which is "
+        "not a page of the script"
+    )
+    expect(question).to_have_class(re.compile(r"\binvalid\b"))
+    expect(question.locator("select.sf-goto").nth(1)).to_have_value("extra")  # kept, marked
+    expect(editor.locator('fieldset.sf-page[data-page="offer"] .sf-problems')).to_have_count(0)
+    # saved anyway: refused with the message, nothing stored
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".flash.error")).to_contain_text("The script was not saved")
+    expect(page.locator('#script-problems li[data-error="script-branch-dangling"]')).to_have_count(
+        1
+    )
+    with logged_in(base, *ADMIN) as api:
+        assert scripts(api) == []
+        # the refused text comes back into the form: fixed there ("later" follows the page's next)
+        question = page.locator('#script-form fieldset.sf-question[data-question="interest"]')
+        expect(question.locator(".sf-problems li")).to_have_count(1)
+        question.locator("select.sf-goto").nth(1).select_option("")
+        expect(question.locator(".sf-problems")).to_have_count(0)
+        expect(page.locator("#script-problems p.valid")).to_have_text("No problem found.")
+        page.locator("#add-script button[type=submit]").click()
+        expect(page.locator(".flash")).to_have_text("Script Form built created.")
+        (saved,) = scripts(api)
+        answer = api.get(f"/api/v1/scripts/{saved['id']}")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["definition"] == BUILT
+    page.close()
+    # a phone-size screen: the form fits the width (its rows wrap), nothing scrolls sideways
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    log_in(phone, base)
+    phone.goto(f"{base}/tenant/scripts")
+    editor = phone.locator("#script-form")
+    expect(editor.locator("fieldset.sf-page")).to_have_count(3)
+    fits = editor.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert fits is True
+    width = phone.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390
+    phone.close()

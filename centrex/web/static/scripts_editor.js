@@ -1,7 +1,8 @@
 // The call-script editor's live check (issue 16): the definition is sent, as it is typed, to
 // POST /api/v1/scripts/validate (the platform's own validator, with the session cookie and its
 // CSRF token) and every problem it names is listed under the text area. The page holds no rule
-// of its own: saving posts the form, and the server checks again.
+// of its own: saving posts the form, and the server checks again. Each answer is also handed
+// to the form editor (`script-issues` event) to mark the page or question a problem is on.
 (() => {
   const area = document.getElementById("script-definition");
   const box = document.getElementById("script-problems");
@@ -27,6 +28,8 @@
       });
     }
     box.append(list);
+    // the form editor (scripts_form.js) marks each problem on its page or question
+    area.dispatchEvent(new CustomEvent("script-issues", { detail: errors || [] }));
   }
 
   async function check() {
