@@ -97,7 +97,8 @@ class LeadOffered(Event):
     A scheduled callback coming due is announced first (`callback`) and its events carry the
     promise, for the desktop's notice: `callback_id`, its time as promised (`callback_at`,
     "YYYY-MM-DD HH:MM Zone" in the lead's zone), `callback_by` (the extension of a personal
-    callback; "" for one promised to anyone of the campaign) and `callback_note`."""
+    callback; "" for one promised to anyone of the campaign), `callback_note` and
+    `callback_promised_by` (the promiser's display name; "" when it was not recorded)."""
 
     campaign: str = ""  # the lead's campaign (a callback's: maybe not the one the agent is on)
     lead_id: int = 0
@@ -111,6 +112,7 @@ class LeadOffered(Event):
     callback_at: str = ""
     callback_by: str = ""
     callback_note: str = ""
+    callback_promised_by: str = ""  # who promised it ("Alice Agent (102)", "CLI"; "": unknown)
     kind: str = field(init=False, default="campaign.call")
 
 

@@ -4,7 +4,8 @@
 already past there is refused with one line naming the lead's zone and its time now. With
 `--extension` the callback is personal (that agent calls back), without it any agent of the
 campaign does. The lead is named by its number (`--number`, national numbers in the tenant's
-country) or id (`--lead-id`). Rules and error ids: `centrex.contact_center.callbacks`.
+country) or id (`--lead-id`). It is recorded as promised by "CLI" (the agent's notice says
+so). Rules and error ids: `centrex.contact_center.callbacks`.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def callback_add(
         campaign = await get_campaign(scope, campaign_name)
         made = await service.schedule_callback(scope, campaign, lead=lead, at=at,
                                                now=state.clock.utcnow(), extension=extension,
-                                               note=note)  # fmt: skip
+                                               note=note, promised_by="CLI")  # fmt: skip
         return {**made, "tenant": scope.domain}
 
     emit(write_db(state, work), as_json)

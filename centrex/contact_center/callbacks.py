@@ -10,6 +10,8 @@ Theory of operation (issue 15 item 5):
   time that does not exist (the hour skipped when clocks go forward: `callback-bad-time`).
 * Personal (an extension of the tenant: that agent calls back) or campaign-wide (any agent of
   the campaign). Tenant admins manage every callback; a user only its own extensions'.
+  Who promised it is kept as a display name (`promised_by`: the API's caller, "CLI"), for the
+  agent's notice when it comes back (issue 16).
 * `due_callbacks(scope, now)` is what the dialer asks first, before claiming new leads: the
   scheduled callbacks whose time has come, oldest first, with the extension they belong to.
   `claim_callback` takes one exclusively (guarded UPDATE scheduled → placed, like the hopper's
@@ -46,6 +48,7 @@ from centrex.errors import NotFound, ValidationFailed
 MAX_TRIES = 3
 RETRY_SECONDS = 900
 MAX_NOTE = 200
+MAX_PROMISER = 200  # `ScheduledCallback.promised_by`
 
 
 def _invalid(message: str, error_id: str, field: str) -> ValidationFailed:
@@ -93,6 +96,7 @@ def callback_dict(callback: ScheduledCallback, lead: Lead, campaign: Campaign,
         "status": callback.status.value,
         "attempts": callback.attempts,
         "note": callback.note,
+        "promised_by": callback.promised_by,
     }
 
 
@@ -127,8 +131,10 @@ async def schedule_callback(
     now: datetime,
     extension: str | None = None,
     note: str = "",
+    promised_by: str | None = None,
 ) -> dict[str, Any]:
-    """Promise a callback (module docstring); refused when its time is not in the future."""
+    """Promise a callback (module docstring); refused when its time is not in the future.
+    `promised_by`: who promised it, a display name (cut to `MAX_PROMISER` characters)."""
     if len(note) > MAX_NOTE:
         raise _invalid(f"a note has at most {MAX_NOTE} characters", "callback-bad-note", "note")
     local = parse_local(at)
@@ -146,6 +152,7 @@ async def schedule_callback(
         campaign_id=campaign.id, lead_id=found.id, extension_id=agent.id if agent else None,
         due_at=due, zone=zone, local_time=f"{local:%Y-%m-%dT%H:%M}",
         status=CallbackStatus.SCHEDULED, attempts=0, note=note.strip(),
+        promised_by=(promised_by or "").strip()[:MAX_PROMISER] or None,
     ))  # fmt: skip
     await scope.session.flush()
     return callback_dict(made, found, campaign, agent.number if agent else None)

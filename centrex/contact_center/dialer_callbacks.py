@@ -56,6 +56,7 @@ class CallbackPick:
     promised_at: str = ""  # "YYYY-MM-DD HH:MM Zone": the time promised, in the lead's zone
     personal: bool = False  # promised to `extension` itself (else to anyone of the campaign)
     note: str = ""
+    promised_by: str = ""  # who promised it ("Alice Agent (102)", "CLI"; "": not recorded)
 
     def notice(self) -> dict[str, Any]:
         """The `LeadOffered` fields of the agent's callback notice (issue 16: "callback
@@ -63,7 +64,8 @@ class CallbackPick:
         return {"campaign": self.campaign, "campaign_id": self.callback.campaign_id,
                 "callback_id": self.callback.id, "callback_at": self.promised_at,
                 "callback_by": self.extension if self.personal else "",
-                "callback_note": self.note}  # fmt: skip
+                "callback_note": self.note,
+                "callback_promised_by": self.promised_by}  # fmt: skip
 
 
 def assign(
@@ -137,6 +139,7 @@ async def pick_callbacks(
                 lead.postal_code if lead else "",
                 f"{row.local_time.replace('T', ' ')} {row.zone}" if row else "",
                 callback.extension_id is not None, row.note if row else "",
+                (row.promised_by or "") if row else "",
             ))  # fmt: skip
     return picks
 

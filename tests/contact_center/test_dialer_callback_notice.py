@@ -3,8 +3,9 @@ agent desktop's notice "callback promised by … for …: note"): agent 101 prom
 a personal callback with a note and now works in campaign Summer; Summer's runner places it
 and publishes — before the call, and then on each of its events — Spring's name and id (not
 Summer's: the lead is Spring's), the callback's id, the time as promised in the lead's zone, who
-it was promised by (101) and the note. A campaign-wide callback is promised by nobody in
-particular (""), and a new lead's events carry no promise at all."""
+it is reserved for (101), who promised it ("Alice Agent (101)", as the API recorded it) and the
+note. A campaign-wide callback is reserved for nobody in particular ("") but still names its
+promiser ("CLI"), and a new lead's events carry no promise at all."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from tests.contact_center.test_dialer_callbacks import (  # noqa: F401 (world: a
 from tests.contact_center.world import A, campaign_of, in_tenant
 
 NOTE = "ask for Mrs Dupont, after lunch"
+ALICE = "Alice Agent (101)"
 
 
 class _NoLine:
@@ -51,10 +53,10 @@ def _actions(db: Database) -> Any:
                            registered=lambda tenant_id, number: True)  # fmt: skip
 
 
-async def _promise(scope: TenantScope, number: str, ext: str | None) -> int:
+async def _promise(scope: TenantScope, number: str, ext: str | None, by: str) -> int:
     made = await callbacks.schedule_callback(scope, await campaign_of(scope), lead=number,
                                              at="2026-12-03 15:30", now=NOW, extension=ext,
-                                             note=NOTE)  # fmt: skip
+                                             note=NOTE, promised_by=by)  # fmt: skip
     return int(made["id"])
 
 
@@ -70,7 +72,8 @@ def _runner(db: Database, clock: ManualClock, campaign: int, name: str, tenant: 
 
 def _promise_of(event: LeadOffered) -> tuple[Any, ...]:
     return (event.state, event.campaign, event.campaign_id, event.extension, event.callback_id,
-            event.callback_at, event.callback_by, event.callback_note)  # fmt: skip
+            event.callback_at, event.callback_by, event.callback_note,
+            event.callback_promised_by)  # fmt: skip
 
 
 def _last(seen: list[Event]) -> tuple[Any, ...]:
@@ -86,20 +89,23 @@ async def test_a_callback_in_another_campaign_carries_its_promise(
     db, spring, summer = world
     tenant = await in_tenant(db, A, _tenant_id)
     e101 = await _ext(db, "101")
-    personal = await in_tenant(db, A, lambda s: _promise(s, PARIS, "101"))
+    personal = await in_tenant(db, A, lambda s: _promise(s, PARIS, "101", ALICE))
     picks = await pick_callbacks(db, tenant, summer, {e101: "101"}, 5, LATER)
     assert [p.callback.id for p in picks] == [personal]
     pick = picks[0]
     seen: list[Event] = []
     runner = _runner(db, clock, summer, "Summer", tenant, seen)
     await runner.dial(_callback_lead(pick), pick)  # Summer's runner places Spring's callback
-    promised = ("Spring", spring, "101", personal, "2026-12-03 15:30 Europe/Paris", "101", NOTE)
+    promised = ("Spring", spring, "101", personal, "2026-12-03 15:30 Europe/Paris", "101", NOTE,
+                ALICE)  # fmt: skip
     assert len(seen) == 1  # the notice only: no line for the call
     assert _last(seen) == ("callback", *promised)
     event = seen[0]
     assert isinstance(event, LeadOffered)
     assert (event.lead_id, event.number) == (pick.callback.lead_id, PARIS)
     assert event.to_dict()["callback_note"] == NOTE  # what the events WebSocket sends
+    assert event.to_dict()["callback_promised_by"] == ALICE
+    assert pick.promised_by == ALICE
     # the call failed (no line): the callback is due again, nothing lost
     assert (await _status(db, personal))[0] is CallbackStatus.SCHEDULED
     # when it connects, the agent's events say the same (the desktop pops Spring's lead)
@@ -114,7 +120,7 @@ async def test_campaign_wide_and_new_leads(
 ) -> None:
     db, spring, summer = world
     tenant = await in_tenant(db, A, _tenant_id)
-    wide = await in_tenant(db, A, lambda s: _promise(s, LYON, None))
+    wide = await in_tenant(db, A, lambda s: _promise(s, LYON, None, "CLI"))
     picks = await pick_callbacks(db, tenant, spring, {await _ext(db, "101"): "101"}, 5, LATER)
     pick: CallbackPick = picks[0]
     assert (pick.callback.id, pick.personal, pick.note) == (wide, False, NOTE)
@@ -122,8 +128,8 @@ async def test_campaign_wide_and_new_leads(
     runner = _runner(db, clock, spring, "Spring", tenant, seen)
     runner.publish(LiveLead(_callback_lead(pick), 0.0, LATER, callback=pick), "101", "offered")
     at = "2026-12-03 15:30 Europe/Paris"
-    assert _last(seen) == ("offered", "Spring", spring, "101", wide, at, "", NOTE)
+    assert _last(seen) == ("offered", "Spring", spring, "101", wide, at, "", NOTE, "CLI")
     fresh = ClaimedLead(99, tenant, summer, "+33142685399", "Nina New", "75001", 0)
     _runner(db, clock, summer, "Summer", tenant, seen).publish(LiveLead(fresh, 0.0, LATER),
                                                                "101", "connected")  # fmt: skip
-    assert _last(seen) == ("connected", "Summer", summer, "101", 0, "", "", "")
+    assert _last(seen) == ("connected", "Summer", summer, "101", 0, "", "", "", "")

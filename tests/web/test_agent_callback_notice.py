@@ -5,8 +5,11 @@ and the call layer do): agent Alice, logged in to campaign "Zoe Spring" only, ta
 dispositions Zoé's call; then a callback she promised to Bruno of campaign "Autumn" comes due:
 the notice says who promised it, for when, and the note, above the screen pop, and stays
 there when Bruno's lead pops — Autumn's lead, though she was just on Zoe Spring's, and her
-session is in Autumn's call now; a campaign-wide one says the campaign's team promised it; a
-new lead's pop takes the notice away. Then an inbound queue call put through to her (the
+session is in Autumn's call now; a campaign-wide one says the campaign's team promised it.
+When the promiser was recorded (issue 16: `callback_promised_by`), the notice names them: the
+name the API stored when Alice promised Bruno a callback from her desktop ("Alice Agent
+(203)"), or "CLI" for a campaign-wide one promised from the command line. A new lead's pop
+takes the notice away. Then an inbound queue call put through to her (the
 call layer's `transferred` event: a queue rings its agents without a `ringing` of theirs)
 pops the caller's lead found by number (national form), and an unknown caller is said so.
 """
@@ -33,7 +36,8 @@ from tests.web.test_ring_groups_page import (  # noqa: F401 (browser: a fixture)
 from tests.web.test_switchboard_page import logged_in
 
 KEYS = ("agent.callback_promised_mine", "agent.callback_promised_team",
-        "agent.callback_promised_by", "agent.callback_no_note")  # fmt: skip
+        "agent.callback_promised_by", "agent.callback_promised_team_by",
+        "agent.callback_no_note")  # fmt: skip
 AT = "2026-12-08 10:00 Europe/Zurich"
 
 
@@ -69,7 +73,7 @@ def test_the_notice_has_its_place_and_its_words(
             assert words.get(key), (language, key)
             if language != "en":
                 assert words[key] != english[key], (language, key)
-        for key in KEYS[:3]:
+        for key in KEYS[:-1]:
             assert "{at}" in words[key] and "{note}" in words[key], (language, key)  # noqa: PT018
 
 
@@ -93,6 +97,14 @@ def _login(page: Page, base: str, campaign: int) -> None:
     page.click("#agent-login-go")
     expect(page.locator("#agent-state")).to_have_text("Ready")
     expect(page.locator("body.live")).to_have_count(1)  # the events WebSocket is ready
+
+
+# a callback promised from the desktop, as its own code does (session cookie + CSRF token)
+PROMISE = """async (body) => {
+  const response = await fetch("/api/v1/callbacks", {method: "POST", body: JSON.stringify(body),
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": document.body.dataset.csrf}});
+  return [response.status, await response.json()];
+}"""
 
 
 @SQLITE
@@ -149,6 +161,21 @@ def test_a_callback_of_another_campaign_comes_back_with_its_notice(
     portal_server.publish(_offered(ids, "bruno", "callback", callback_id=42, callback_at=AT))
     expect(notice).to_have_text("Callback promised by the Autumn team for 2026-12-08 10:00 "
                                 "Europe/Zurich — Bruno Autumn: no note")  # fmt: skip
+    # Alice promises Bruno a callback from her desktop: the API records her name; when it comes
+    # back the notice says it (not "you"), and a campaign-wide one from the CLI says "CLI"
+    status, made = page.evaluate(PROMISE, {"campaign_id": ids["autumn"], "lead_id": ids["bruno"],
+                                           "at": "2999-01-04 10:00", "extension": "203"})  # fmt: skip
+    assert (status, made["promised_by"]) == (201, "Alice Agent (203)"), made
+    named = {**promise, "callback_id": made["id"], "callback_promised_by": made["promised_by"]}
+    portal_server.publish(_offered(ids, "bruno", "callback", **named))
+    expect(notice).to_have_text("Callback promised by Alice Agent (203) for 2026-12-08 10:00 "
+                                "Europe/Zurich — Bruno Autumn, Autumn: call after lunch, ask "
+                                "for the invoice")  # fmt: skip
+    expect(notice).to_have_attribute("data-callback", str(made["id"]))
+    portal_server.publish(_offered(ids, "bruno", "callback", callback_id=43, callback_at=AT,
+                                   callback_promised_by="CLI"))  # fmt: skip
+    expect(notice).to_have_text("Callback promised by CLI to the Autumn team for 2026-12-08 "
+                                "10:00 Europe/Zurich — Bruno Autumn: no note")  # fmt: skip
     portal_server.publish(_offered(ids, "zoe", "connected", "call-zoe-2"))
     expect(name).to_have_text("Zoé Martin")
     expect(notice).to_be_hidden()
@@ -160,6 +187,15 @@ def test_a_callback_of_another_campaign_comes_back_with_its_notice(
     expect(page.locator("#agent-callback-notice")).to_have_text(
         "Rappel promis par vous pour le 2026-12-08 10:00 Europe/Zurich — Bruno Autumn, Autumn : "
         "call after lunch, ask for the invoice")  # fmt: skip
+    portal_server.publish(_offered(ids, "bruno", "callback", **named))
+    expect(page.locator("#agent-callback-notice")).to_have_text(
+        "Rappel promis par Alice Agent (203) pour le 2026-12-08 10:00 Europe/Zurich — Bruno "
+        "Autumn, Autumn : call after lunch, ask for the invoice")  # fmt: skip
+    portal_server.publish(_offered(ids, "bruno", "callback", callback_id=43, callback_at=AT,
+                                   callback_promised_by="CLI"))  # fmt: skip
+    expect(page.locator("#agent-callback-notice")).to_have_text(
+        "Rappel promis par CLI à l'équipe Autumn pour le 2026-12-08 10:00 Europe/Zurich — "
+        "Bruno Autumn : sans note")  # fmt: skip
     page.close()
     _stop(portal_server, follower)
 

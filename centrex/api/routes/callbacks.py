@@ -12,6 +12,10 @@ is 404. An agent (the desktop, issue 16) promises callbacks in the campaigns it 
 one's is 403) or for anyone of the campaign; another campaign is 404 `campaign-not-found`.
 Another tenant's campaign, lead or callback is 404; another tenant's extension 422
 `callback-agent-unknown`. Rules and errors: `centrex.contact_center.callbacks`.
+
+Who promised it is recorded (`promised_by`, issue 16: the desktop's notice names them): a
+person's name and extension ("Alice Agent (102)": the callback's extension when it is theirs,
+else their first), a provider's staff login by its name, a token without a user by its role.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from centrex.api.schemas import MAX_INT, NO_CONTROL, IdPath, Strict
 from centrex.contact_center import callbacks as service
 from centrex.contact_center import lead_card
 from centrex.contact_center.campaigns import get_campaign_by_id
-from centrex.data.models import Campaign, Role
+from centrex.data.models import Campaign, Extension, Role, User
 from centrex.data.tenancy import TenantScope
 from centrex.errors import Forbidden, NotFound, ValidationFailed
 
@@ -75,6 +79,7 @@ class CallbackOut(BaseModel):
     status: str
     attempts: int
     note: str
+    promised_by: str | None  # None: promised before it was recorded
 
 
 @router.get("", response_model=Page[CallbackOut])
@@ -105,10 +110,27 @@ async def create_callback(
                                error_id="callback-no-lead", field="lead_id")  # fmt: skip
     campaign = await _campaign_for(scope, caller, body)
     lead: str | int = body.lead_id if body.lead_id is not None else str(body.number)
+    by = await _promiser(scope, caller, body.extension)
     made = await service.schedule_callback(scope, campaign, lead=lead, at=body.at, now=now,
-                                           extension=body.extension, note=body.note)  # fmt: skip
+                                           extension=body.extension, note=body.note,
+                                           promised_by=by)  # fmt: skip
     response.headers["Location"] = f"/api/v1/callbacks/{made['id']}"
     return made
+
+
+async def _promiser(scope: TenantScope, caller: Principal, extension: str | None) -> str:
+    """The caller's display name for `promised_by` (module docstring)."""
+    if caller.user_id is not None:
+        user = await scope.first(User, User.id == caller.user_id)
+        if user is not None:
+            rows = await scope.list(Extension, Extension.user_id == user.id)
+            numbers = sorted(row.number for row in rows)
+            if extension in numbers:
+                numbers = [str(extension)]
+            return f"{user.name} ({numbers[0]})" if numbers else user.name
+    if caller.key.startswith("staff:"):
+        return caller.name
+    return caller.role.value
 
 
 async def _campaign_for(scope: TenantScope, caller: Principal, body: CallbackIn) -> Campaign:

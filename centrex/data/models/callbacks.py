@@ -8,6 +8,9 @@ when the extension is deleted: the campaign's agents take it over); NULL: any ag
 campaign. `attempts` counts the calls placed for it; a callback nobody answered is retried
 and, after the last try, `missed` (reported, never silently dropped). Tenant-owned like every
 contact-center table; deleting the lead (batch rollback) or the campaign deletes it.
+`promised_by` is who made the promise, as a display name ("Alice Agent (102)", a token's role,
+"CLI"; issue 16: the desktop's notice names them); NULL for callbacks promised before it was
+recorded.
 """
 
 from __future__ import annotations
@@ -54,3 +57,4 @@ class ScheduledCallback(TenantOwned, Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(String(200), default="")
+    promised_by: Mapped[str | None] = mapped_column(String(200))
