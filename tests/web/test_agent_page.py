@@ -195,6 +195,8 @@ def test_an_agent_takes_a_lead_and_dispositions_it(
         expect(page.locator("#agent-card")).to_contain_text("Zoe Garden")
         expect(state).to_have_text("In a call")
         expect(page.locator("#agent-script-page")).to_contain_text("Good morning Zoé Martin")
+        timings = page.evaluate("window.centrexAgent.popTimings")  # issue 16: measured (bench/)
+        assert [(t["lead_id"], t["ms"] > 0) for t in timings] == [(ids["lead"], True)]
         expect(page.locator("#agent-rebuttal")).to_be_hidden()
         page.click("#agent-objections button[data-objection=price]")
         expect(page.locator("#agent-rebuttal")).to_have_text("It pays for itself in three months.")

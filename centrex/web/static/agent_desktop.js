@@ -36,8 +36,21 @@ function t(key, values) {
 }
 window.centrexT = t;
 
-const agent = { extension, campaigns: [], lead: null, session: data.session };
+const agent = { extension, campaigns: [], lead: null, session: data.session, popTimings: [] };
 window.centrexAgent = agent;
+
+// Issue 16 ("the right lead within a second") is measured, not asserted: per pop of a
+// "connected" event, the time from the event's arrival to the card and script on the page,
+// `ms` (performance.now()), with both instants on the wall clock (`arrived_at`, `rendered_at`,
+// epoch ms) so bench/contact_center/screen_pop_bench.py can add the server's part. The last
+// POP_TIMINGS pops only: a desktop stays open all day.
+const POP_TIMINGS = 100;
+function timed(leadId, callId, arrived) {
+  const done = performance.now();
+  agent.popTimings.push({ lead_id: leadId, call_id: callId, ms: done - arrived,
+    arrived_at: performance.timeOrigin + arrived, rendered_at: performance.timeOrigin + done });
+  if (agent.popTimings.length > POP_TIMINGS) agent.popTimings.shift();
+}
 
 let session = data.session;
 let sessionReadAt = Date.now();
@@ -352,7 +365,7 @@ function showScript(script) {
   showPage(script.start);
 }
 
-async function pop(leadId, campaignId, callId) {
+async function pop(leadId, campaignId, callId, arrived) {
   clearNotice(leadId); // a callback's notice stays above its own lead only
   lead = { id: leadId, campaign_id: campaignId, call_id: callId, card: null, script: null, page: null };
   agent.lead = { lead_id: leadId, campaign_id: campaignId, extension, call_id: callId };
@@ -371,6 +384,7 @@ async function pop(leadId, campaignId, callId) {
   lead.script = script.ok ? script.json : null; // 404: the campaign has no script (yet)
   showScript(lead.script);
   byId("agent-dispose").hidden = false;
+  if (arrived !== undefined) timed(leadId, callId, arrived); // a pop of an event (not a re-read)
   fire("centrex:lead", Object.assign({}, agent.lead));
 }
 
@@ -397,15 +411,28 @@ async function dispose(event) {
 
 // ---------------------------------------------------------------- callback notice
 // A scheduled callback coming due (the dialer's `campaign.call` events carry its promise:
-// callback_id, callback_at, callback_by, callback_note): who promised it, for when, and the
-// note, above the screen pop, kept while its lead is on screen, whichever campaign the lead
-// is of (not always the one the agent was just on). A pop of another lead takes it away.
+// callback_id, callback_at, callback_by, callback_note, callback_promised_by): who promised
+// it, for when, and the note, above the screen pop, kept while its lead is on screen,
+// whichever campaign the lead is of (not always the one the agent was just on). A pop of
+// another lead takes it away. `callback_promised_by` is the promiser's name ("Alice Agent
+// (203)", "CLI"); a callback promised before it was recorded says "you" (personal, this
+// extension), the campaign's team (campaign-wide) or the extension it is reserved for.
 let noticeLead = null;
 
-function callbackNotice(event) {
+function callbackKey(event) {
+  const promiser = event.callback_promised_by;
+  const personal = Boolean(event.callback_by);
+  if (promiser) {
+    return [personal ? "agent.callback_promised_by" : "agent.callback_promised_team_by", promiser];
+  }
   const by = event.callback_by;
   const key = !by ? "agent.callback_promised_team"
     : by === extension ? "agent.callback_promised_mine" : "agent.callback_promised_by";
+  return [key, by];
+}
+
+function callbackNotice(event) {
+  const [key, by] = callbackKey(event);
   const box = byId("agent-callback-notice");
   box.textContent = t(key, {
     by, at: event.callback_at, name: event.name || event.number, campaign: event.campaign,
@@ -450,6 +477,7 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
   const socket = new WebSocket(scheme + location.host + "/api/v1/events");
   socket.onmessage = (incoming) => {
+    const arrived = performance.now(); // the pop's timing starts here (popTimings)
     const event = JSON.parse(incoming.data);
     if (event.kind === "ready") {
       delay = 1000;
@@ -463,7 +491,7 @@ function connect() {
       }
       if (event.state === "offered") answerSoon(30);
       if (event.state === "connected") {
-        pop(event.lead_id, event.campaign_id || null, event.call_id);
+        pop(event.lead_id, event.campaign_id || null, event.call_id, arrived);
         readSession();
       }
     } else if (event.kind === "call" && (event.state === "ringing" || event.state === "transferred")) {
