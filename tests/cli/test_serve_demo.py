@@ -98,6 +98,8 @@ def test_demo_prints_credentials_and_serves(tmp_path: Path) -> None:
     try:
         assert process.stdout is not None
         again = json.loads(process.stdout.readline())
+        # stop it once it serves: a SIGINT before the signal handlers are in place can be lost
+        wait_http(f"http://127.0.0.1:{http}/api/v1/health")
     finally:
         _stop(process)
     assert [x["number"] for x in again["extensions"]] == ["101", "102", "103"]

@@ -7,7 +7,7 @@ Alice logs in to campaign "Desk"; the dialer connects Zoé; on the desktop Alice
 a personal callback a minute or two later (in Zoé's own time zone, Paris) with a note, hangs
 up, saves the disposition, and moves to campaign "Summer" (no leads of its own). When the time
 comes, Summer's runner places Desk's callback (Alice is ready there, not in Desk): the desktop
-shows "Callback promised by you for … — Zoé Martin, Desk: note" above the screen pop, Zoé's
+shows "Callback promised by Alice Agent (101) for … — Zoé Martin, Desk: note" above the screen pop, Zoé's
 card pops again (campaign Desk), the agent's INVITE carries `X-Centrex-Callback: Desk`, and
 once answered the callback is `done`.
 
@@ -129,7 +129,7 @@ def test_a_callback_comes_back_in_another_campaign_with_its_notice(
             # she moves to Summer; Desk keeps running without her
             _join(page, "Summer")
             pbx.cli("campaign", "start", "--tenant", ACME, "--name", "Summer")
-            said = (f"Callback promised by you for {soon:%Y-%m-%d %H:%M} Europe/Paris — "
+            said = (f"Callback promised by Alice Agent (101) for {soon:%Y-%m-%d %H:%M} Europe/Paris — "
                     f"{LEAD[1]}, Desk: {NOTE}")  # fmt: skip
             expect(notice).to_have_text(said, timeout=240_000)  # when the time comes
             expect(state).to_have_text("In a call", timeout=40_000)
